@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from crypto.encoding import b64url_decode, b64url_encode
-from crypto.errors import InvalidKdfParameters
+from crypto.errors import InvalidEncoding, InvalidKdfParameters
 
 KDF_VERSION = 1
 KDF_ALGORITHM = "PBKDF2-HMAC-SHA256"
@@ -37,7 +37,8 @@ class KdfParams:
     algorithm: str = KDF_ALGORITHM
 
     def __post_init__(self) -> None:
-        if self.version != KDF_VERSION or self.algorithm != KDF_ALGORITHM:
+        # ``type(...) is int`` so that JSON ``true`` is not taken for version 1.
+        if type(self.version) is not int or self.version != KDF_VERSION or self.algorithm != KDF_ALGORITHM:
             raise InvalidKdfParameters(f"unknown KDF {self.algorithm!r} version {self.version!r}")
         if type(self.iterations) is not int or not MIN_ITERATIONS <= self.iterations <= MAX_ITERATIONS:
             raise InvalidKdfParameters(f"iterations must be {MIN_ITERATIONS} to {MAX_ITERATIONS}")
@@ -54,8 +55,8 @@ class KdfParams:
             raise InvalidKdfParameters("KDF parameters must have exactly v, alg, iterations, salt")
         try:
             salt = b64url_decode(data["salt"])
-        except ValueError as exc:
-            raise InvalidKdfParameters("salt is not base64url") from exc
+        except InvalidEncoding as exc:
+            raise InvalidKdfParameters("salt is not canonical base64url") from exc
         return cls(version=data["v"], algorithm=data["alg"], iterations=data["iterations"], salt=salt)
 
 
