@@ -1,0 +1,40 @@
+// JSON calls to the server: CSRF token in a header, problem details turned into ApiProblem.
+
+import { _ } from "./i18n.js";
+
+export class ApiProblem extends Error {
+  constructor(problem) {
+    super(problem.title || problem.code);
+    this.problem = problem;
+    this.code = problem.code;
+    this.status = problem.status;
+  }
+}
+
+let csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+export async function callApi(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (method !== "GET") init.headers["X-CSRF-Token"] = csrfToken;
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiProblem({ code: "network", title: _("The server cannot be reached. Check the network and try again.") });
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiProblem({ code: data.code || "http-" + response.status, status: response.status,
+      title: data.title || _("Something went wrong on the server. Nothing was saved."), ...data });
+  }
+  if (data.csrf_token) setCsrfToken(data.csrf_token);
+  return data;
+}

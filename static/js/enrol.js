@@ -1,0 +1,72 @@
+import { ApiProblem, callApi } from "./api.js";
+import { _, loadCatalog } from "./i18n.js";
+import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+
+const MIN_PASSPHRASE = 12;
+const form = document.getElementById("enrol-form");
+const status = document.getElementById("enrol-status");
+const error = document.getElementById("enrol-error");
+const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+let kdf = null;
+
+function showProblem(problem) {
+  status.textContent = "";
+  if (problem instanceof InvalidKdfParameters) {
+    error.textContent = _("The server asked for weak key settings; enrolment was stopped to protect you.");
+  } else {
+    error.textContent = problem instanceof ApiProblem ? problem.message
+      : _("Something went wrong on the server. Nothing was saved.");
+  }
+}
+
+async function start() {
+  await loadCatalog();
+  if (!token) {
+    status.textContent = "";
+    error.textContent = _("This enrolment link is not valid.");
+    return;
+  }
+  try {
+    const invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
+    kdf = invitation.kdf;
+    document.getElementById("enrol-email").textContent = invitation.email;
+    status.textContent = "";
+    form.hidden = false;
+    form.display_name.focus();
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  error.textContent = "";
+  const passphrase = form.passphrase.value;
+  if (!form.display_name.value.trim()) {
+    error.textContent = _("Enter your name.");
+    return;
+  }
+  if (passphrase.length < MIN_PASSPHRASE) {
+    error.textContent = _("The passphrase must have at least 12 characters.");
+    return;
+  }
+  if (passphrase !== form.passphrase_again.value) {
+    error.textContent = _("The two passphrases differ.");
+    return;
+  }
+  status.textContent = _("Making your keys on this device…");
+  try {
+    const secrets = await deriveAccountSecrets(passphrase, kdf);
+    await callApi("POST", "/api/v1/enrolment/finish",
+      { token, display_name: form.display_name.value.trim(), auth: authForServer(secrets) });
+    secrets.auth.fill(0);
+    secrets.kek.fill(0);
+    // The token has been used: take it out of the address bar and the history.
+    history.replaceState(null, "", "/enrol");
+    location.assign("/home");
+  } catch (problem) {
+    showProblem(problem);
+  }
+});
+
+start();

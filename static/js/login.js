@@ -1,0 +1,47 @@
+import { ApiProblem, callApi } from "./api.js";
+import { _, loadCatalog } from "./i18n.js";
+import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+
+const form = document.getElementById("login-form");
+const status = document.getElementById("login-status");
+const error = document.getElementById("login-error");
+const submit = document.getElementById("login-submit");
+const catalogReady = loadCatalog();
+
+function nextPage() {
+  const next = new URLSearchParams(location.search).get("next") || "";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/home";
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await catalogReady;
+  error.textContent = "";
+  const email = form.email.value.trim();
+  const passphrase = form.passphrase.value;
+  if (!email || !passphrase) {
+    error.textContent = _("Enter your email address and your passphrase.");
+    return;
+  }
+  submit.disabled = true;
+  status.textContent = _("Unlocking your keys on this device…");
+  try {
+    const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
+    const secrets = await deriveAccountSecrets(passphrase, kdf);
+    await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
+    secrets.auth.fill(0);
+    secrets.kek.fill(0);
+    status.textContent = _("Logged in.");
+    location.assign(nextPage());
+  } catch (problem) {
+    status.textContent = "";
+    if (problem instanceof InvalidKdfParameters) {
+      error.textContent = _("The server asked for weak key settings; login was stopped to protect you.");
+    } else if (problem instanceof ApiProblem) {
+      error.textContent = problem.message;
+    } else {
+      error.textContent = _("Something went wrong on the server. Nothing was saved.");
+    }
+    submit.disabled = false;
+  }
+});

@@ -1,0 +1,9 @@
+import { callApi } from "./api.js";
+
+document.getElementById("logout")?.addEventListener("click", async () => {
+  try {
+    await callApi("POST", "/api/v1/auth/logout");
+  } finally {
+    location.assign("/login");
+  }
+});

@@ -1,0 +1,1 @@
+"""Sync API and storage on SQLCipher. Knows nothing of ``webapp``."""

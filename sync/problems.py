@@ -1,0 +1,49 @@
+"""The problems the API answers with (RFC 9457 problem details), in one list.
+
+Every problem has a stable ``type`` (``urn:carnet:problem:<code>``) that clients switch on; the
+``title`` is translated for people, the ``code`` is for programs.
+"""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+PROBLEM_TYPE_PREFIX = "urn:carnet:problem:"
+
+# One list of every problem the server can answer with: code -> (status, title).
+PROBLEMS: dict[str, tuple[int, Any]] = {
+    "bad-request": (400, _l("The request is malformed.")),
+    "invalid-json": (400, _l("The request body is not valid JSON.")),
+    "validation-failed": (422, _l("Some fields are missing or invalid.")),
+    "not-authenticated": (401, _l("Please log in.")),
+    "forbidden": (403, _l("You are not allowed to do this.")),
+    "csrf-failed": (403, _l("The security token of this page is missing or expired. Reload the page.")),
+    "cross-site-request": (403, _l("Requests from other sites are refused.")),
+    "not-found": (404, _l("Nothing was found here.")),
+    "method-not-allowed": (405, _l("This method is not allowed here.")),
+    "payload-too-large": (413, _l("The request is too large.")),
+    "unsupported-media-type": (415, _l("The request must be sent as JSON.")),
+    "login-failed": (401, _l("The email or the passphrase is wrong.")),
+    "login-throttled": (429, _l("Too many failed attempts. Wait a moment before trying again.")),
+    "login-locked": (429, _l("Too many failed attempts: this login is locked for a while.")),
+    "account-disabled": (403, _l("This account is disabled.")),
+    "invitation-invalid": (404, _l("This enrolment link is not valid.")),
+    "invitation-expired": (410, _l("This enrolment link has expired. Ask for a new one.")),
+    "invitation-used": (410, _l("This enrolment link has already been used.")),
+    "email-taken": (409, _l("An account with this email already exists.")),
+    "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request; becomes a problem details response."""
+
+    def __init__(self, code: str, detail: str | None = None, **extra: Any) -> None:
+        if code not in PROBLEMS:
+            raise ValueError(f"unknown problem code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.status = PROBLEMS[code][0]
+        self.detail = detail
+        self.extra = extra
+        self.headers: dict[str, str] = {}

@@ -1,0 +1,135 @@
+"""Login and enrolment in Chromium: the passphrase never leaves the page, in three languages."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Request, expect
+
+from webapp.cli import DEMO_PEOPLE
+
+from tests.browser.conftest import LOCALES, PHONE, screenshot
+from tests.conftest import LiveServer
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "kdf-v1.json"
+DEMO = {role: (email, passphrase) for email, _name, role, _team, passphrase in DEMO_PEOPLE}
+
+
+def record_requests(context: BrowserContext) -> list[dict]:
+    seen: list[dict] = []
+
+    def on_request(request: Request) -> None:
+        seen.append({"url": request.url, "headers": request.all_headers(), "body": request.post_data or ""})
+
+    context.on("request", on_request)
+    return seen
+
+
+def log_in(page: Page, server: LiveServer, role: str) -> None:
+    email, passphrase = DEMO[role]
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#passphrase", passphrase)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r".*/home$"))
+
+
+def test_demo_volunteer_logs_in_and_the_passphrase_is_never_sent(
+        live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
+    requests = record_requests(phone)
+    log_in(page, live_server, "volunteer")
+    expect(page.locator("h1")).to_contain_text("Bastien")
+    _email, passphrase = DEMO["volunteer"]
+    assert requests, "no request was recorded"
+    for request in requests:
+        assert passphrase not in json.dumps(request, ensure_ascii=False), request["url"]
+        assert request["url"].startswith(live_server.url), "request to another host: " + request["url"]
+    login_bodies = [r["body"] for r in requests if r["url"].endswith("/api/v1/auth/login")]
+    assert len(login_bodies) == 1 and set(json.loads(login_bodies[0])) == {"email", "auth"}
+
+
+def test_wrong_passphrase_shows_a_translated_error(live_server: LiveServer, page: Page) -> None:
+    page.goto(live_server.url + "/login")
+    page.fill("#email", DEMO["auditor"][0])
+    page.fill("#passphrase", "certainly not this one")
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_have_text("L’adresse e-mail ou la phrase secrète est incorrecte.")
+
+
+def test_enrolment_in_the_browser_then_the_link_is_spent(live_server: LiveServer, phone: BrowserContext,
+                                                         page: Page) -> None:
+    link = live_server.flask("invite", "nouvelle@example.org", "--role", "volunteer", "--team", "CRA").strip()
+    requests = record_requests(phone)
+    page.goto(link)
+    expect(page.locator("#enrol-email")).to_have_text("nouvelle@example.org")
+    page.fill("#display-name", "Nouvelle Bénévole")
+    page.fill("#passphrase", "une phrase secrète assez longue")
+    page.fill("#passphrase-again", "une phrase secrète assez longue")
+    page.click("#enrol-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/home$"))
+    expect(page.locator("h1")).to_contain_text("Nouvelle Bénévole")
+    assert all("une phrase secrète" not in json.dumps(r, ensure_ascii=False) for r in requests)
+    assert all("token=" not in r["url"] for r in requests), "the token left the fragment"
+    second = phone.new_page()
+    second.goto(link)
+    expect(second.locator("#enrol-error")).to_have_text("Ce lien d’inscription a déjà été utilisé.")
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
+def test_pages_render_in_each_language(live_server: LiveServer, browser, language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        direction = "rtl" if language == "ar" else "ltr"
+        page.goto(live_server.url + "/login")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("html")).to_have_attribute("dir", direction)
+        screenshot(page, f"login-{language}-360x640")
+        page.goto(live_server.url + "/enrol#token=" + "x" * 43)
+        expect(page.locator("#enrol-error")).not_to_be_empty()
+        screenshot(page, f"enrol-{language}-360x640")
+        log_in(page, live_server, "admin")
+        for path, name in (("/admin/", "admin-people"), ("/admin/invite", "admin-invite")):
+            page.goto(live_server.url + path)
+            expect(page.locator("html")).to_have_attribute("dir", direction)
+            screenshot(page, f"{name}-{language}-360x640")
+        # Nothing overflows the phone's width.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
+
+
+def test_javascript_derivation_matches_the_vectors(live_server: LiveServer, page: Page) -> None:
+    page.goto(live_server.url + "/login")
+    vectors = json.loads(VECTORS.read_text("utf-8"))["vectors"]
+    results = page.evaluate("""async (vectors) => {
+        const kdf = await import('/static/js/kdf.js');
+        const { hexEncode } = await import('/static/js/encoding.js');
+        const out = [];
+        for (const v of vectors) {
+            const params = kdf.checkKdfParams(v.kdf);
+            const master = await kdf.deriveMasterSecret(v.passphrase, params);
+            const secrets = await kdf.splitMasterSecret(master);
+            out.push({ master: hexEncode(master), auth: hexEncode(secrets.auth), kek: hexEncode(secrets.kek) });
+        }
+        return out;
+    }""", vectors)
+    for vector, got in zip(vectors, results, strict=True):
+        assert got == {"master": vector["master"], "auth": vector["auth"], "kek": vector["kek"]}, vector["comment"]
+
+
+@pytest.mark.parametrize("params", [
+    {"v": 1, "alg": "PBKDF2-HMAC-SHA256", "iterations": 1000, "salt": "AAECAwQFBgcICQoLDA0ODw"},
+    {"v": 2, "alg": "PBKDF2-HMAC-SHA256", "iterations": 600000, "salt": "AAECAwQFBgcICQoLDA0ODw"},
+    {"v": 1, "alg": "PBKDF2-HMAC-SHA1", "iterations": 600000, "salt": "AAECAwQFBgcICQoLDA0ODw"},
+    {"v": 1, "alg": "PBKDF2-HMAC-SHA256", "iterations": 600000, "salt": "AAEC"},
+    {"v": 1, "alg": "PBKDF2-HMAC-SHA256", "iterations": 600000, "salt": "AAECAwQFBgcICQoLDA0ODw", "x": 1},
+])
+def test_javascript_refuses_weak_or_unknown_kdf_parameters(live_server: LiveServer, page: Page, params: dict) -> None:
+    page.goto(live_server.url + "/login")
+    refused = page.evaluate("""async (params) => {
+        const kdf = await import('/static/js/kdf.js');
+        try { kdf.checkKdfParams(params); return false; } catch (e) { return e instanceof kdf.InvalidKdfParameters; }
+    }""", params)
+    assert refused

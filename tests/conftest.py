@@ -1,0 +1,150 @@
+"""Fixtures: a fresh SQLCipher database per test, people of every role, a real server process."""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp import accounts, create_app
+from webapp.config import Config
+from webapp.database import get_db, initialise_database
+
+from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSPHRASES = {
+    "volunteer": "volunteer passphrase for tests",
+    "coordinator": "coordinator passphrase for tests",
+    "auditor": "auditor passphrase for tests",
+    "admin": "admin passphrase for tests",
+}
+
+
+class Clock:
+    """A settable clock, so timeouts and expiries are tested without waiting."""
+
+    def __init__(self, start: float = 1_800_000_000) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def config(tmp_path: Path, clock: Clock) -> Config:
+    return Config(instance_path=tmp_path, database_key=secrets.token_bytes(32),
+                  secret_key=secrets.token_bytes(32), testing=True, clock=clock)
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    initialise_database(config)
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def people(app: Flask) -> dict[str, Person]:
+    """One active person per role; volunteers and coordinators in the team "Prisons"."""
+    found = {}
+    with app.app_context():
+        conn = get_db()
+        team = accounts.create_team(conn, "Prisons", 1)
+        for role, passphrase in PASSPHRASES.items():
+            email = f"{role}@example.org"
+            user_id = accounts.create_user(
+                conn, email=email, display_name=f"Person {role}", role=role,
+                team_id=team if role in accounts.TEAM_ROLES else None, kdf=TEST_PARAMS,
+                auth_hash=auth_hash_for(passphrase), now=1)
+            found[role] = Person(user_id, email, role, passphrase)
+    return found
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real Carnet server process on loopback, with its own instance folder and log file."""
+
+    instance: Path
+    port: int
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "CARNET_INSTANCE": str(self.instance), "CARNET_BASE_URL": self.url,
+                "PYTHONUNBUFFERED": "1"}
+
+    def flask(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", *args], env=self.env(),
+                              cwd=ROOT, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "webapp", "run", "--port", str(self.port), "--no-reload"],
+            env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start: " + self.log_path.read_text(errors="replace"))
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Initialised with the demo association (its passphrases are in webapp.cli.DEMO_PEOPLE)."""
+    base = tmp_path_factory.mktemp("live")
+    server = LiveServer(instance=base / "instance", port=free_port(), log_path=base / "server.log")
+    server.flask("init")
+    server.flask("demo")
+    server.start()
+    yield server
+    server.stop()
+

@@ -1,0 +1,224 @@
+"""Invitations, enrolment, login, throttling, sessions: all through the real Flask app and SQLCipher."""
+
+import pytest
+from flask import Flask
+
+from crypto.encoding import b64url_encode
+from crypto.kdf import KdfParams, derive_account_secrets
+from webapp import accounts
+from webapp.database import get_db
+from webapp.sessions import COOKIE_NAME
+
+from tests.conftest import Clock
+from tests.helpers import Api, Person, logged_in
+
+
+def make_invitation(app: Flask, email: str = "new@example.org", role: str = "volunteer") -> str:
+    with app.app_context():
+        conn = get_db()
+        team = accounts.team_by_name(conn, "Prisons") or accounts.create_team(conn, "Prisons", 1)
+        config = app.extensions["carnet_config"]
+        return accounts.invite(conn, config, email=email, role=role, team_id=team, created_by=None,
+                               now=config.now())
+
+
+def enrol(api: Api, token: str, passphrase: str = "a long enough passphrase", name: str = "Nour"):
+    start = api.post("/api/v1/enrolment/start", {"token": token})
+    assert start.status_code == 200, start.get_json()
+    kdf = KdfParams.from_json(start.get_json()["kdf"])
+    auth = derive_account_secrets(passphrase, kdf).auth
+    return api.post("/api/v1/enrolment/finish", {"token": token, "display_name": name,
+                                                 "auth": b64url_encode(auth)}), auth
+
+
+def test_enrolment_creates_the_account_and_logs_in(app: Flask, api: Api) -> None:
+    token = make_invitation(app)
+    response, _auth = enrol(api, token)
+    assert response.status_code == 200
+    assert response.get_json()["person"]["email"] == "new@example.org"
+    assert api.get("/api/v1/me").get_json()["person"]["role"] == "volunteer"
+
+
+def test_server_stores_only_an_argon2id_hash_of_auth(app: Flask, api: Api) -> None:
+    _response, auth = enrol(api, make_invitation(app))
+    with app.app_context():
+        user = accounts.user_by_email(get_db(), "new@example.org")
+    assert user["auth_hash"].startswith("$argon2id$")
+    assert b64url_encode(auth) not in user["auth_hash"]
+    assert KdfParams.from_json(__import__("json").loads(user["kdf"])).iterations >= 600_000
+
+
+def test_enrolment_link_works_once(app: Flask, api: Api) -> None:
+    token = make_invitation(app)
+    assert enrol(api, token)[0].status_code == 200
+    again = Api(app.test_client()).post("/api/v1/enrolment/start", {"token": token})
+    assert again.status_code == 410 and again.get_json()["code"] == "invitation-used"
+
+
+def test_enrolment_link_expires(app: Flask, clock: Clock) -> None:
+    token = make_invitation(app)
+    clock.advance(72 * 3600 + 1)
+    response = Api(app.test_client()).post("/api/v1/enrolment/start", {"token": token})
+    assert response.status_code == 410 and response.get_json()["code"] == "invitation-expired"
+
+
+def test_finishing_with_an_expired_link_creates_nobody(app: Flask, clock: Clock) -> None:
+    token = make_invitation(app)
+    clock.advance(72 * 3600 + 1)
+    response = Api(app.test_client()).post("/api/v1/enrolment/finish", {"token": token, "display_name": "X",
+                                                     "auth": b64url_encode(bytes(32))})
+    assert response.get_json()["code"] == "invitation-expired"
+    with app.app_context():
+        assert accounts.user_by_email(get_db(), "new@example.org") is None
+
+
+def test_unknown_enrolment_token(api: Api) -> None:
+    response = api.post("/api/v1/enrolment/start", {"token": "x" * 43})
+    assert response.status_code == 404 and response.get_json()["code"] == "invitation-invalid"
+
+
+def test_enrolling_an_email_that_has_an_account_fails(app: Flask, api: Api, people: dict[str, Person]) -> None:
+    token = make_invitation(app, email=people["volunteer"].email)
+    response, _ = enrol(api, token)
+    assert response.status_code == 409 and response.get_json()["code"] == "email-taken"
+
+
+def test_login_succeeds_with_the_right_auth_and_rotates_the_session(
+        app: Flask, api: Api, people: dict[str, Person]) -> None:
+    before = api.client.get_cookie(COOKIE_NAME)
+    response = api.login(people["volunteer"].email, people["volunteer"].passphrase)
+    assert response.status_code == 200
+    after = api.client.get_cookie(COOKIE_NAME)
+    assert after is not None and (before is None or before.value != after.value)
+    assert after.secure and after.http_only and after.same_site == "Strict" and after.path == "/"
+
+
+def test_login_params_for_unknown_email_look_real_and_stay_stable(api: Api, people: dict[str, Person]) -> None:
+    known = api.post("/api/v1/auth/params", {"email": people["volunteer"].email}).get_json()["kdf"]
+    unknown = api.post("/api/v1/auth/params", {"email": "nobody@example.org"}).get_json()["kdf"]
+    assert set(known) == set(unknown) and known["iterations"] == unknown["iterations"]
+    assert api.post("/api/v1/auth/params", {"email": "nobody@example.org"}).get_json()["kdf"] == unknown
+
+
+def test_wrong_auth_fails_without_saying_which_part_is_wrong(api: Api, people: dict[str, Person]) -> None:
+    wrong = api.login(people["volunteer"].email, "not the passphrase")
+    unknown = api.login("nobody@example.org", "not the passphrase")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json()["code"] == unknown.get_json()["code"] == "login-failed"
+
+
+def test_repeated_failures_slow_then_lock_the_account(api: Api, people: dict[str, Person], clock: Clock) -> None:
+    person = people["volunteer"]
+    for _ in range(3):
+        assert api.login(person.email, "wrong guess").get_json()["code"] == "login-failed"
+    slowed = api.login(person.email, "wrong guess")
+    assert slowed.status_code == 429 and slowed.get_json()["code"] == "login-throttled"
+    assert int(slowed.headers["Retry-After"]) >= 1
+    for _ in range(7):
+        clock.advance(61)
+        api.login(person.email, "wrong guess")
+    locked = api.login(person.email, person.passphrase)
+    assert locked.status_code == 429 and locked.get_json()["code"] == "login-locked"
+    clock.advance(15 * 60 + 1)
+    assert Api(api.client).login(person.email, person.passphrase).status_code == 200
+
+
+def test_failures_from_one_address_lock_every_account_it_tries(
+        app: Flask, api: Api, people: dict[str, Person], clock: Clock) -> None:
+    for index in range(10):
+        clock.advance(61)
+        api.login(f"guess{index}@example.org", "wrong guess")
+    response = Api(api.client).login(people["admin"].email, people["admin"].passphrase)
+    assert response.get_json()["code"] == "login-locked"
+    other = Api(app.test_client())
+    assert other.post("/api/v1/auth/login", {"email": people["admin"].email, "auth": "x"},
+                      environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_json()["code"] == "validation-failed"
+
+
+def test_disabled_account_loses_its_sessions_at_once(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    assert volunteer.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        accounts.set_status(get_db(), people["volunteer"].id, "disabled", 2)
+    assert volunteer.get("/api/v1/me").status_code == 401
+    again = Api(app.test_client()).login(people["volunteer"].email, people["volunteer"].passphrase)
+    assert again.status_code == 403 and again.get_json()["code"] == "account-disabled"
+
+
+def test_admin_disables_an_account_through_the_admin_page(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    admin = logged_in(app, people["admin"])
+    token = admin.client.get(f"/admin/people/{people['volunteer'].id}").get_data(as_text=True)
+    csrf = token.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = admin.client.post(f"/admin/people/{people['volunteer'].id}/status",
+                                 data={"csrf_token": csrf, "status": "disabled"})
+    assert response.status_code == 302
+    assert volunteer.get("/api/v1/me").status_code == 401
+
+
+def test_session_ends_after_idle_timeout(app: Flask, people: dict[str, Person], clock: Clock) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    clock.advance(29 * 60)
+    assert volunteer.get("/api/v1/me").status_code == 200
+    clock.advance(29 * 60)
+    assert volunteer.get("/api/v1/me").status_code == 200
+    clock.advance(31 * 60)
+    assert volunteer.get("/api/v1/me").status_code == 401
+
+
+def test_session_ends_after_absolute_timeout_even_when_active(
+        app: Flask, people: dict[str, Person], clock: Clock) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    for _ in range(12 * 4):
+        clock.advance(15 * 60)
+        volunteer.get("/api/v1/me")
+    clock.advance(60)
+    assert volunteer.get("/api/v1/me").status_code == 401
+
+
+def test_a_person_ends_one_of_their_sessions(app: Flask, people: dict[str, Person]) -> None:
+    phone = logged_in(app, people["volunteer"])
+    laptop = logged_in(app, people["volunteer"])
+    listed = laptop.get("/api/v1/me/sessions").get_json()["sessions"]
+    assert len(listed) == 2
+    other = next(s for s in listed if not s["current"])
+    assert laptop.call("DELETE", f"/api/v1/me/sessions/{other['handle']}").status_code == 200
+    assert phone.get("/api/v1/me").status_code == 401
+    assert laptop.get("/api/v1/me").status_code == 200
+
+
+def test_a_person_ends_all_their_sessions(app: Flask, people: dict[str, Person]) -> None:
+    phone = logged_in(app, people["volunteer"])
+    laptop = logged_in(app, people["volunteer"])
+    assert laptop.post("/api/v1/me/sessions/end-all").get_json()["ended"] == 2
+    assert phone.get("/api/v1/me").status_code == 401
+    assert laptop.get("/api/v1/me").status_code == 401
+
+
+def test_logout_ends_the_session_and_clears_the_site(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    response = volunteer.post("/api/v1/auth/logout")
+    assert response.status_code == 200
+    assert '"cookies"' in response.headers["Clear-Site-Data"]
+    assert volunteer.get("/api/v1/me").status_code == 401
+
+
+def test_a_stolen_cookie_id_is_not_in_the_database(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    cookie = volunteer.client.get_cookie(COOKIE_NAME).value
+    with app.app_context():
+        stored = [row[0] for row in get_db().execute("SELECT id_hash FROM sessions")]
+    assert cookie not in stored and all(len(h) == 64 for h in stored)
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"email": "volunteer@example.org"}, "validation-failed"),
+    ({"email": "volunteer@example.org", "auth": "AAAA"}, "validation-failed"),
+    ({"email": "volunteer@example.org", "auth": b64url_encode(bytes(32)), "passphrase": "x"}, "validation-failed"),
+    (["not", "an", "object"], "validation-failed"),
+])
+def test_malformed_login_bodies_get_typed_problems(api: Api, body: object, code: str) -> None:
+    response = api.post("/api/v1/auth/login", body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == code

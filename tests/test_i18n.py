@@ -1,0 +1,89 @@
+"""French first, English and Arabic: complete catalogs, locale choice, right-to-left pages."""
+
+import html
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers import Api, Person, logged_in
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("fr", "en", "ar")
+
+
+def catalog(language: str):
+    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return read_po(po, locale=language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated(language: str) -> None:
+    untranslated = [m.id for m in catalog(language) if m.id and (not m.string or m.fuzzy)]
+    assert untranslated == []
+
+
+def test_catalogs_hold_every_string_of_the_sources(tmp_path: Path) -> None:
+    pot = tmp_path / "fresh.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
+                    "-k", "_l", "-o", str(pot), "."], cwd=ROOT, check=True)
+    with open(pot, "rb") as fresh:
+        wanted = {m.id for m in read_po(fresh) if m.id}
+    for language in LANGUAGES:
+        have = {m.id for m in catalog(language) if m.id}
+        assert wanted - have == set(), f"missing from {language}: run scripts/translations.sh update"
+
+
+def page(client: FlaskClient, path: str, language: str) -> str:
+    return client.get(path, headers={"Accept-Language": language}).get_data(as_text=True)
+
+
+def test_french_is_the_default(client: FlaskClient) -> None:
+    assert '<html lang="fr" dir="ltr">' in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language,direction", [("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")])
+def test_accept_language_picks_the_page_language(client: FlaskClient, language: str, direction: str) -> None:
+    assert f'<html lang="{language}" dir="{direction}">' in page(client, "/login", language)
+
+
+def test_the_choice_of_the_person_beats_accept_language(api: Api) -> None:
+    response = api.client.post("/language", data={"language": "ar", "next": "/login", "csrf_token": api.token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert 'dir="rtl"' in page(api.client, "/login", "en")
+
+
+def test_language_choice_does_not_redirect_off_site(api: Api) -> None:
+    response = api.client.post("/language", data={"language": "en", "next": "//evil.example/", "csrf_token": api.token})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_logged_in_person_keeps_their_language(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    volunteer.client.post("/language", data={"language": "en", "next": "/home", "csrf_token": volunteer.token})
+    fresh = logged_in(app, people["volunteer"])
+    assert '<html lang="en"' in page(fresh.client, "/home", "fr")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_pages_show_no_untranslated_english(app: Flask, people: dict[str, Person], language: str) -> None:
+    admin = logged_in(app, people["admin"])
+    english = {m.id for m in catalog(language) if m.id and isinstance(m.id, str) and m.string != m.id
+               and len(m.id) > 4 and "%" not in m.id}
+    for path in ("/login", "/enrol", "/home", "/admin/", "/admin/invite", f"/admin/people/{people['volunteer'].id}"):
+        text = html.unescape(page(admin.client, path, language))
+        leaked = [msgid for msgid in english if f">{msgid}<" in text]
+        assert leaked == [], (path, leaked)
+
+
+def test_catalog_json_for_the_offline_app(client: FlaskClient) -> None:
+    arabic = client.get("/i18n/ar.json").get_json()
+    assert arabic["direction"] == "rtl"
+    assert arabic["messages"]["Log in"] == "تسجيل الدخول"
+    french = client.get("/i18n/fr.json").get_json()
+    assert french["direction"] == "ltr" and french["messages"]["Log in"] == "Se connecter"
+    assert client.get("/i18n/de.json").status_code == 404

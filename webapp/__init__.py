@@ -1,0 +1,41 @@
+"""The Carnet web server: app factory, pages, accounts and admin; registers the sync API."""
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from webapp import access, admin, auth, cli, database, errors, i18n, pages, security
+from webapp.config import Config
+from webapp.sessions import ServerSessionInterface
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app from an explicit configuration, or from the environment and ``init``'s files."""
+    config = config or Config.from_env()
+    app = Flask(__name__, static_folder="../static", static_url_path="/static",
+                instance_path=str(config.instance_path))
+    app.extensions["carnet_config"] = config
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        # The token lives as long as the server-side session; a fixed hour would break long
+        # offline days of an open app.
+        WTF_CSRF_TIME_LIMIT=None,
+        # The Referer check is replaced by the Origin / Sec-Fetch-Site check of webapp.security:
+        # with "Referrer-Policy: no-referrer" browsers send no Referer to compare.
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_HEADERS=["X-CSRF-Token"],
+        JSON_SORT_KEYS=False,
+    )
+    app.session_interface = ServerSessionInterface(config)
+    database.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    CSRFProtect(app)
+    pages.init_app(app)
+    auth.init_app(app)
+    admin.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,78 @@
+"""Who may use which endpoint: one table, checked before every request.
+
+An endpoint missing from the table is refused to everyone, so a forgotten entry fails closed.
+Case membership is checked next to the data, in ``sync``; this table only knows roles.
+"""
+
+from flask import Flask, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from webapp.accounts import get_user
+from webapp.database import get_db
+from sync.problems import ApiError
+
+ANONYMOUS = "anonymous"
+ALL_ROLES = frozenset({"volunteer", "coordinator", "auditor", "admin"})
+PUBLIC = ALL_ROLES | {ANONYMOUS}
+ADMIN = frozenset({"admin"})
+
+ACCESS: dict[str, frozenset[str]] = {
+    "static": PUBLIC,
+    "pages.index": PUBLIC,
+    "pages.health": PUBLIC,
+    "pages.set_language": PUBLIC,
+    "pages.catalog": PUBLIC,
+    "pages.home": ALL_ROLES,
+    "auth.login_page": PUBLIC,
+    "auth.enrol_page": PUBLIC,
+    "auth.api_login_params": PUBLIC,
+    "auth.api_login": PUBLIC,
+    "auth.api_enrolment_start": PUBLIC,
+    "auth.api_enrolment_finish": PUBLIC,
+    "auth.api_logout": ALL_ROLES,
+    "auth.api_me": ALL_ROLES,
+    "auth.api_sessions": ALL_ROLES,
+    "auth.api_end_session": ALL_ROLES,
+    "auth.api_end_all_sessions": ALL_ROLES,
+    "admin.people": ADMIN,
+    "admin.invite": ADMIN,
+    "admin.person": ADMIN,
+    "admin.set_status": ADMIN,
+    "admin.end_sessions": ADMIN,
+}
+
+
+def current_role() -> str:
+    return g.user["role"] if g.get("user") else ANONYMOUS
+
+
+def load_user() -> None:
+    """Attach the logged-in, active person (or nobody) to ``g.user``."""
+    g.user = None
+    user_id = getattr(session, "user_id", None)
+    if user_id is None:
+        return
+    user = get_user(get_db(), user_id)
+    if user is None or user["status"] != "active":
+        session.end()  # type: ignore[attr-defined]
+        return
+    g.user = user
+
+
+def check_access() -> Response | None:
+    if request.endpoint is None:
+        return None  # No route matched: Flask answers 404 on its own.
+    allowed = ACCESS.get(request.endpoint, frozenset())
+    role = current_role()
+    if role in allowed:
+        return None
+    if role != ANONYMOUS:
+        raise ApiError("forbidden")
+    if request.path.startswith("/api/") or request.method != "GET":
+        raise ApiError("not-authenticated")
+    return redirect(url_for("auth.login_page", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_user)
+    app.before_request(check_access)

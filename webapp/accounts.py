@@ -1,0 +1,263 @@
+"""People, teams and invitations; login verification and throttling.
+
+The server never sees a passphrase: it stores the client's KDF parameters and an Argon2id hash of
+the ``auth`` secret the browser derives from the passphrase (see ``crypto.kdf``).
+"""
+
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlcipher3
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from crypto.encoding import b64url_encode
+from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
+from sync.db import row_to_dict, transaction
+from webapp.config import Config
+from sync.problems import ApiError
+
+ROLES = ("volunteer", "coordinator", "auditor", "admin")
+# Roles whose work is inside one team; auditors and admins see across teams.
+TEAM_ROLES = ("volunteer", "coordinator")
+_hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 "low memory" defaults.
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verifying against this hash when the email is unknown keeps both paths equally slow."""
+    return _hasher.hash(b"\0" * SECRET_BYTES)
+
+
+def new_id() -> str:
+    return b64url_encode(secrets.token_bytes(16))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def new_kdf_params(config: Config) -> KdfParams:
+    return KdfParams(iterations=config.kdf_iterations, salt=secrets.token_bytes(SALT_BYTES))
+
+
+def hash_auth_secret(auth: bytes) -> str:
+    return _hasher.hash(auth)
+
+
+# Teams ------------------------------------------------------------------------------------------
+
+def create_team(conn: sqlcipher3.Connection, name: str, now: int) -> str:
+    team_id = new_id()
+    conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
+    return team_id
+
+
+def list_teams(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+    return [dict(id=r["id"], name=r["name"]) for r in conn.execute("SELECT id, name FROM teams ORDER BY name")]
+
+
+def team_by_name(conn: sqlcipher3.Connection, name: str) -> str | None:
+    row = conn.execute("SELECT id FROM teams WHERE name = ?", (name,)).fetchone()
+    return row["id"] if row else None
+
+
+# People -----------------------------------------------------------------------------------------
+
+def get_user(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
+    return row_to_dict(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+
+
+def user_by_email(conn: sqlcipher3.Connection, email: str) -> dict[str, Any] | None:
+    return row_to_dict(conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone())
+
+
+def list_people(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT u.id, u.email, u.display_name, u.role, u.status, u.team_id, t.name AS team_name"
+        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.display_name COLLATE NOCASE"
+    ).fetchall()
+    return [row_to_dict(r) for r in rows]  # type: ignore[misc]
+
+
+def check_role_and_team(role: str, team_id: str | None) -> None:
+    if role not in ROLES:
+        raise ApiError("validation-failed", fields={"role": "unknown role"})
+    if role in TEAM_ROLES and not team_id:
+        raise ApiError("validation-failed", fields={"team": "volunteers and coordinators belong to a team"})
+
+
+def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, role: str,
+                team_id: str | None, kdf: KdfParams, auth_hash: str, now: int) -> str:
+    check_role_and_team(role, team_id)
+    user_id = new_id()
+    try:
+        conn.execute(
+            "INSERT INTO users (id, email, display_name, role, team_id, kdf, auth_hash, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (user_id, email, display_name, role, team_id if role in TEAM_ROLES else None,
+             json.dumps(kdf.to_json()), auth_hash, now, now),
+        )
+    except sqlcipher3.IntegrityError as exc:
+        # The unique constraint decides, not a check before the insert (no race).
+        raise ApiError("email-taken") from exc
+    return user_id
+
+
+def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_id: str | None, now: int) -> None:
+    check_role_and_team(role, team_id)
+    conn.execute("UPDATE users SET role = ?, team_id = ?, updated_at = ? WHERE id = ?",
+                 (role, team_id if role in TEAM_ROLES else None, now, user_id))
+
+
+def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int) -> None:
+    with transaction(conn):
+        conn.execute("UPDATE users SET status = ?, updated_at = ? WHERE id = ?", (status, now, user_id))
+        if status == "disabled":
+            # A disabled account loses every session at once, not at their next expiry.
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+
+def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str) -> None:
+    conn.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+
+# Invitations and enrolment ----------------------------------------------------------------------
+
+def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str, team_id: str | None,
+           created_by: str | None, now: int) -> str:
+    """Record an invitation and return its one-time token (only its hash is stored)."""
+    check_role_and_team(role, team_id)
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO invitations (token_hash, email, role, team_id, kdf, created_by, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (hash_token(token), email, role, team_id if role in TEAM_ROLES else None,
+         json.dumps(new_kdf_params(config).to_json()), created_by, now, now + config.invitation_ttl_seconds),
+    )
+    return token
+
+
+def enrolment_link(base_url: str, token: str) -> str:
+    # The token travels in the fragment: browsers never send it to the server in the URL,
+    # so it appears in no access log and no Referer.
+    return f"{base_url}/enrol#token={token}"
+
+
+def open_invitation(conn: sqlcipher3.Connection, token: str, now: int) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM invitations WHERE token_hash = ?", (hash_token(token),)).fetchone()
+    if row is None:
+        raise ApiError("invitation-invalid")
+    if row["used_at"] is not None:
+        raise ApiError("invitation-used")
+    if row["expires_at"] <= now:
+        raise ApiError("invitation-expired")
+    return row_to_dict(row)  # type: ignore[return-value]
+
+
+def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: bytes, now: int) -> str:
+    """Use an invitation once: create the person with the KDF parameters it carried."""
+    auth_hash = hash_auth_secret(auth)
+    with transaction(conn):
+        invitation = open_invitation(conn, token, now)
+        claimed = conn.execute(
+            "UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+            (now, invitation["token_hash"]),
+        ).rowcount
+        if claimed != 1:
+            raise ApiError("invitation-used")
+        user_id = create_user(conn, email=invitation["email"], display_name=display_name,
+                              role=invitation["role"], team_id=invitation["team_id"],
+                              kdf=KdfParams.from_json(json.loads(invitation["kdf"])),
+                              auth_hash=auth_hash, now=now)
+        conn.execute("UPDATE invitations SET user_id = ? WHERE token_hash = ?", (user_id, invitation["token_hash"]))
+    return user_id
+
+
+# Login ------------------------------------------------------------------------------------------
+
+def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) -> KdfParams:
+    """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration)."""
+    user = user_by_email(conn, email)
+    if user is not None:
+        return KdfParams.from_json(json.loads(user["kdf"]))
+    fake_salt = hmac.new(config.secret_key, b"carnet/v1/fake-salt/" + email.lower().encode(), "sha256").digest()
+    return KdfParams(iterations=config.kdf_iterations, salt=fake_salt[:SALT_BYTES])
+
+
+@dataclass(frozen=True)
+class Throttle:
+    config: Config
+    conn: sqlcipher3.Connection
+
+    def check(self, keys: list[str], now: int) -> None:
+        for key in keys:
+            row = self.conn.execute("SELECT * FROM login_throttle WHERE key = ?", (key,)).fetchone()
+            if row is None or now - row["last_failure_at"] > self.config.login_lock_seconds:
+                continue
+            if row["locked_until"] > now:
+                raise self._refuse("login-locked", row["locked_until"] - now)
+            wait = self.delay(row["failures"])
+            if now < row["last_failure_at"] + wait:
+                raise self._refuse("login-throttled", row["last_failure_at"] + wait - now)
+
+    def delay(self, failures: int) -> int:
+        """No wait for the first few failures, then 1, 2, 4 ... seconds, at most a minute."""
+        if failures < self.config.login_slow_after:
+            return 0
+        return min(2 ** (failures - self.config.login_slow_after), 60)
+
+    def record_failure(self, keys: list[str], now: int) -> None:
+        for key in keys:
+            row = self.conn.execute("SELECT * FROM login_throttle WHERE key = ?", (key,)).fetchone()
+            stale = row is None or now - row["last_failure_at"] > self.config.login_lock_seconds
+            failures = 1 if stale else row["failures"] + 1
+            locked_until = now + self.config.login_lock_seconds if failures >= self.config.login_lock_after else 0
+            self.conn.execute(
+                "INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+                " last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until",
+                (key, failures, now, locked_until),
+            )
+
+    def clear(self, key: str) -> None:
+        self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (key,))
+
+    @staticmethod
+    def _refuse(code: str, retry_after: int) -> ApiError:
+        error = ApiError(code, retry_after=retry_after)
+        error.headers["Retry-After"] = str(retry_after)
+        return error
+
+
+def throttle_keys(email: str, address: str) -> list[str]:
+    # Keys are hashed so the table does not keep a readable list of who tried to log in.
+    account = hashlib.sha256(b"account:" + email.lower().encode()).hexdigest()
+    origin = hashlib.sha256(b"address:" + address.encode()).hexdigest()
+    return [account, origin]
+
+
+def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, auth: bytes,
+                 address: str, now: int) -> dict[str, Any]:
+    throttle = Throttle(config, conn)
+    keys = throttle_keys(email, address)
+    throttle.check(keys, now)
+    user = user_by_email(conn, email)
+    try:
+        _hasher.verify(user["auth_hash"] if user else dummy_hash(), auth)
+        if user is None:
+            raise VerificationError("unknown account")
+    except (VerificationError, InvalidHashError):
+        throttle.record_failure(keys, now)
+        raise ApiError("login-failed") from None
+    if user["status"] != "active":
+        raise ApiError("account-disabled")
+    throttle.clear(keys[0])
+    if _hasher.check_needs_rehash(user["auth_hash"]):
+        conn.execute("UPDATE users SET auth_hash = ? WHERE id = ?", (hash_auth_secret(auth), user["id"]))
+    return user

@@ -1,0 +1,115 @@
+"""Enrolment, login and logout. The passphrase never arrives here: only the derived ``auth``."""
+
+import json
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, session
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from crypto.kdf import SECRET_BYTES
+from sync.problems import ApiError
+from sync.validation import Field, b64url_bytes, email, parse_json_body, text
+from webapp import accounts, sessions
+from webapp.config import Config
+from webapp.database import get_db
+
+bp = Blueprint("auth", __name__)
+TOKEN_FIELD = Field("token", text(100, 20))
+AUTH_FIELD = Field("auth", b64url_bytes(SECRET_BYTES))
+
+
+def config() -> Config:
+    return current_app.extensions["carnet_config"]
+
+
+def person_json(user: dict[str, Any]) -> dict[str, Any]:
+    return {"id": user["id"], "email": user["email"], "display_name": user["display_name"],
+            "role": user["role"], "team_id": user["team_id"], "locale": user["locale"]}
+
+
+def logged_in_response(user: dict[str, Any]) -> Response:
+    session.log_in(user["id"])  # type: ignore[attr-defined]
+    g.user = user
+    # The CSRF token is bound to the session, which has just been replaced: hand out a new one.
+    return jsonify(person=person_json(user), csrf_token=generate_csrf())
+
+
+@bp.get("/login")
+def login_page() -> str:
+    return render_template("login.html")
+
+
+@bp.get("/enrol")
+def enrol_page() -> str:
+    return render_template("enrol.html")
+
+
+@bp.post("/api/v1/auth/params")
+def api_login_params() -> Response:
+    body = parse_json_body([Field("email", email)])
+    params = accounts.login_kdf_params(get_db(), config(), body["email"])
+    return jsonify(kdf=params.to_json())
+
+
+@bp.post("/api/v1/auth/login")
+def api_login() -> Response:
+    body = parse_json_body([Field("email", email), AUTH_FIELD])
+    user = accounts.verify_login(get_db(), config(), email=body["email"], auth=body["auth"],
+                                 address=request.remote_addr or "", now=config().now())
+    return logged_in_response(user)
+
+
+@bp.post("/api/v1/auth/logout")
+def api_logout() -> Response:
+    session.end()  # type: ignore[attr-defined]
+    response = jsonify(logged_out=True)
+    # Not "storage": the device's encrypted store may hold notes not yet synced.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies"'
+    return response
+
+
+@bp.post("/api/v1/enrolment/start")
+def api_enrolment_start() -> Response:
+    body = parse_json_body([TOKEN_FIELD])
+    invitation = accounts.open_invitation(get_db(), body["token"], config().now())
+    return jsonify(email=invitation["email"], role=invitation["role"], kdf=json.loads(invitation["kdf"]))
+
+
+@bp.post("/api/v1/enrolment/finish")
+def api_enrolment_finish() -> Response:
+    body = parse_json_body([TOKEN_FIELD, Field("display_name", text(80)), AUTH_FIELD])
+    conn = get_db()
+    user_id = accounts.enrol(conn, token=body["token"], display_name=body["display_name"],
+                             auth=body["auth"], now=config().now())
+    return logged_in_response(accounts.get_user(conn, user_id))  # type: ignore[arg-type]
+
+
+@bp.get("/api/v1/me")
+def api_me() -> Response:
+    return jsonify(person=person_json(g.user), csrf_token=generate_csrf())
+
+
+@bp.get("/api/v1/me/sessions")
+def api_sessions() -> Response:
+    current = sessions.current_handle(session)  # type: ignore[arg-type]
+    listed = [dict(s, current=s["handle"] == current) for s in sessions.list_sessions(g.user["id"])]
+    return jsonify(sessions=listed)
+
+
+@bp.delete("/api/v1/me/sessions/<handle>")
+def api_end_session(handle: str) -> Response:
+    if not sessions.end_session_by_handle(g.user["id"], handle):
+        raise ApiError("not-found")
+    return jsonify(ended=1)
+
+
+@bp.post("/api/v1/me/sessions/end-all")
+def api_end_all_sessions() -> Response:
+    ended = sessions.end_all_sessions(g.user["id"])
+    session.end()  # type: ignore[attr-defined]
+    return jsonify(ended=ended)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

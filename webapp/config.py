@@ -1,0 +1,104 @@
+"""Configuration: one immutable object, built from the environment and the files ``init`` made.
+
+Secrets never come from the repository. Outside tests the app refuses to start without a database
+key and a session secret: a random per-process secret would log everyone out at each restart and
+differ between workers.
+"""
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sync.db import KEY_BYTES
+
+SECRETS_FILE = "secrets.json"
+DATABASE_FILE = "carnet.db"
+DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(Exception):
+    """The configuration is incomplete or wrong; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Config:
+    instance_path: Path
+    database_key: bytes
+    secret_key: bytes
+    testing: bool = False
+    base_url: str = "http://127.0.0.1:5000"
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 3600
+    invitation_ttl_seconds: int = 72 * 3600
+    max_body_bytes: int = 1024 * 1024
+    kdf_iterations: int = 600_000
+    login_slow_after: int = 3
+    login_lock_after: int = 10
+    login_lock_seconds: int = 15 * 60
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.database_key) != KEY_BYTES:
+            raise ConfigError("the database key must be 32 bytes")
+        if len(self.secret_key) < 32:
+            raise ConfigError("the session secret must be at least 32 bytes")
+
+    @property
+    def database_path(self) -> Path:
+        return self.instance_path / DATABASE_FILE
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
+        """Read ``CARNET_INSTANCE`` (folder) and the secrets file that ``init`` wrote there."""
+        env = os.environ if environ is None else environ
+        instance = instance_path_from_env(env)
+        stored = read_secrets(instance)
+        return cls(
+            instance_path=instance,
+            database_key=bytes.fromhex(stored["database_key"]),
+            secret_key=bytes.fromhex(stored["secret_key"]),
+            base_url=env.get("CARNET_BASE_URL", cls.base_url).rstrip("/"),
+        )
+
+
+def instance_path_from_env(env: dict[str, str] | os._Environ) -> Path:
+    return Path(env.get("CARNET_INSTANCE", DEFAULT_INSTANCE)).resolve()
+
+
+def read_secrets(instance: Path) -> dict[str, str]:
+    path = instance / SECRETS_FILE
+    try:
+        stored = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"no secrets in {instance}: run 'flask --app webapp init' first "
+            "(or set CARNET_INSTANCE to an initialised folder)"
+        ) from exc
+    if not isinstance(stored, dict) or not {"database_key", "secret_key"} <= set(stored):
+        raise ConfigError(f"{path} lacks database_key or secret_key")
+    if path.stat().st_mode & 0o077:
+        raise ConfigError(f"{path} must be readable by its owner only (chmod 600)")
+    return stored
+
+
+def write_secrets_if_missing(instance: Path) -> bool:
+    """Create the instance folder and a fresh secrets file (0600); keep an existing one."""
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = instance / SECRETS_FILE
+    if path.exists():
+        return False
+    payload = json.dumps({"database_key": secrets.token_hex(KEY_BYTES),
+                          "secret_key": secrets.token_hex(32)})
+    # O_EXCL with mode 0600: the file is never readable by others, not even for an instant.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(payload)
+    return True
+

@@ -1,0 +1,57 @@
+"""The pages around the app: the front door, the home page, languages, health."""
+
+from flask import Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from webapp import accounts, i18n
+from webapp.database import get_db
+
+bp = Blueprint("pages", __name__)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    # Only paths on this site: "//host" or "/\\host" would leave it.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for("pages.home" if g.user else "auth.login_page"))
+
+
+@bp.get("/home")
+def home() -> str:
+    return render_template("home.html")
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    language = request.form.get("language", "")
+    if language not in i18n.LANGUAGES:
+        abort(400)
+    response = redirect(safe_next(request.form.get("next"), url_for("pages.index")))
+    if g.user:
+        accounts.set_locale(get_db(), g.user["id"], language)
+    response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 86400, path="/", secure=True,
+                        httponly=True, samesite="Strict")
+    return response
+
+
+@bp.get("/i18n/<language>.json")
+def catalog(language: str) -> Response:
+    if language not in i18n.LANGUAGES:
+        abort(404)
+    return jsonify(language=language, direction="rtl" if language in i18n.RTL_LANGUAGES else "ltr",
+                   messages=i18n.catalog(language))
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    get_db().execute("SELECT 1").fetchone()
+    return jsonify(status="ok")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
