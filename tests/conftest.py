@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -102,6 +102,7 @@ class LiveServer:
     port: int
     log_path: Path
     process: subprocess.Popen | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -109,7 +110,7 @@ class LiveServer:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "CARNET_INSTANCE": str(self.instance), "CARNET_BASE_URL": self.url,
-                "PYTHONUNBUFFERED": "1"}
+                "PYTHONUNBUFFERED": "1", **self.extra_env}
 
     def flask(self, *args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", *args], env=self.env(),

@@ -1,11 +1,14 @@
 """Invitations, enrolment, login, throttling, sessions: all through the real Flask app and SQLCipher."""
 
+from dataclasses import replace
+
 import pytest
 from flask import Flask
 
 from crypto.encoding import b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
-from webapp import accounts
+from webapp import accounts, create_app
+from webapp.config import Config
 from webapp.database import get_db
 from webapp.sessions import COOKIE_NAME
 
@@ -222,3 +225,22 @@ def test_malformed_login_bodies_get_typed_problems(api: Api, body: object, code:
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == code
+
+
+def test_kdf_parameters_are_strengthened_at_login_without_re_enrolling(
+        config: Config, people: dict[str, Person]) -> None:
+    person = people["volunteer"]
+    app = create_app(replace(config, kdf_iterations=700_000))
+    api = Api(app.test_client())
+    response = api.login(person.email, person.passphrase)
+    offered = response.get_json()["kdf_upgrade"]
+    assert offered["iterations"] == 700_000
+    new_auth = derive_account_secrets(person.passphrase, KdfParams.from_json(offered)).auth
+    assert api.post("/api/v1/me/kdf", {"auth": b64url_encode(new_auth)}).status_code == 200
+    assert api.post("/api/v1/me/kdf", {"auth": b64url_encode(new_auth)}).status_code == 422
+    fresh = Api(app.test_client())
+    assert fresh.post("/api/v1/auth/params", {"email": person.email}).get_json()["kdf"] == offered
+    assert fresh.post("/api/v1/auth/login", {"email": person.email, "auth": b64url_encode(new_auth)}).status_code == 200
+    assert "kdf_upgrade" not in fresh.post("/api/v1/auth/login", {
+        "email": person.email, "auth": b64url_encode(new_auth)}).get_json()
+    assert Api(app.test_client()).login(person.email, person.passphrase).status_code == 401

@@ -181,6 +181,17 @@ def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: b
 
 # Login ------------------------------------------------------------------------------------------
 
+def kdf_is_outdated(user: dict[str, Any], config: Config) -> bool:
+    stored = KdfParams.from_json(json.loads(user["kdf"]))
+    return stored.version < KdfParams.version or stored.iterations < config.kdf_iterations
+
+
+def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, auth: bytes, now: int) -> None:
+    """Replace the KDF parameters and the auth hash together (a stronger KDF, or a new passphrase)."""
+    conn.execute("UPDATE users SET kdf = ?, auth_hash = ?, updated_at = ? WHERE id = ?",
+                 (json.dumps(params.to_json()), hash_auth_secret(auth), now, user_id))
+
+
 def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) -> KdfParams:
     """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration)."""
     user = user_by_email(conn, email)

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, render_template, re
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from crypto.kdf import SECRET_BYTES
+from crypto.kdf import SECRET_BYTES, KdfParams
 from sync.problems import ApiError
 from sync.validation import Field, b64url_bytes, email, parse_json_body, text
 from webapp import accounts, sessions
@@ -17,6 +17,7 @@ from webapp.database import get_db
 bp = Blueprint("auth", __name__)
 TOKEN_FIELD = Field("token", text(100, 20))
 AUTH_FIELD = Field("auth", b64url_bytes(SECRET_BYTES))
+KDF_UPGRADE_KEY = "kdf_upgrade"
 
 
 def config() -> Config:
@@ -31,8 +32,16 @@ def person_json(user: dict[str, Any]) -> dict[str, Any]:
 def logged_in_response(user: dict[str, Any]) -> Response:
     session.log_in(user["id"])  # type: ignore[attr-defined]
     g.user = user
+    body: dict[str, Any] = {"person": person_json(user)}
+    if accounts.kdf_is_outdated(user, config()):
+        # The policy was strengthened since this account enrolled: the client, which holds the
+        # passphrase right now, derives again with these parameters and sends the new auth.
+        upgrade = accounts.new_kdf_params(config()).to_json()
+        session[KDF_UPGRADE_KEY] = upgrade
+        body["kdf_upgrade"] = upgrade
     # The CSRF token is bound to the session, which has just been replaced: hand out a new one.
-    return jsonify(person=person_json(user), csrf_token=generate_csrf())
+    body["csrf_token"] = generate_csrf()
+    return jsonify(body)
 
 
 @bp.get("/login")
@@ -88,6 +97,17 @@ def api_enrolment_finish() -> Response:
 @bp.get("/api/v1/me")
 def api_me() -> Response:
     return jsonify(person=person_json(g.user), csrf_token=generate_csrf())
+
+
+@bp.post("/api/v1/me/kdf")
+def api_upgrade_kdf() -> Response:
+    """Store the auth derived with the stronger parameters offered at this session's login."""
+    body = parse_json_body([AUTH_FIELD])
+    offered = session.pop(KDF_UPGRADE_KEY, None)
+    if offered is None:
+        raise ApiError("validation-failed", fields={"kdf": "no KDF upgrade was offered to this session"})
+    accounts.change_kdf(get_db(), g.user["id"], KdfParams.from_json(offered), body["auth"], config().now())
+    return jsonify(kdf=offered)
 
 
 @bp.get("/api/v1/me/sessions")

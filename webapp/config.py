@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crypto.kdf import MAX_ITERATIONS, MIN_ITERATIONS
 from sync.db import KEY_BYTES
 
 SECRETS_FILE = "secrets.json"
@@ -42,6 +43,8 @@ class Config:
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
+        if not MIN_ITERATIONS <= self.kdf_iterations <= MAX_ITERATIONS:
+            raise ConfigError(f"CARNET_KDF_ITERATIONS must be {MIN_ITERATIONS} to {MAX_ITERATIONS}")
         if len(self.database_key) != KEY_BYTES:
             raise ConfigError("the database key must be 32 bytes")
         if len(self.secret_key) < 32:
@@ -65,6 +68,7 @@ class Config:
             database_key=bytes.fromhex(stored["database_key"]),
             secret_key=bytes.fromhex(stored["secret_key"]),
             base_url=env.get("CARNET_BASE_URL", cls.base_url).rstrip("/"),
+            kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
         )
 
 

@@ -13,6 +13,15 @@ function nextPage() {
   return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/home";
 }
 
+// The server's policy was strengthened since enrolment: derive again while the passphrase is here.
+async function upgradeKdf(passphrase, params) {
+  status.textContent = _("Strengthening the protection of your keys…");
+  const stronger = await deriveAccountSecrets(passphrase, params);
+  await callApi("POST", "/api/v1/me/kdf", { auth: authForServer(stronger) });
+  stronger.auth.fill(0);
+  stronger.kek.fill(0);
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   await catalogReady;
@@ -28,9 +37,10 @@ form.addEventListener("submit", async (event) => {
   try {
     const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
     const secrets = await deriveAccountSecrets(passphrase, kdf);
-    await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
+    const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
     secrets.auth.fill(0);
     secrets.kek.fill(0);
+    if (session.kdf_upgrade) await upgradeKdf(passphrase, session.kdf_upgrade);
     status.textContent = _("Logged in.");
     location.assign(nextPage());
   } catch (problem) {

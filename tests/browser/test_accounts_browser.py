@@ -10,7 +10,8 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, free_port
+from tests.http import HttpSession
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "kdf-v1.json"
 DEMO = {role: (email, passphrase) for email, _name, role, _team, passphrase in DEMO_PEOPLE}
@@ -133,3 +134,21 @@ def test_javascript_refuses_weak_or_unknown_kdf_parameters(live_server: LiveServ
         try { kdf.checkKdfParams(params); return false; } catch (e) { return e instanceof kdf.InvalidKdfParameters; }
     }""", params)
     assert refused
+
+
+def test_login_strengthens_an_outdated_kdf_in_the_browser(live_server: LiveServer, page: Page) -> None:
+    stronger = LiveServer(instance=live_server.instance, port=free_port(),
+                          log_path=live_server.log_path.with_name("stronger.log"),
+                          extra_env={"CARNET_KDF_ITERATIONS": "650000"})
+    stronger.start()
+    try:
+        log_in(page, stronger, "coordinator")
+        fresh = HttpSession(stronger.url)
+        fresh.open_page()
+        kdf = fresh.post("/api/v1/auth/params", {"email": DEMO["coordinator"][0]}).json()["kdf"]
+        assert kdf["iterations"] == 650000
+        page.click("#logout")
+        page.wait_for_url(re.compile(r".*/login$"))
+        log_in(page, stronger, "coordinator")
+    finally:
+        stronger.stop()
