@@ -58,9 +58,10 @@ class Writer:
 
     def uint(self, value: int, size: int, maximum: int | None = None) -> "Writer":
         limit = maximum if maximum is not None else (1 << (8 * size)) - 1
-        if type(value) is not int or not 0 <= value <= limit:
+        # Booleans are ints in Python but never numbers of the protocol; IntEnums are.
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
             raise InvalidEncoding(f"{value!r} does not fit the field")
-        self._parts.append(value.to_bytes(size, "big"))
+        self._parts.append(int(value).to_bytes(size, "big"))
         return self
 
     def u8(self, value: int) -> "Writer":
