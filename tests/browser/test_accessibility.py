@@ -1,0 +1,41 @@
+"""axe-core finds no serious or critical violation on the account pages, in French and Arabic."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page
+
+from tests.browser.conftest import LOCALES, PHONE
+from tests.browser.test_accounts_browser import log_in
+from tests.conftest import LiveServer
+
+axe = Axe()
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = axe.run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_account_pages_have_no_serious_accessibility_violation(live_server: LiveServer, browser: Browser,
+                                                               language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        found = {}
+        page.goto(live_server.url + "/login")
+        found["/login"] = serious_violations(page)
+        page.goto(live_server.url + "/enrol#token=" + "y" * 43)
+        page.wait_for_selector("#enrol-error:not(:empty)")
+        found["/enrol"] = serious_violations(page)
+        log_in(page, live_server, "admin")
+        for path in ("/home", "/admin/", "/admin/invite"):
+            page.goto(live_server.url + path)
+            found[path] = serious_violations(page)
+        page.goto(live_server.url + "/admin/")
+        page.locator("tbody a").first.click()
+        found["/admin/people/<id>"] = serious_violations(page)
+        assert {path: v for path, v in found.items() if v} == {}
+    finally:
+        context.close()
