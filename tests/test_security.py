@@ -1,12 +1,15 @@
 """Security headers, CSRF, cross-site refusals, body limits and problem details."""
 
 import re
+from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from webapp import create_app
 from webapp.access import ACCESS, PUBLIC
+from webapp.config import Config
 from webapp.security import CONTENT_SECURITY_POLICY
 
 from tests.helpers import Api, Person, logged_in
@@ -116,3 +119,10 @@ def test_unexpected_errors_are_problems_without_details(app: Flask, monkeypatch:
     response = app.test_client().get("/api/v1/boom")
     assert response.status_code == 500
     assert response.get_json()["code"] == "internal-error" and "ZeroDivision" not in response.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_forwarded_scheme_turns_on_hsts(app: Flask, config: Config) -> None:
+    proxied = create_app(replace(config, behind_proxy=True)).test_client()
+    response = proxied.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+    assert "Strict-Transport-Security" not in create_app(config).test_client().get("/login").headers

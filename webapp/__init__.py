@@ -2,6 +2,7 @@
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import access, admin, auth, cli, database, errors, i18n, pages, security
 from webapp.config import Config
@@ -27,6 +28,9 @@ def create_app(config: Config | None = None) -> Flask:
         WTF_CSRF_HEADERS=["X-CSRF-Token"],
         JSON_SORT_KEYS=False,
     )
+    if config.behind_proxy:
+        # Trust exactly one proxy in front for the client address, scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = ServerSessionInterface(config)
     database.init_app(app)
     errors.init_app(app)

@@ -40,6 +40,7 @@ class Config:
     login_slow_after: int = 3
     login_lock_after: int = 10
     login_lock_seconds: int = 15 * 60
+    behind_proxy: bool = False
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +70,7 @@ class Config:
             secret_key=bytes.fromhex(stored["secret_key"]),
             base_url=env.get("CARNET_BASE_URL", cls.base_url).rstrip("/"),
             kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
+            behind_proxy=env.get("CARNET_BEHIND_PROXY", "") == "1",
         )
 
 
