@@ -1,6 +1,6 @@
 """Admin pages: invite people, list them, change role and team, disable, end sessions."""
 
-from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,16 +12,12 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from sync.problems import ApiError
 from webapp import accounts, sessions
-from webapp.config import Config
+from webapp.config import current_config
 from webapp.database import get_db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_LABELS = {"volunteer": _l("Volunteer"), "coordinator": _l("Coordinator"),
                "auditor": _l("Auditor"), "admin": _l("Administrator")}
-
-
-def config() -> Config:
-    return current_app.extensions["carnet_config"]
 
 
 class PersonForm(FlaskForm):
@@ -70,10 +66,10 @@ def invite() -> str:
     form.fill_teams()
     link = None
     if form.validate_on_submit():
-        token = accounts.invite(get_db(), config(), email=form.email.data.strip().lower(),
+        token = accounts.invite(get_db(), current_config(), email=form.email.data.strip().lower(),
                                 role=form.role.data, team_id=form.team.data or None,
-                                created_by=g.user["id"], now=config().now())
-        link = accounts.enrolment_link(config().base_url, token)
+                                created_by=g.user["id"], now=current_config().now())
+        link = accounts.enrolment_link(current_config().base_url, token)
     return render_template("admin/invite.html", form=form, link=link)
 
 
@@ -84,7 +80,7 @@ def person(user_id: str) -> str | Response:
     form.fill_teams()
     if form.validate_on_submit():
         accounts.update_person(get_db(), user_id, role=form.role.data, team_id=form.team.data or None,
-                               now=config().now())
+                               now=current_config().now())
         flash(_("Saved."))
         return redirect(url_for("admin.person", user_id=user_id))
     active = sessions.list_sessions(user_id)
@@ -101,7 +97,7 @@ def set_status(user_id: str) -> Response:
     if user_id == g.user["id"]:
         # An admin disabling themselves could leave the association without any admin.
         raise ApiError("forbidden")
-    accounts.set_status(get_db(), user_id, form.status.data, config().now())
+    accounts.set_status(get_db(), user_id, form.status.data, current_config().now())
     flash(_("Account disabled.") if form.status.data == "disabled" else _("Account enabled."))
     return redirect(url_for("admin.person", user_id=user_id))
 

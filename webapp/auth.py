@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, session
+from flask import Blueprint, Flask, g, jsonify, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -11,17 +11,13 @@ from crypto.kdf import SECRET_BYTES, KdfParams
 from sync.problems import ApiError
 from sync.validation import Field, b64url_bytes, email, parse_json_body, text
 from webapp import accounts, sessions
-from webapp.config import Config
+from webapp.config import current_config
 from webapp.database import get_db
 
 bp = Blueprint("auth", __name__)
 TOKEN_FIELD = Field("token", text(100, 20))
 AUTH_FIELD = Field("auth", b64url_bytes(SECRET_BYTES))
 KDF_UPGRADE_KEY = "kdf_upgrade"
-
-
-def config() -> Config:
-    return current_app.extensions["carnet_config"]
 
 
 def person_json(user: dict[str, Any]) -> dict[str, Any]:
@@ -33,10 +29,10 @@ def logged_in_response(user: dict[str, Any]) -> Response:
     session.log_in(user["id"])  # type: ignore[attr-defined]
     g.user = user
     body: dict[str, Any] = {"person": person_json(user)}
-    if accounts.kdf_is_outdated(user, config()):
+    if accounts.kdf_is_outdated(user, current_config()):
         # The policy was strengthened since this account enrolled: the client, which holds the
         # passphrase right now, derives again with these parameters and sends the new auth.
-        upgrade = accounts.new_kdf_params(config()).to_json()
+        upgrade = accounts.new_kdf_params(current_config()).to_json()
         session[KDF_UPGRADE_KEY] = upgrade
         body["kdf_upgrade"] = upgrade
     # The CSRF token is bound to the session, which has just been replaced: hand out a new one.
@@ -57,15 +53,15 @@ def enrol_page() -> str:
 @bp.post("/api/v1/auth/params")
 def api_login_params() -> Response:
     body = parse_json_body([Field("email", email)])
-    params = accounts.login_kdf_params(get_db(), config(), body["email"])
+    params = accounts.login_kdf_params(get_db(), current_config(), body["email"])
     return jsonify(kdf=params.to_json())
 
 
 @bp.post("/api/v1/auth/login")
 def api_login() -> Response:
     body = parse_json_body([Field("email", email), AUTH_FIELD])
-    user = accounts.verify_login(get_db(), config(), email=body["email"], auth=body["auth"],
-                                 address=request.remote_addr or "", now=config().now())
+    user = accounts.verify_login(get_db(), current_config(), email=body["email"], auth=body["auth"],
+                                 address=request.remote_addr or "", now=current_config().now())
     return logged_in_response(user)
 
 
@@ -81,7 +77,7 @@ def api_logout() -> Response:
 @bp.post("/api/v1/enrolment/start")
 def api_enrolment_start() -> Response:
     body = parse_json_body([TOKEN_FIELD])
-    invitation = accounts.open_invitation(get_db(), body["token"], config().now())
+    invitation = accounts.open_invitation(get_db(), body["token"], current_config().now())
     return jsonify(email=invitation["email"], role=invitation["role"], kdf=json.loads(invitation["kdf"]))
 
 
@@ -90,7 +86,7 @@ def api_enrolment_finish() -> Response:
     body = parse_json_body([TOKEN_FIELD, Field("display_name", text(80)), AUTH_FIELD])
     conn = get_db()
     user_id = accounts.enrol(conn, token=body["token"], display_name=body["display_name"],
-                             auth=body["auth"], now=config().now())
+                             auth=body["auth"], now=current_config().now())
     return logged_in_response(accounts.get_user(conn, user_id))  # type: ignore[arg-type]
 
 
@@ -106,7 +102,7 @@ def api_upgrade_kdf() -> Response:
     offered = session.pop(KDF_UPGRADE_KEY, None)
     if offered is None:
         raise ApiError("validation-failed", fields={"kdf": "no KDF upgrade was offered to this session"})
-    accounts.change_kdf(get_db(), g.user["id"], KdfParams.from_json(offered), body["auth"], config().now())
+    accounts.change_kdf(get_db(), g.user["id"], KdfParams.from_json(offered), body["auth"], current_config().now())
     return jsonify(kdf=offered)
 
 

@@ -3,13 +3,13 @@
 import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import ScriptInfo, with_appcontext
 
 from crypto.kdf import derive_account_secrets
 from sync import db
 from webapp import accounts, sessions
-from webapp.config import Config, instance_path_from_env, write_secrets_if_missing
+from webapp.config import current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
 
 DEMO_TEAMS = ("Prisons", "Violences", "CRA")
@@ -23,10 +23,6 @@ DEMO_PEOPLE = (
     ("audit@demo.carnet.test", "Aurore Audit", "auditor", None, "demo audit carnet sextant"),
 )
 DEMO_DOMAIN = "@demo.carnet.test"
-
-
-def config() -> Config:
-    return current_app.extensions["carnet_config"]
 
 
 @click.command("init")
@@ -56,9 +52,9 @@ def invite_command(email: str, role: str, team: str | None) -> None:
         if team_id is None:
             names = ", ".join(t["name"] for t in accounts.list_teams(conn)) or "none yet"
             raise click.ClickException(f"no team named {team!r} (teams: {names}); create it with 'flask team add'")
-    token = accounts.invite(conn, config(), email=email.strip().lower(), role=role, team_id=team_id,
-                            created_by=None, now=config().now())
-    click.echo(accounts.enrolment_link(config().base_url, token))
+    token = accounts.invite(conn, current_config(), email=email.strip().lower(), role=role, team_id=team_id,
+                            created_by=None, now=current_config().now())
+    click.echo(accounts.enrolment_link(current_config().base_url, token))
 
 
 @click.group("team")
@@ -74,7 +70,7 @@ def team_add(name: str) -> None:
     if accounts.team_by_name(conn, name):
         click.echo(f"Team {name!r} exists already.")
         return
-    accounts.create_team(conn, name, config().now())
+    accounts.create_team(conn, name, current_config().now())
     click.echo(f"Team {name!r} created.")
 
 
@@ -86,19 +82,19 @@ def demo_command() -> None:
     others = conn.execute("SELECT count(*) FROM users WHERE email NOT LIKE ?", ("%" + DEMO_DOMAIN,)).fetchone()[0]
     if others:
         raise click.ClickException("real people are enrolled here; the demo would add public passphrases")
-    now = config().now()
+    now = current_config().now()
     with db.transaction(conn):
         for name in DEMO_TEAMS:
             if accounts.team_by_name(conn, name) is None:
                 accounts.create_team(conn, name, now)
     for email, name, role, team, passphrase in DEMO_PEOPLE:
         if accounts.user_by_email(conn, email) is None:
-            params = accounts.new_kdf_params(config())
+            params = accounts.new_kdf_params(current_config())
             auth = derive_account_secrets(passphrase, params).auth
             accounts.create_user(conn, email=email, display_name=name, role=role,
                                  team_id=accounts.team_by_name(conn, team) if team else None,
                                  kdf=params, auth_hash=accounts.hash_auth_secret(auth), now=now)
-    click.echo(f"Demo association ready at {config().base_url}/login")
+    click.echo(f"Demo association ready at {current_config().base_url}/login")
     for email, name, role, team, passphrase in DEMO_PEOPLE:
         click.echo(f"  {role:<12} {email:<32} passphrase: {passphrase}")
 

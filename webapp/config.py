@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
+
 from crypto.kdf import MAX_ITERATIONS, MIN_ITERATIONS
 from sync.db import KEY_BYTES
 
@@ -72,6 +74,11 @@ class Config:
             kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
             behind_proxy=env.get("CARNET_BEHIND_PROXY", "") == "1",
         )
+
+
+def current_config() -> Config:
+    """The configuration of the app handling the current request or command."""
+    return current_app.extensions["carnet_config"]
 
 
 def instance_path_from_env(env: dict[str, str] | os._Environ) -> Path:

@@ -1,15 +1,15 @@
 """One SQLCipher connection per request, closed when the request ends."""
 
 import sqlcipher3
-from flask import Flask, current_app, g
+from flask import Flask, g
 
 from sync import db
-from webapp.config import Config
+from webapp.config import Config, current_config
 
 
 def get_db() -> sqlcipher3.Connection:
     if "db" not in g:
-        config: Config = current_app.extensions["carnet_config"]
+        config = current_config()
         g.db = db.connect(config.database_path, config.database_key)
     return g.db
 
