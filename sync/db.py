@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
+from flask import current_app, g
 
 KEY_BYTES = 32
 # SQLCipher 4 defaults, stated so that an auditor can check them and so that a library upgrade
@@ -38,6 +39,28 @@ class WrongDatabaseKey(DatabaseError):
 
 class SchemaTooNew(DatabaseError):
     """The database was migrated by a newer Carnet than this one."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the database is and the key that opens it; set on the app by its factory."""
+
+    path: Path
+    key: bytes
+
+
+def get_db() -> sqlcipher3.Connection:
+    """The connection of the current request (or command), opened on first use."""
+    if "db" not in g:
+        settings: DatabaseSettings = current_app.extensions["carnet_database"]
+        g.db = connect(settings.path, settings.key)
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
         # Trust exactly one proxy in front for the client address, scheme and host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = ServerSessionInterface(config)
-    database.init_app(app)
+    database.init_app(app, config)
     errors.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

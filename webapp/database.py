@@ -1,27 +1,17 @@
 """One SQLCipher connection per request, closed when the request ends."""
 
-import sqlcipher3
-from flask import Flask, g
+from flask import Flask
 
 from sync import db
-from webapp.config import Config, current_config
+from sync.db import get_db
+from webapp.config import Config
+
+__all__ = ["get_db", "init_app", "initialise_database"]
 
 
-def get_db() -> sqlcipher3.Connection:
-    if "db" not in g:
-        config = current_config()
-        g.db = db.connect(config.database_path, config.database_key)
-    return g.db
-
-
-def close_db(_exc: BaseException | None = None) -> None:
-    conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
-
-
-def init_app(app: Flask) -> None:
-    app.teardown_appcontext(close_db)
+def init_app(app: Flask, config: Config) -> None:
+    app.extensions["carnet_database"] = db.DatabaseSettings(config.database_path, config.database_key)
+    app.teardown_appcontext(db.close_db)
 
 
 def initialise_database(config: Config) -> list[int]:
