@@ -85,9 +85,6 @@ class RosterEntry:
     def fingerprint(self) -> bytes:
         return user_fingerprint(self.user_id, self.encryption_public, self.signing_public)
 
-    def signing_key(self) -> Ed25519PublicKey:
-        return check_ed25519_public_key(self.signing_public)
-
 
 def _roster_body(*, user_id: bytes, serial: int, role: int, status: int, team_id: bytes,
                  encryption_public: bytes, signing_public: bytes, issued_at: int) -> bytes:
