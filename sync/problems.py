@@ -31,6 +31,14 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "invitation-expired": (410, _l("This enrolment link has expired. Ask for a new one.")),
     "invitation-used": (410, _l("This enrolment link has already been used.")),
     "email-taken": (409, _l("An account with this email already exists.")),
+    "invalid-key": (422, _l("A public key is not valid.")),
+    "association-missing": (409, _l("The association's signing key is not set up yet. An administrator must set it up.")),
+    "association-exists": (409, _l("The association's signing key is already set up.")),
+    "keys-exist": (409, _l("This account already has keys.")),
+    "keys-missing": (404, _l("This account has no keys yet.")),
+    "roster-invalid": (422, _l("This roster entry is not validly signed by the association key.")),
+    "roster-mismatch": (409, _l("This roster entry does not match the person's role, team or keys.")),
+    "roster-stale": (409, _l("A newer roster entry exists for this person.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

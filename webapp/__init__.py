@@ -4,6 +4,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from sync import keys_api
 from webapp import access, admin, auth, cli, database, errors, i18n, pages, security
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
@@ -15,6 +16,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, static_folder="../static", static_url_path="/static",
                 instance_path=str(config.instance_path))
     app.extensions["carnet_config"] = config
+    app.extensions["carnet_clock"] = config.clock
     app.config.update(
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,
@@ -40,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     CSRFProtect(app)
     pages.init_app(app)
     auth.init_app(app)
+    keys_api.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

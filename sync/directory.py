@@ -1,0 +1,168 @@
+"""The key directory, as stored by the server: public keys, escrowed key blobs, the signed roster.
+
+The server keeps what clients need to find each other's keys, and checks what it can check
+without any secret (signatures, sizes, monotonic serials), so that a broken or forged upload is
+refused at once. It is not trusted for any of it: clients verify every roster entry under the
+association key they pinned from their enrolment link.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlcipher3
+
+from crypto import roster as protocol_roster
+from crypto.encoding import b64url_decode, b64url_encode
+from crypto.errors import CarnetCryptoError
+from crypto.keys import (
+    association_fingerprint,
+    check_ed25519_public_key,
+    check_x25519_public_key,
+    spoken_fingerprint,
+    user_fingerprint,
+)
+from sync.db import row_to_dict, transaction
+from sync.problems import ApiError
+
+ROLE_CODES = {"volunteer": protocol_roster.Role.VOLUNTEER, "coordinator": protocol_roster.Role.COORDINATOR,
+              "auditor": protocol_roster.Role.AUDITOR, "admin": protocol_roster.Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class AccountPublicKeys:
+    encryption_public: bytes
+    signing_public: bytes
+
+
+def check_public_keys(encryption_public: bytes, signing_public: bytes) -> None:
+    try:
+        check_x25519_public_key(encryption_public)
+        check_ed25519_public_key(signing_public)
+    except CarnetCryptoError as exc:
+        raise ApiError("invalid-key", str(exc)) from exc
+
+
+# The association key ---------------------------------------------------------------------------
+
+def association_public_key(conn: sqlcipher3.Connection) -> bytes | None:
+    row = conn.execute("SELECT public_key FROM association WHERE id = 1").fetchone()
+    return bytes(row["public_key"]) if row else None
+
+
+def association_json(public_key: bytes) -> dict[str, str]:
+    digest = association_fingerprint(public_key)
+    return {"public_key": b64url_encode(public_key), "fingerprint": b64url_encode(digest),
+            "spoken": spoken_fingerprint(digest)}
+
+
+def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: bytes, wrapped_key: bytes,
+                       now: int) -> None:
+    """Record the association's public key, once; the admin's kek-wrapped private key goes to escrow."""
+    try:
+        check_ed25519_public_key(public_key)
+    except CarnetCryptoError as exc:
+        raise ApiError("invalid-key", str(exc)) from exc
+    try:
+        with transaction(conn):
+            conn.execute("INSERT INTO association (id, public_key, created_by, created_at) VALUES (1, ?, ?, ?)",
+                         (public_key, admin_id, now))
+            conn.execute("INSERT INTO association_escrow (admin_id, wrapped_key, created_at) VALUES (?, ?, ?)",
+                         (admin_id, wrapped_key, now))
+    except sqlcipher3.IntegrityError as exc:
+        raise ApiError("association-exists") from exc
+
+
+def association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bytes:
+    row = conn.execute("SELECT wrapped_key FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone()
+    if row is None:
+        raise ApiError("association-missing")
+    return bytes(row["wrapped_key"])
+
+
+# Account keys ----------------------------------------------------------------------------------
+
+def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountPublicKeys,
+                       wrapped_private: bytes, now: int) -> None:
+    """Publish a person's public keys and escrow their wrapped private keys, once."""
+    check_public_keys(keys.encryption_public, keys.signing_public)
+    try:
+        conn.execute(
+            "INSERT INTO account_keys (user_id, encryption_public, signing_public, wrapped_private, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (user_id, keys.encryption_public, keys.signing_public, wrapped_private, now))
+    except sqlcipher3.IntegrityError as exc:
+        raise ApiError("keys-exist") from exc
+
+
+def account_keys(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM account_keys WHERE user_id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise ApiError("keys-missing")
+    return row_to_dict(row)  # type: ignore[return-value]
+
+
+# The roster ------------------------------------------------------------------------------------
+
+def latest_roster_entry(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
+    return row_to_dict(conn.execute(
+        "SELECT * FROM roster_entries WHERE user_id = ? ORDER BY serial DESC LIMIT 1", (user_id,)).fetchone())
+
+
+def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str, now: int) -> dict[str, Any]:
+    """Check a roster entry against everything the server knows, then keep it.
+
+    It must verify under the association key, name an existing person with the role, team and
+    public keys the server holds for them, and carry a serial above the last one.
+    """
+    public_key = association_public_key(conn)
+    if public_key is None:
+        raise ApiError("association-missing")
+    try:
+        entry = protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
+    except CarnetCryptoError as exc:
+        raise ApiError("roster-invalid", str(exc)) from exc
+    user_id = b64url_encode(entry.user_id)
+    with transaction(conn):
+        person = conn.execute("SELECT role, team_id, status FROM users WHERE id = ?", (user_id,)).fetchone()
+        keys = conn.execute("SELECT encryption_public, signing_public FROM account_keys WHERE user_id = ?",
+                            (user_id,)).fetchone()
+        if person is None or keys is None:
+            raise ApiError("roster-mismatch", "no such person, or no published keys")
+        expected_team = b64url_decode(person["team_id"]) if person["team_id"] else protocol_roster.NO_TEAM
+        expected_status = protocol_roster.Status.ACTIVE if person["status"] == "active" \
+            else protocol_roster.Status.REVOKED
+        if (entry.role != ROLE_CODES[person["role"]] or entry.team_id != expected_team
+                or entry.status != expected_status
+                or entry.encryption_public != bytes(keys["encryption_public"])
+                or entry.signing_public != bytes(keys["signing_public"])):
+            raise ApiError("roster-mismatch", "role, team, status or keys differ from the directory")
+        latest = latest_roster_entry(conn, user_id)
+        if latest is not None and entry.serial <= latest["serial"]:
+            raise ApiError("roster-stale", latest_serial=latest["serial"])
+        conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, ?)",
+                     (user_id, entry.serial, raw, signed_by, now))
+    return {"user_id": user_id, "serial": entry.serial}
+
+
+def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+    """Everyone with their public keys, fingerprint and latest signed roster entry."""
+    rows = conn.execute(
+        "SELECT u.id, u.display_name, u.role, u.team_id, u.status, k.encryption_public, k.signing_public,"
+        " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
+        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY u.display_name COLLATE NOCASE"
+    ).fetchall()
+    return [directory_row(row) for row in rows]
+
+
+def directory_row(row: Any) -> dict[str, Any]:
+    person = {"user_id": row["id"], "display_name": row["display_name"], "role": row["role"],
+              "team_id": row["team_id"], "status": row["status"], "keys": None, "roster": None}
+    if row["encryption_public"] is not None:
+        enc, sig = bytes(row["encryption_public"]), bytes(row["signing_public"])
+        digest = user_fingerprint(b64url_decode(row["id"]), enc, sig)
+        person["keys"] = {"encryption_public": b64url_encode(enc), "signing_public": b64url_encode(sig),
+                          "fingerprint": b64url_encode(digest), "spoken": spoken_fingerprint(digest)}
+    if row["roster"] is not None:
+        person["roster"] = b64url_encode(bytes(row["roster"]))
+    return person
+
