@@ -188,16 +188,30 @@ def craft(log: CaseLog, who: Person, kind: Kind, body: bytes = b"", *, case_key:
     Header fields default to the honest next position of ``who``'s device in ``log``; any can be
     overridden. Nothing is appended and no writer-side check runs, so the verifier alone decides.
     """
-    seq, prev = log.device_position(who.device_id)
+    device_id = overrides.get("device_id", who.device_id)
+    seq, prev = log.device_position(device_id)  # type: ignore[arg-type]
     fields: dict[str, object] = dict(
         kind=kind, case_id=log.case_id, entry_id=new_id(), epoch=log.state.epoch, author=who.user_id,
-        device_id=who.device_id, device_seq=seq + 1, prev_hash=prev, control_head=log.state.entry_hash,
+        device_id=device_id, device_seq=seq + 1, prev_hash=prev, control_head=log.state.entry_hash,
         lamport=log.max_lamport + 1, time=T0)
     fields.update(overrides)
     header = EntryHeader(**fields)  # type: ignore[arg-type]
     if body_json is not None:
         assert case_key is not None
         body = seal_entry_body(header, body_json, case_key, ref=ref)
+    return sign_crafted(header, body, signer or who.keys)
+
+
+def craft_genesis(who: Person, payload: bytes, case_id: bytes, **overrides: object) -> bytes:
+    """A genesis entry with any payload, signed by ``who``."""
+    fields: dict[str, object] = dict(
+        kind=Kind.GENESIS, case_id=case_id, entry_id=new_id(), epoch=1, author=who.user_id,
+        device_id=who.device_id, device_seq=1, prev_hash=bytes(32), control_head=bytes(32), lamport=1, time=T0)
+    fields.update(overrides)
+    return sign_crafted(EntryHeader(**fields), payload, who.keys)  # type: ignore[arg-type]
+
+
+def sign_crafted(header: EntryHeader, body: bytes, signer: AccountKeys) -> bytes:
     digest = hashlib.sha256(body).digest()
-    signature = (signer or who.keys).signing_private.sign(labels.SIGN_ENTRY + header.raw + digest)
+    signature = signer.signing_private.sign(labels.SIGN_ENTRY + header.raw + digest)
     return Entry(header, body, digest, signature).to_bytes()

@@ -10,7 +10,7 @@ from crypto.caselog import CaseLog, Checkpoint, open_case_log_as_member, verify_
 from crypto.casekeys import case_key_commitment, seal_previous_case_key, wrap_case_key_for_member
 from crypto.control import AddMember, Genesis, MemberGrant, RemoveMember, RotateKey, Rotation, RotationMode
 from crypto.encoding import Writer
-from crypto.entry import EntryHeader, Kind, make_entry_as_author
+from crypto.entry import Kind
 from crypto.errors import (
     BrokenChain,
     EpochMismatch,
@@ -25,7 +25,6 @@ from crypto.errors import (
     Unauthorized,
     WrongCase,
 )
-from crypto.keys import new_id
 from crypto.roster import Role, Status, sign_roster_entry_as_admin
 from crypto.writer import (
     add_member_as_coordinator,
@@ -36,7 +35,7 @@ from crypto.writer import (
     seal_entry_as_author,
     stub_of,
 )
-from tests.crypto.scenario import T0, Case, World, body, craft, open_case, replay, seed
+from tests.crypto.scenario import T0, Case, World, body, craft, craft_genesis, open_case, replay, seed
 
 
 def association(world: World):
@@ -251,11 +250,8 @@ def test_genesis_rules(world: World) -> None:
     case_id, key = seed("genesis case", 16), seed("genesis key")
     commitment = case_key_commitment(key, case_id=case_id, epoch=1)
 
-    def genesis(payload: Genesis, author=alice) -> bytes:
-        header = EntryHeader(kind=Kind.GENESIS, case_id=case_id, entry_id=new_id(), epoch=1,
-                             author=author.user_id, device_id=author.device_id, device_seq=1,
-                             prev_hash=bytes(32), control_head=bytes(32), lamport=1, time=T0)
-        return make_entry_as_author(header, payload.to_bytes(), author.keys).to_bytes()
+    def genesis(payload: Genesis) -> bytes:
+        return craft_genesis(alice, payload.to_bytes(), case_id)
 
     ok = Genesis(world.team_id, commitment, (grant(world, "alice", case_id, key, 1),))
     CaseLog(case_id, association(world)).append(genesis(ok))
