@@ -46,7 +46,6 @@ from crypto.errors import (
     InvalidControlEntry,
     InvalidEncoding,
     InvalidLog,
-    KeyCommitmentMismatch,
     NotAMember,
     ReplayedEntry,
     ResealMismatch,
