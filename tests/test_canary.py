@@ -3,6 +3,7 @@ searched for, as bytes, in the database file, its WAL and shared memory, and the
 
 import json
 import secrets
+from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 
 from crypto.encoding import b64url_encode
@@ -27,7 +28,7 @@ def test_display_name_canary_is_nowhere_on_the_server_disk(live_server: LiveServ
     canary = "CANARY-" + secrets.token_hex(8)
     email = f"{canary.lower()}@example.org"
     link = live_server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
-    token = link.split("#token=")[1]
+    token = parse_qs(urlsplit(link).fragment)["token"][0]
     client = HttpSession(live_server.url)
     client.open_page("/enrol")
     start = client.post("/api/v1/enrolment/start", {"token": token})

@@ -18,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from crypto.encoding import b64url_encode
 from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
+from crypto.keys import association_fingerprint
+from sync import directory
 from sync.db import row_to_dict, transaction
 from webapp.config import Config
 from sync.problems import ApiError
@@ -143,10 +145,19 @@ def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str
     return token
 
 
-def enrolment_link(base_url: str, token: str) -> str:
-    # The token travels in the fragment: browsers never send it to the server in the URL,
-    # so it appears in no access log and no Referer.
-    return f"{base_url}/enrol#token={token}"
+def enrolment_link(conn: sqlcipher3.Connection, base_url: str, token: str) -> str:
+    """The one-time link, carrying the association key's fingerprint when there is one.
+
+    Both travel in the fragment: browsers never send it to the server, so the token appears in
+    no access log and no Referer, and the fingerprint reaches the new member's app by a path
+    the server does not control (the admin sends the link), which lets the app pin the
+    association key without trusting the server.
+    """
+    link = f"{base_url}/enrol#token={token}"
+    public_key = directory.association_public_key(conn)
+    if public_key is not None:
+        link += "&association=" + b64url_encode(association_fingerprint(public_key))
+    return link
 
 
 def open_invitation(conn: sqlcipher3.Connection, token: str, now: int) -> dict[str, Any]:

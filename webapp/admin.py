@@ -69,7 +69,7 @@ def invite() -> str:
         token = accounts.invite(get_db(), current_config(), email=form.email.data.strip().lower(),
                                 role=form.role.data, team_id=form.team.data or None,
                                 created_by=g.user["id"], now=current_config().now())
-        link = accounts.enrolment_link(current_config().base_url, token)
+        link = accounts.enrolment_link(get_db(), current_config().base_url, token)
     return render_template("admin/invite.html", form=form, link=link)
 
 

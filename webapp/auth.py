@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from crypto.kdf import SECRET_BYTES, KdfParams
+from sync import directory
 from sync.problems import ApiError
 from sync.validation import Field, b64url_bytes, email, parse_json_body, text
 from webapp import accounts, sessions
@@ -77,8 +78,11 @@ def api_logout() -> Response:
 @bp.post("/api/v1/enrolment/start")
 def api_enrolment_start() -> Response:
     body = parse_json_body([TOKEN_FIELD])
-    invitation = accounts.open_invitation(get_db(), body["token"], current_config().now())
-    return jsonify(email=invitation["email"], role=invitation["role"], kdf=json.loads(invitation["kdf"]))
+    conn = get_db()
+    invitation = accounts.open_invitation(conn, body["token"], current_config().now())
+    public_key = directory.association_public_key(conn)
+    return jsonify(email=invitation["email"], role=invitation["role"], kdf=json.loads(invitation["kdf"]),
+                   association=directory.association_json(public_key) if public_key else None)
 
 
 @bp.post("/api/v1/enrolment/finish")

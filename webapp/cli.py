@@ -1,13 +1,24 @@
 """Command line: ``flask --app webapp init | invite | demo | sessions``."""
 
+import json
 import os
 
 import click
+import sqlcipher3
 from flask import Flask
 from flask.cli import ScriptInfo, with_appcontext
 
-from crypto.kdf import derive_account_secrets
-from sync import db
+from crypto import roster
+from crypto.encoding import b64url_decode
+from crypto.kdf import KdfParams, derive_account_secrets
+from crypto.keys import (
+    generate_account_keys,
+    generate_association_key,
+    unwrap_association_key_with_kek,
+    wrap_account_keys_with_kek,
+    wrap_association_key_with_kek,
+)
+from sync import db, directory
 from webapp import accounts, sessions
 from webapp.config import current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
@@ -54,7 +65,7 @@ def invite_command(email: str, role: str, team: str | None) -> None:
             raise click.ClickException(f"no team named {team!r} (teams: {names}); create it with 'flask team add'")
     token = accounts.invite(conn, current_config(), email=email.strip().lower(), role=role, team_id=team_id,
                             created_by=None, now=current_config().now())
-    click.echo(accounts.enrolment_link(current_config().base_url, token))
+    click.echo(accounts.enrolment_link(get_db(), current_config().base_url, token))
 
 
 @click.group("team")
@@ -94,9 +105,49 @@ def demo_command() -> None:
             accounts.create_user(conn, email=email, display_name=name, role=role,
                                  team_id=accounts.team_by_name(conn, team) if team else None,
                                  kdf=params, auth_hash=accounts.hash_auth_secret(auth), now=now)
+    set_up_demo_keys(conn, now)
     click.echo(f"Demo association ready at {current_config().base_url}/login")
     for email, name, role, team, passphrase in DEMO_PEOPLE:
         click.echo(f"  {role:<12} {email:<32} passphrase: {passphrase}")
+
+
+def set_up_demo_keys(conn: sqlcipher3.Connection, now: int) -> None:
+    """Give the demo people what their apps would have made: keys, escrow, signed roster entries.
+
+    A real association makes all of this in its members' browsers; the demo does it here, from
+    the public demo passphrases, so that the demo is usable at once.
+    """
+    people = {role: (accounts.user_by_email(conn, email), passphrase)
+              for email, _name, role, _team, passphrase in DEMO_PEOPLE}
+
+    def kek_of(user: dict, passphrase: str) -> bytes:
+        return derive_account_secrets(passphrase, KdfParams.from_json(json.loads(user["kdf"]))).kek
+
+    admin, admin_passphrase = people["admin"]
+    admin_id = b64url_decode(admin["id"])
+    public_key = directory.association_public_key(conn)
+    with_keys = conn.execute("SELECT count(*) FROM account_keys").fetchone()[0]
+    if public_key is not None and with_keys >= len(people):
+        return
+    admin_kek = kek_of(admin, admin_passphrase)
+    if public_key is None:
+        association = generate_association_key()
+        directory.set_up_association(conn, admin["id"], association.public,
+                                     wrap_association_key_with_kek(association, admin_id, admin_kek), now)
+    else:
+        association = unwrap_association_key_with_kek(directory.association_escrow(conn, admin["id"]),
+                                                      admin_kek, admin_id=admin_id)
+    for user, passphrase in people.values():
+        if conn.execute("SELECT 1 FROM account_keys WHERE user_id = ?", (user["id"],)).fetchone():
+            continue
+        keys = generate_account_keys(b64url_decode(user["id"]))
+        directory.store_account_keys(conn, user["id"], directory.AccountPublicKeys(keys.encryption_public,
+                                     keys.signing_public), wrap_account_keys_with_kek(keys, kek_of(user, passphrase)), now)
+        entry = roster.sign_roster_entry_as_admin(
+            association, user_id=keys.user_id, serial=1, role=directory.ROLE_CODES[user["role"]],
+            team_id=b64url_decode(user["team_id"]) if user["team_id"] else roster.NO_TEAM,
+            encryption_public=keys.encryption_public, signing_public=keys.signing_public, now=now * 1000)
+        directory.accept_roster_entry(conn, entry.raw, admin["id"], now)
 
 
 @click.group("sessions")

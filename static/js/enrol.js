@@ -1,18 +1,23 @@
 import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
+import { pinAssociationKey, UntrustedAssociationKey } from "./fingerprint.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
 
 const MIN_PASSPHRASE = 12;
 const form = document.getElementById("enrol-form");
 const status = document.getElementById("enrol-status");
 const error = document.getElementById("enrol-error");
-const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+const linkParams = new URLSearchParams(location.hash.slice(1));
+const token = linkParams.get("token") || "";
+const linkFingerprint = linkParams.get("association");
 let kdf = null;
 
 function showProblem(problem) {
   status.textContent = "";
   if (problem instanceof InvalidKdfParameters) {
     error.textContent = _("The server asked for weak key settings; enrolment was stopped to protect you.");
+  } else if (problem instanceof UntrustedAssociationKey) {
+    error.textContent = _("The association key offered by the server does not match your link. Do not go on: tell your coordinator.");
   } else {
     error.textContent = problem instanceof ApiProblem ? problem.message
       : _("Something went wrong on the server. Nothing was saved.");
@@ -28,6 +33,8 @@ async function start() {
   }
   try {
     const invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
+    // A link made before the association key existed carries no fingerprint: the first admin's.
+    if (linkFingerprint || invitation.association) await pinAssociationKey(invitation.association, linkFingerprint);
     kdf = invitation.kdf;
     document.getElementById("enrol-email").textContent = invitation.email;
     status.textContent = "";

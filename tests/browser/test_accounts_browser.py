@@ -152,3 +152,15 @@ def test_login_strengthens_an_outdated_kdf_in_the_browser(live_server: LiveServe
         log_in(page, stronger, "coordinator")
     finally:
         stronger.stop()
+
+
+def test_enrolment_stops_when_the_association_key_does_not_match_the_link(
+        live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
+    link = live_server.flask("invite", "pinned@example.org", "--role", "volunteer", "--team", "CRA").strip()
+    assert "&association=" in link
+    requests = record_requests(phone)
+    forged = link.split("&association=")[0] + "&association=" + "A" * 43
+    page.goto(forged)
+    expect(page.locator("#enrol-error")).to_contain_text("ne correspond pas")
+    expect(page.locator("#enrol-form")).to_be_hidden()
+    assert not any(r["url"].endswith("/enrolment/finish") for r in requests)
