@@ -149,11 +149,12 @@ class Case:
         return self.record(f"{coordinator} removes {name}", envelope)
 
 
-def open_case(world: World, author: str = "alice", members: tuple[str, ...] = ("alice", "carol")) -> Case:
+def open_case(world: World, author: str = "alice", members: tuple[str, ...] = ("alice", "carol"),
+              case_id: bytes | None = None) -> Case:
     who = world[author]
     new = create_case_as_member(who.keys, association_key=world.association.public_key, team_id=world.team_id,
                                 device_id=who.device_id, members=[world[m].roster for m in members],
-                                case_id=seed("case id", 16), case_key=seed("case key 1"),
+                                case_id=case_id or seed("case id", 16), case_key=seed("case key 1"),
                                 entry_id=seed("entry 0", 16), now=T0)
     case = Case(world, new.log, {1: new.case_key})
     case.record(f"{author} opens the case", new.envelope)
