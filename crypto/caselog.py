@@ -54,7 +54,7 @@ from crypto.errors import (
     Unauthorized,
     WrongCase,
 )
-from crypto.keys import ID_BYTES, AccountKeys, spoken_fingerprint
+from crypto.keys import ID_BYTES, AccountKeys, check_id, spoken_fingerprint
 from crypto.roster import TEAM_ROLES, Role, RosterEntry
 
 CHECKPOINT_TAG = b"CNC"
@@ -145,8 +145,7 @@ class CaseLog:
     """
 
     def __init__(self, case_id: bytes, association_key: Ed25519PublicKey) -> None:
-        Writer().fixed(case_id, ID_BYTES)
-        self.case_id = case_id
+        self.case_id = check_id(case_id)
         self.association_key = association_key
         self.entries: list[VerifiedEntry] = []
         self.states: list[CaseState] = []

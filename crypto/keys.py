@@ -144,6 +144,13 @@ class AssociationKey:
         return self.signing_private.public_key()
 
 
+def check_id(value: bytes) -> bytes:
+    """Ids are exactly 16 bytes; anything else is refused before it reaches a format."""
+    if type(value) is not bytes or len(value) != ID_BYTES:
+        raise InvalidEncoding(f"an id is {ID_BYTES} bytes")
+    return value
+
+
 def new_id(value: bytes | None = None) -> bytes:
     """A fresh opaque id (user, team, device, case, entry): 16 random bytes."""
     return fresh_bytes(value, ID_BYTES)
@@ -152,9 +159,8 @@ def new_id(value: bytes | None = None) -> bytes:
 def generate_account_keys(user_id: bytes, *, encryption_seed: bytes | None = None,
                           signing_seed: bytes | None = None) -> AccountKeys:
     """Make a user's key pairs on their device; seeds are for vectors and tests only."""
-    Writer().fixed(user_id, ID_BYTES)
     return AccountKeys(
-        user_id=user_id,
+        user_id=check_id(user_id),
         encryption_private=X25519PrivateKey.from_private_bytes(fresh_bytes(encryption_seed, KEY_BYTES)),
         signing_private=Ed25519PrivateKey.from_private_bytes(fresh_bytes(signing_seed, KEY_BYTES)),
     )

@@ -3,6 +3,7 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from crypto.caselog import CaseLog
 from crypto.errors import (
     AccountKeyMismatch,
     DecryptionFailed,
@@ -93,6 +94,14 @@ def test_injected_randomness_must_have_the_right_size() -> None:
     for bad in (b"a" * 11, bytearray(12), "a" * 12):
         with pytest.raises(InvalidEncoding):
             fresh_bytes(bad, 12)  # type: ignore[arg-type]
+
+
+def test_ids_are_sixteen_bytes() -> None:
+    for bad in (b"short", bytearray(16), "x" * 16):
+        with pytest.raises(InvalidEncoding):
+            generate_account_keys(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidEncoding):
+        CaseLog(b"short", generate_association_key().public_key)
 
 
 def test_account_keys_round_trip_through_a_key_blob() -> None:
