@@ -1,0 +1,257 @@
+// The device's encrypted store, in IndexedDB. Nothing in it is readable without the passphrase:
+// records are sealed with a random local store key (AES-256-GCM), and that key is kept only
+// wrapped under a key derived from the kek. The kek comes from the passphrase (kdf.js), so a
+// stolen device holds nothing but ciphertext, salts and counters.
+//
+// Stores of the IndexedDB database "carnet":
+//   device  - one record, key "device": the unlock material (see DeviceRecord below);
+//   records - sealed records {id, kind, nonce, sealed}; `kind` and `id` are bound as AES-GCM
+//             associated data, so the store cannot swap one record for another unnoticed.
+
+import { openDB, deleteDB } from "../../vendor/idb.js";
+import { deriveAccountSecrets } from "../kdf.js";
+
+export const DB_NAME = "carnet";
+const DB_VERSION = 1;
+const VAULT_FORMAT = 1;
+export const DEFAULT_MAX_FAILED_UNLOCKS = 10;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const LOCAL_STORE_LABEL = encoder.encode("carnet/v1/kek/local-store");
+const RECORD_AAD_LABEL = encoder.encode("carnet/v1/local/record\0");
+const LOCAL_KEY_AAD_LABEL = encoder.encode("carnet/v1/local/store-key\0");
+
+export class VaultError extends Error {}
+export class WrongPassphrase extends VaultError {
+  constructor(remaining) {
+    super("wrong passphrase");
+    this.remaining = remaining;
+  }
+}
+export class VaultWiped extends VaultError {}
+export class NoDevice extends VaultError {}
+export class RecordTampered extends VaultError {}
+
+function open() {
+  return openDB(DB_NAME, DB_VERSION, {
+    upgrade(db) {
+      db.createObjectStore("device");
+      const records = db.createObjectStore("records", { keyPath: "id" });
+      records.createIndex("kind", "kind");
+    },
+  });
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+// The kek itself never keys AES: a labelled HKDF step gives the key that wraps the local store
+// key, kept apart from the key-blob key that wraps the account keys (PROTOCOL.md, labels).
+async function localWrappingKey(kekBytes) {
+  const kek = await crypto.subtle.importKey("raw", kekBytes, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: LOCAL_STORE_LABEL },
+    kek, { name: "AES-GCM", length: 256 }, false, ["wrapKey", "unwrapKey"]);
+}
+
+function localKeyAad(userId) {
+  return concat(LOCAL_KEY_AAD_LABEL, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
+}
+
+function recordAad(kind, id) {
+  return concat(RECORD_AAD_LABEL, encoder.encode(kind), Uint8Array.of(0), encoder.encode(id));
+}
+
+// An unlocked store. Holds the local store key as a non-extractable CryptoKey; lock() drops it.
+export class Vault {
+  constructor(device, localKey) {
+    this.device = device;
+    this.localKey = localKey;
+  }
+
+  get userId() {
+    return this.device.userId;
+  }
+
+  requireKey() {
+    if (!this.localKey) throw new VaultError("the store is locked");
+    return this.localKey;
+  }
+
+  // Seal first, then write: no await on anything but IndexedDB inside the transaction.
+  async put(kind, id, value) {
+    const nonce = crypto.getRandomValues(new Uint8Array(12));
+    const plaintext = encoder.encode(JSON.stringify(value));
+    const sealed = new Uint8Array(await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(), plaintext));
+    const db = await open();
+    try {
+      await db.put("records", { id: `${kind}:${id}`, kind, nonce, sealed });
+    } finally {
+      db.close();
+    }
+  }
+
+  async putMany(kind, items) {
+    const sealedItems = [];
+    for (const [id, value] of items) {
+      const nonce = crypto.getRandomValues(new Uint8Array(12));
+      const sealed = new Uint8Array(await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(),
+        encoder.encode(JSON.stringify(value))));
+      sealedItems.push({ id: `${kind}:${id}`, kind, nonce, sealed });
+    }
+    const db = await open();
+    try {
+      const tx = db.transaction("records", "readwrite");
+      await Promise.all([...sealedItems.map((item) => tx.store.put(item)), tx.done]);
+    } finally {
+      db.close();
+    }
+  }
+
+  async openRecord(record) {
+    const id = record.id.slice(record.kind.length + 1);
+    try {
+      const plaintext = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: record.nonce, additionalData: recordAad(record.kind, id) },
+        this.requireKey(), record.sealed);
+      return JSON.parse(decoder.decode(plaintext));
+    } catch (error) {
+      if (error instanceof VaultError) throw error;
+      throw new RecordTampered(`record ${record.kind} does not open`);
+    }
+  }
+
+  async get(kind, id) {
+    const db = await open();
+    let record;
+    try {
+      record = await db.get("records", `${kind}:${id}`);
+    } finally {
+      db.close();
+    }
+    return record ? this.openRecord(record) : undefined;
+  }
+
+  async list(kind) {
+    const db = await open();
+    let records;
+    try {
+      records = await db.getAllFromIndex("records", "kind", kind);
+    } finally {
+      db.close();
+    }
+    const out = [];
+    for (const record of records) out.push([record.id.slice(kind.length + 1), await this.openRecord(record)]);
+    return out;
+  }
+
+  async delete(kind, id) {
+    const db = await open();
+    try {
+      await db.delete("records", `${kind}:${id}`);
+    } finally {
+      db.close();
+    }
+  }
+
+  lock() {
+    this.localKey = null;
+  }
+}
+
+// DeviceRecord: {format, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob,
+// association, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
+// language) and counters are readable without the passphrase; none of it is content.
+export async function readDevice() {
+  const db = await open();
+  try {
+    return await db.get("device", "device");
+  } finally {
+    db.close();
+  }
+}
+
+async function writeDevice(device) {
+  const db = await open();
+  try {
+    await db.put("device", device, "device");
+  } finally {
+    db.close();
+  }
+}
+
+// First use on this device, right after an online login: make the local store key.
+export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, association, settings = {} }) {
+  const wrapping = await localWrappingKey(kekBytes);
+  const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+  const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
+  const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
+    "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(userId) }));
+  const device = {
+    format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association,
+    failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
+  };
+  await writeDevice(device);
+  // The extractable copy existed only to be wrapped; the vault works with a non-extractable one.
+  return new Vault(device, await unwrapLocalKey(device, wrapping));
+}
+
+async function unwrapLocalKey(device, wrapping) {
+  return crypto.subtle.unwrapKey(
+    "raw", device.wrappedLocalKey, wrapping,
+    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device.userId) },
+    { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+// Unlock offline with the passphrase. Returns the vault and the kek bytes (for the account key
+// blob); the caller zeroes them once used. Repeated failures wipe the device.
+export async function unlockDevice(passphrase) {
+  const device = await readDevice();
+  if (!device) throw new NoDevice("this device holds no account");
+  const secrets = await deriveAccountSecrets(passphrase, device.kdf);
+  secrets.auth.fill(0);
+  let localKey;
+  try {
+    localKey = await unwrapLocalKey(device, await localWrappingKey(secrets.kek));
+  } catch {
+    secrets.kek.fill(0);
+    device.failedUnlocks += 1;
+    if (device.failedUnlocks >= device.maxFailedUnlocks) {
+      await wipeDevice();
+      throw new VaultWiped("too many failed unlocks: local data was wiped");
+    }
+    await writeDevice(device);
+    throw new WrongPassphrase(device.maxFailedUnlocks - device.failedUnlocks);
+  }
+  if (device.failedUnlocks) {
+    device.failedUnlocks = 0;
+    await writeDevice(device);
+  }
+  return { vault: new Vault(device, localKey), kek: secrets.kek };
+}
+
+export async function updateDeviceSettings(settings) {
+  const device = await readDevice();
+  if (!device) throw new NoDevice("this device holds no account");
+  device.settings = { ...device.settings, ...settings };
+  await writeDevice(device);
+}
+
+// Everything of the person on this device goes: the whole database. The service worker cache
+// holds only the app's own files and stays.
+export async function wipeDevice() {
+  await deleteDB(DB_NAME, {
+    blocked() {
+      // Another tab holds the database open; deletion completes when it closes it.
+    },
+  });
+}
