@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync import keys_api
-from webapp import access, admin, auth, cli, database, errors, i18n, pages, security
+from webapp import access, admin, auth, cli, database, errors, i18n, pages, pwa, security
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
 
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     access.init_app(app)
     CSRFProtect(app)
     pages.init_app(app)
+    pwa.init_app(app)
     auth.init_app(app)
     keys_api.init_app(app)
     admin.init_app(app)

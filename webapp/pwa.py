@@ -1,0 +1,171 @@
+"""The installable app's shell: the page at /app, its service worker and its web app manifest.
+
+Everything the app needs to open without a network is listed once, when the app is created:
+the shell page, the manifest, the stylesheets, every script under ``static/js/`` and
+``static/vendor/``, the icons and the three message catalogs. Each URL gets the SHA-256 of the
+bytes the server sends for it (``shell_manifest``), and ``VERSION`` is made from that list. Both
+are baked into ``/sw.js``, which precaches exactly that list and checks every hash.
+
+The files are read once, at start-up: after changing files under ``static/``, restart the
+server, or browsers would be offered files that no longer match their version (the service
+worker refuses them and keeps the previous version until the restart).
+
+``CARNET_SHELL_SALT`` (environment, optional) is mixed into ``VERSION``: it forces a new shell
+version without changing a file, for tests and for operators who want every device to refetch.
+"""
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, current_app, url_for
+from werkzeug.wrappers import Response
+
+from webapp import i18n, pages
+
+bp = Blueprint("pwa", __name__)
+
+EXTENSION_KEY = "carnet_shell"
+SALT_VARIABLE = "CARNET_SHELL_SALT"
+SHELL_PATH = "/app"
+MANIFEST_PATH = "/manifest.webmanifest"
+# Folders of the static folder that the shell needs offline, with the kinds of file taken there.
+PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"))
+THEME_COLOR = "#1f5f8b"
+BACKGROUND_COLOR = "#f6f4ef"
+
+
+@dataclass(frozen=True)
+class Shell:
+    """What the shell routes serve, rendered once: the same bytes for everybody, all day."""
+
+    version: str
+    manifest: Mapping[str, str]
+    html: bytes
+    worker: bytes
+    webmanifest: bytes
+
+
+def web_app_manifest() -> dict[str, object]:
+    """The manifest, in French: it is precached and hashed, so it cannot vary by language."""
+    icons = "/static/icons/"
+    return {
+        "id": SHELL_PATH,
+        "name": "Carnet",
+        "short_name": "Carnet",
+        "description": "Notes d’entretien chiffrées sur l’appareil, utilisables sans réseau, "
+                       "pour les bénévoles des associations de défense des droits des personnes migrantes.",
+        "lang": "fr",
+        "dir": "auto",
+        "start_url": SHELL_PATH,
+        "scope": "/",
+        "display": "standalone",
+        "background_color": BACKGROUND_COLOR,
+        "theme_color": THEME_COLOR,
+        "icons": [
+            {"src": icons + "icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": icons + "icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": icons + "maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+    }
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def shell_version(manifest: Mapping[str, str], salt: str = "") -> str:
+    """The first 16 hex digits of the SHA-256 of the list, one ``sha256sum``-style line per URL.
+
+    The lines are ``<sha256>  <path>\\n`` sorted by path, so anyone can recompute the version from
+    ``shell_manifest``; a salt adds the line ``salt  <salt>\\n`` at the end.
+    """
+    if any(character in salt for character in "\r\n"):
+        raise ValueError(f"{SALT_VARIABLE} must hold a single line")
+    text = "".join(f"{digest}  {path}\n" for path, digest in sorted(manifest.items()))
+    if salt:
+        text += f"salt  {salt}\n"
+    return sha256_hex(text.encode("utf-8"))[:16]
+
+
+def static_files(app: Flask) -> dict[str, bytes]:
+    """The precached files of the static folder, by URL path, walked in a stable order."""
+    root = Path(app.static_folder or "static")
+    found: dict[str, bytes] = {}
+    for folder, suffix in PRECACHED_FOLDERS:
+        for path in sorted((root / folder).rglob("*" + suffix)):
+            relative = path.relative_to(root).as_posix()
+            # Dot files (editor swap files, .DS_Store and the like) are never part of the shell.
+            if path.is_file() and not any(part.startswith(".") for part in relative.split("/")):
+                found[f"{app.static_url_path}/{quote(relative)}"] = path.read_bytes()
+    return found
+
+
+def catalog_files(app: Flask) -> dict[str, bytes]:
+    """The message catalogs, as the catalog view answers them (the same bytes, so the same hash)."""
+    found: dict[str, bytes] = {}
+    for language in i18n.LANGUAGES:
+        with app.test_request_context():
+            path = url_for("pages.catalog", language=language)
+            found[path] = app.make_response(pages.catalog(language)).get_data()
+    return found
+
+
+def build_shell(app: Flask, salt: str = "") -> Shell:
+    # Rendered without a request on purpose: the shell cannot reach a session, a person or a
+    # CSRF token (Flask's request, session and g fail outside a request), so it holds none.
+    html = app.jinja_env.get_template("app.html").render().encode("utf-8")
+    webmanifest = json.dumps(web_app_manifest(), ensure_ascii=False, indent=2).encode("utf-8")
+    files = {SHELL_PATH: html, MANIFEST_PATH: webmanifest, **static_files(app), **catalog_files(app)}
+    manifest = {path: sha256_hex(data) for path, data in sorted(files.items())}
+    version = shell_version(manifest, salt)
+    worker = app.jinja_env.get_template("sw.js").render(
+        version=version, precache_json=json.dumps(manifest, indent=2)).encode("utf-8")
+    return Shell(version=version, manifest=MappingProxyType(manifest), html=html, worker=worker,
+                 webmanifest=webmanifest)
+
+
+def current_shell() -> Shell:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def shell_manifest(app: Flask) -> dict[str, str]:
+    """The SHA-256 of every precached URL's bytes, by URL path: what a device holds offline."""
+    return dict(app.extensions[EXTENSION_KEY].manifest)
+
+
+def shell_version_of(app: Flask) -> str:
+    return app.extensions[EXTENSION_KEY].version
+
+
+@bp.get(SHELL_PATH)
+def app_shell() -> Response:
+    # HTML, so webapp.security marks it "no-store": browsers keep it only in the worker's cache.
+    return Response(current_shell().html, mimetype="text/html")
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    # Served from the root so that its scope is the whole site. "no-cache": browsers always ask
+    # the server before using a stored copy, so a new version is seen at the next check.
+    response = Response(current_shell().worker, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get(MANIFEST_PATH)
+def manifest() -> Response:
+    response = Response(current_shell().webmanifest, mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes and build the shell; after ``pages``, whose catalogs are precached."""
+    app.register_blueprint(bp)
+    app.extensions[EXTENSION_KEY] = build_shell(app, os.environ.get(SALT_VARIABLE, ""))
