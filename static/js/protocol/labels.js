@@ -1,0 +1,39 @@
+// Every domain-separation string of the protocol, in one place (crypto/labels.py,
+// docs/PROTOCOL.md section 4).
+//
+// Each HKDF derivation, signature, hash and HPKE context uses its own label, so a value
+// computed for one purpose can never be taken for a value of another: a signature over a
+// roster entry is never a valid signature over an entry, an entry key is never a history key.
+// All labels are ASCII, start with "carnet/v1/" and none is a prefix of another. A label that
+// is followed by more bytes ends with a zero byte, so the boundary between label and data is
+// unambiguous.
+
+// Typed arrays cannot be frozen; every user copies a label into a new buffer (concatBytes) and
+// never writes to it.
+const ascii = (value) => new TextEncoder().encode(value);
+
+// HKDF-SHA256 info strings (the salt is always empty).
+export const ACCOUNT_AUTH = ascii("carnet/v1/account/auth");
+export const ACCOUNT_KEK = ascii("carnet/v1/account/kek");
+export const KEY_BLOB_WRAP = ascii("carnet/v1/kek/key-blob");
+export const ENTRY_KEY = ascii("carnet/v1/case/entry-key\0");
+export const HISTORY_KEY = ascii("carnet/v1/case/history-key\0");
+export const KEY_COMMITMENT = ascii("carnet/v1/case/key-commitment\0");
+
+// HPKE info prefix for wrapping a case key to one member.
+export const HPKE_CASE_KEY = ascii("carnet/v1/hpke/case-key\0");
+
+// Ed25519 signature contexts: the signed message is the label followed by the data.
+export const SIGN_ROSTER = ascii("carnet/v1/sign/roster\0");
+export const SIGN_ENTRY = ascii("carnet/v1/sign/entry\0");
+
+// SHA-256 hash contexts.
+export const HASH_ENTRY = ascii("carnet/v1/hash/entry\0");
+export const HASH_CASE_HEAD = ascii("carnet/v1/hash/case-head\0");
+export const FINGERPRINT_ASSOCIATION = ascii("carnet/v1/fingerprint/association\0");
+export const FINGERPRINT_USER = ascii("carnet/v1/fingerprint/user\0");
+
+export const ALL_LABELS = Object.freeze({
+  ACCOUNT_AUTH, ACCOUNT_KEK, KEY_BLOB_WRAP, ENTRY_KEY, HISTORY_KEY, KEY_COMMITMENT, HPKE_CASE_KEY,
+  SIGN_ROSTER, SIGN_ENTRY, HASH_ENTRY, HASH_CASE_HEAD, FINGERPRINT_ASSOCIATION, FINGERPRINT_USER,
+});
