@@ -1,0 +1,288 @@
+"""The browser half of the protocol (static/js/protocol/) against the vectors and the Python reference.
+
+Every section of tests/vectors/protocol-v1.json, positive and negative, runs through the
+JavaScript code in Chromium: positive rows must reproduce the exact bytes, negative rows must throw
+exactly the error class they name. Then the two implementations talk to each other: keys made and
+wrapped in the browser unwrap in Python, a case log written in the browser verifies and opens with
+crypto/, a case log written by crypto/ opens in the browser for a key pair only the browser holds.
+Last, the private keys the browser holds cannot be exported.
+
+One page of the live server serves the whole module; the test-only harness
+(tests/browser/js/protocol_harness.js) is evaluated into it once and imports the production modules
+from /static/js/protocol/. Bytes cross between Python and JavaScript as base64url.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PageError
+
+from crypto.caselog import Checkpoint, open_case_log_as_member, verify_case_log
+from crypto.casekeys import WrappedCaseKey, new_case_key, wrap_case_key_for_member
+from crypto.encoding import b64url_decode, b64url_encode
+from crypto.entry import parse_entry
+from crypto.errors import DecryptionFailed
+from crypto.keys import AccountKeys, generate_account_keys, new_id, unwrap_account_keys_with_kek, \
+    wrap_account_keys_with_kek
+from crypto.roster import Role, RosterEntry, sign_roster_entry_as_admin
+from crypto.writer import (
+    create_case_as_member,
+    reencrypt_case_as_coordinator,
+    remove_member_as_coordinator,
+    rotate_case_key_as_coordinator,
+    seal_entry_as_author,
+    stub_of,
+)
+from tests.conftest import LiveServer
+from tests.crypto.scenario import World, body, make_world
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "tests" / "vectors" / "protocol-v1.json"
+HARNESS = Path(__file__).resolve().parent / "js" / "protocol_harness.js"
+# One test per section of the vectors file; the metadata keys carry no vector.
+GROUPS = ("labels", "derivation", "hkdf", "padding", "public_keys", "fingerprints", "key_blobs", "roster", "wraps",
+          "seals", "history", "commitments", "people", "case_log", "reencrypted_case_log")
+NEGATIVE_TARGETS = ("case_log", "roster_entry", "wrapped_key", "kdf_params", "base64url", "entry")
+METADATA = {"protocol", "version", "generator", "encoding"}
+
+
+def b64(data: bytes) -> str:
+    return b64url_encode(data)
+
+
+def call(page: Page, method: str, *args: Any) -> Any:
+    """Call one function of the harness with JSON arguments; a JavaScript exception fails the test."""
+    return page.evaluate(f"args => window.carnetTest.{method}(...args)", list(args))
+
+
+@pytest.fixture(scope="module")
+def vectors() -> dict[str, Any]:
+    return json.loads(VECTORS.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def protocol_page(browser: Browser, live_server: LiveServer, vectors: dict[str, Any]) -> Iterator[Page]:
+    """A page of the live server (a secure context) with the harness installed once for the module."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    installed = page.evaluate(HARNESS.read_text("utf-8"), {"vectors": vectors})
+    assert installed == {"groups": list(GROUPS), "negativeTargets": list(NEGATIVE_TARGETS)}
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return make_world()
+
+
+def failures_report(result: dict[str, Any]) -> str:
+    return "\n".join(f"{f['vector']}: {f['error']}" for f in result["failures"])
+
+
+def test_every_section_of_the_vectors_file_is_run(vectors: dict[str, Any]) -> None:
+    # Given the vectors file, then each of its sections is one group below and every negative
+    # target is run: a section added to the file without a browser runner fails here.
+    assert set(vectors) - METADATA == set(GROUPS) | {"negative"}
+    assert {row["target"] for row in vectors["negative"]} == set(NEGATIVE_TARGETS)
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_positive_vectors_reproduce_the_exact_bytes_in_the_browser(protocol_page: Page, group: str) -> None:
+    result = call(protocol_page, "runGroup", group)
+    assert result["count"] > 0
+    assert not result["failures"], failures_report(result)
+
+
+@pytest.mark.parametrize("target", NEGATIVE_TARGETS)
+def test_negative_vectors_throw_exactly_the_named_error_in_the_browser(
+        protocol_page: Page, vectors: dict[str, Any], target: str) -> None:
+    result = call(protocol_page, "runNegative", target)
+    assert result["count"] == sum(row["target"] == target for row in vectors["negative"])
+    assert not result["failures"], failures_report(result)
+
+
+# Interoperability.
+
+def sign_roster(world: World, user_id: bytes, role: Role, public: dict[str, str]) -> RosterEntry:
+    """The admin (here, Python) certifies keys the browser made."""
+    return sign_roster_entry_as_admin(world.association, user_id=user_id, serial=1, role=role, team_id=world.team_id,
+                                      encryption_public=b64url_decode(public["encryptionPublic"]),
+                                      signing_public=b64url_decode(public["signingPublic"]))
+
+
+def test_account_keys_made_in_the_browser_unwrap_in_python_and_python_blobs_unwrap_in_the_browser(
+        protocol_page: Page) -> None:
+    # Given a kek and keys generated in the browser (CSPRNG seeds, wrapped, imported non-extractable),
+    kek, user_id = os.urandom(32), new_id()
+    made = call(protocol_page, "generateAccount", "blob-test", b64(user_id), b64(kek))
+    blob = b64url_decode(made["blob"])
+    # when Python unwraps the blob, then it holds the keys whose public halves the browser reported,
+    keys = unwrap_account_keys_with_kek(blob, kek, user_id=user_id)
+    assert (b64(keys.encryption_public), b64(keys.signing_public)) == (made["encryptionPublic"], made["signingPublic"])
+    assert len(blob) == 113 and blob[:5] == b"CNK\x01\x01"
+    with pytest.raises(DecryptionFailed):
+        unwrap_account_keys_with_kek(blob, os.urandom(32), user_id=user_id)
+    # and a blob Python wraps unwraps in the browser to the same public keys.
+    python_keys = generate_account_keys(user_id)
+    python_blob = wrap_account_keys_with_kek(python_keys, kek)
+    opened = call(protocol_page, "unwrapAccount", "blob-test", b64(user_id), b64(kek), b64(python_blob))
+    assert opened == {"encryptionPublic": b64(python_keys.encryption_public),
+                      "signingPublic": b64(python_keys.signing_public)}
+
+
+def test_case_log_written_in_the_browser_verifies_and_opens_with_the_python_reference(
+        protocol_page: Page, world: World) -> None:
+    # Given a volunteer and a coordinator whose keys live only in the browser, certified by the
+    # association (Python), and two members whose keys only Python holds (alice, bob),
+    kek = os.urandom(32)
+    ids = {name: new_id() for name in ("vera", "cora")}
+    devices = {name: new_id() for name in ("vera", "cora")}
+    made = {name: call(protocol_page, "generateAccount", name, b64(ids[name]), b64(kek)) for name in ids}
+    browser_keys = {name: unwrap_account_keys_with_kek(b64url_decode(made[name]["blob"]), kek, user_id=ids[name])
+                    for name in ids}
+    roster = {"vera": sign_roster(world, ids["vera"], Role.VOLUNTEER, made["vera"]),
+              "cora": sign_roster(world, ids["cora"], Role.COORDINATOR, made["cora"]),
+              "alice": world["alice"].roster, "bob": world["bob"].roster}
+    steps = [
+        {"do": "create", "by": "vera", "members": ["vera", "cora", "alice"]},
+        {"do": "write", "by": "vera", "body": {"t": "intake", "alias": "Y. B.", "place": "CRA 1"}},
+        {"do": "add", "by": "cora", "member": "bob"},
+        {"do": "write", "by": "cora", "body": {"t": "note", "text": "Audience fixée, interprète arabe."}},
+        {"do": "rotate", "by": "cora"},
+        {"do": "write", "by": "vera", "body": {"t": "edit", "field": "appeal_deadline", "value": "2027-04-01"}},
+        {"do": "remove", "by": "cora", "member": "alice"},
+        {"do": "write", "by": "vera", "body": {"t": "status", "value": "released"}},
+    ]
+    # when the browser writes the case (genesis, entries, a grant, a rotation, a removal),
+    case = call(protocol_page, "writeCase", {
+        "association": b64(world.association.public), "roster": {n: b64(e.raw) for n, e in roster.items()},
+        "teamId": b64(world.team_id), "devices": {n: b64(d) for n, d in devices.items()}, "steps": steps})
+    case_id = b64url_decode(case["caseId"])
+    envelopes = [b64url_decode(e) for e in case["envelopes"]]
+    keys = {int(epoch): b64url_decode(key) for epoch, key in case["keys"].items()}
+    # then Python verifies every rule, opens every entry with the epoch keys, and has the same view,
+    log = verify_case_log(case_id, envelopes, world.association.public_key, case_keys=keys,
+                          checkpoint=Checkpoint.from_bytes(b64url_decode(case["checkpoint"])))
+    assert b64(log.checkpoint().to_bytes()) == case["checkpoint"]
+    assert log.checkpoint().head().hex() == case["head"]
+    assert log.state.epoch == 3 and sorted(log.state.members) == sorted([ids["vera"], ids["cora"], world["bob"].user_id])
+    written = {w["hash"]: w["body"] for w in case["written"]}
+    assert {h.hex(): b.decode() for h, b in log.open_with(keys).items()} == written
+    assert all(parse_entry(e).to_bytes() == e for e in envelopes)
+    # and each Python-held member recovers exactly the epochs they were given, by HPKE from the browser.
+    for name, epochs in (("bob", [1, 2, 3]), ("alice", [1, 2])):
+        _, recovered, bodies = open_case_log_as_member(case_id, envelopes, world.association.public_key,
+                                                       world[name].keys)
+        assert sorted(recovered) == epochs and all(recovered[e] == keys[e] for e in epochs), name
+    _, recovered, _ = open_case_log_as_member(case_id, envelopes, world.association.public_key, browser_keys["cora"])
+    assert recovered == keys
+
+    # Given Python (bob) writing on the same log, when the browser reads it back from its checkpoint,
+    bob = world["bob"]
+    extra = seal_entry_as_author(log, bob.keys, device_id=bob.device_id, case_key=keys[3],
+                                 body_json=body("note", text="Écrit par Python, lu par le navigateur."))
+    opened = call(protocol_page, "openCaseAs", "cora", {
+        "caseId": case["caseId"], "association": b64(world.association.public),
+        "envelopes": case["envelopes"] + [b64(extra)], "checkpoint": case["checkpoint"]})
+    # then the browser verifies Python's entry, opens it, and reaches Python's new view.
+    assert opened["bodies"][parse_entry(extra).hash.hex()] == body("note", text="Écrit par Python, lu par le navigateur.") \
+        .decode()
+    assert opened["checkpoint"] == b64(log.checkpoint().to_bytes())
+    assert opened["epochs"] == [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def jill(protocol_page: Page, world: World) -> tuple[RosterEntry, AccountKeys]:
+    """A volunteer whose keys the browser made and holds; Python sees only her public keys (and,
+    for comparison, a copy of her keys unwrapped from her blob)."""
+    kek, user_id = os.urandom(32), new_id()
+    made = call(protocol_page, "generateAccount", "jill", b64(user_id), b64(kek))
+    copy = unwrap_account_keys_with_kek(b64url_decode(made["blob"]), kek, user_id=user_id)
+    return sign_roster(world, user_id, Role.VOLUNTEER, made), copy
+
+
+def test_case_key_wrapped_by_python_opens_with_the_key_pair_only_the_browser_holds(
+        protocol_page: Page, jill: tuple[RosterEntry, AccountKeys]) -> None:
+    # Given a case key Python wraps with HPKE to the public key the browser made,
+    roster, _ = jill
+    case_id, key = new_id(), new_case_key()
+    wrapped = wrap_case_key_for_member(key, case_id=case_id, epoch=7, recipient=roster)
+    # when the browser opens it with its non-extractable private key, then it gets the same key.
+    assert call(protocol_page, "unwrapAs", "jill", b64(wrapped.to_bytes()), b64(case_id), 7) == b64(key)
+    # And a wrap relabelled for another epoch does not open (the info binds the context).
+    relabelled = WrappedCaseKey(case_id, 8, roster.user_id, wrapped.sealed)
+    with pytest.raises(PageError, match="DecryptionFailed"):
+        call(protocol_page, "unwrapAs", "jill", b64(relabelled.to_bytes()), b64(case_id), 8)
+
+
+def test_case_log_written_in_python_opens_in_the_browser(
+        protocol_page: Page, world: World, jill: tuple[RosterEntry, AccountKeys]) -> None:
+    # Given a case written by crypto/ in which the browser's volunteer is a member, with a linked
+    # rotation, a removal, and a full re-encryption whose originals the server replaced by stubs,
+    roster, jill_copy = jill
+    carol, alice = world["carol"], world["alice"]
+    new = create_case_as_member(carol.keys, association_key=world.association.public_key, team_id=world.team_id,
+                                device_id=carol.device_id, members=[carol.roster, alice.roster, roster])
+    log, keys, envelopes = new.log, {1: new.case_key}, [new.envelope]
+
+    def write(who: str, data: bytes) -> None:
+        person = world[who]
+        envelopes.append(seal_entry_as_author(log, person.keys, device_id=person.device_id,
+                                              case_key=keys[log.state.epoch], body_json=data))
+
+    write("alice", body("intake", alias="N. D.", measures=["OQTF", "IRTF"]))
+    write("carol", body("note", text="Rendez-vous au greffe à 9 h."))
+    envelope, keys[2] = rotate_case_key_as_coordinator(log, carol.keys, device_id=carol.device_id, case_key=keys[1])
+    envelopes.append(envelope)
+    write("alice", body("edit", field="consent", value="écrit"))
+    envelope, keys[3] = remove_member_as_coordinator(log, carol.keys, device_id=carol.device_id,
+                                                     user_id=alice.user_id, case_key=keys[2])
+    envelopes.append(envelope)
+    write("carol", body("status", value="transféré"))
+    reseals, keys[4] = reencrypt_case_as_coordinator(log, carol.keys, device_id=carol.device_id, case_keys=keys)
+    kinds = [parse_entry(e).header.kind for e in envelopes]
+    stored = [stub_of(e) if kind == 16 else e for e, kind in zip(envelopes, kinds)] + reseals
+    _, expected_keys, expected_bodies = open_case_log_as_member(new.case_id, stored, world.association.public_key,
+                                                                jill_copy)
+    expected_checkpoint = verify_case_log(new.case_id, stored, world.association.public_key).checkpoint()
+    # when the browser's volunteer verifies and opens what the server stores,
+    opened = call(protocol_page, "openCaseAs", "jill", {
+        "caseId": b64(new.case_id), "association": b64(world.association.public),
+        "envelopes": [b64(e) for e in stored], "checkpoint": None})
+    # then it recovers every epoch key she was given (by her own HPKE private key), reads every
+    # body (the stubbed ones through their reseals), and reaches the same checkpoint.
+    assert opened["epochs"] == sorted(expected_keys) == [1, 2, 3, 4]
+    assert opened["keys"] == {str(e): b64(k) for e, k in keys.items()}
+    assert opened["bodies"] == {h.hex(): b.decode() for h, b in expected_bodies.items()}
+    assert len(opened["bodies"]) == 4
+    assert opened["checkpoint"] == b64(expected_checkpoint.to_bytes())
+    assert opened["head"] == expected_checkpoint.head().hex()
+    # And a single Python-sealed envelope opens in the browser with its epoch key.
+    assert call(protocol_page, "openEntryBody", b64(envelopes[-1]), b64(keys[3])) == \
+        body("status", value="transféré").decode()
+
+
+def test_private_keys_held_by_the_browser_cannot_be_exported(protocol_page: Page) -> None:
+    # Given keys the browser generated, unwrapped from key blobs, derived from a passphrase or
+    # from a case key, when any export is attempted in any format,
+    report = call(protocol_page, "extractability", b64(new_id()), b64(os.urandom(32)))
+    # then every one is a CryptoKey that says it is not extractable and gives nothing out,
+    assert report.pop("unwrappedKeysWork") is True
+    assert len(report) == 9
+    for name, key in report.items():
+        assert key["isCryptoKey"] and key["extractable"] is False and key["exported"] == [], name
+    # and each can do only its one job.
+    assert report["kek"]["usages"] == report["derived kek"]["usages"] == ["deriveKey"]
+    assert report["unwrapped encryption key"]["usages"] == ["deriveBits"]
+    assert report["unwrapped signing key"]["usages"] == ["sign"]
+    assert report["unwrapped association key"]["usages"] == ["sign"]
+    assert report["entry key"]["usages"] == ["decrypt", "encrypt"]
+    assert {key["type"] for name, key in report.items() if "kek" in name or name == "entry key"} == {"secret"}
+    assert {key["type"] for name, key in report.items() if "kek" not in name and name != "entry key"} == {"private"}
