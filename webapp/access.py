@@ -28,6 +28,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "pwa.manifest": PUBLIC,
     "auth.login_page": PUBLIC,
     "auth.enrol_page": PUBLIC,
+    "auth.api_csrf": PUBLIC,
     "auth.api_login_params": PUBLIC,
     "auth.api_login": PUBLIC,
     "auth.api_enrolment_start": PUBLIC,

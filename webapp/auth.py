@@ -51,6 +51,12 @@ def enrol_page() -> str:
     return render_template("enrol.html")
 
 
+@bp.get("/api/v1/auth/csrf")
+def api_csrf() -> Response:
+    """A CSRF token for pages that carry none, such as the cached app shell."""
+    return jsonify(csrf_token=generate_csrf())
+
+
 @bp.post("/api/v1/auth/params")
 def api_login_params() -> Response:
     body = parse_json_body([Field("email", email)])

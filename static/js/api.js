@@ -17,15 +17,25 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
+// The app shell is cached and carries no token: it asks for one before its first change.
+async function ensureCsrfToken() {
+  if (csrfToken) return;
+  const response = await fetch("/api/v1/auth/csrf", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (response.ok) csrfToken = (await response.json()).csrf_token;
+}
+
 export async function callApi(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  if (method !== "GET") init.headers["X-CSRF-Token"] = csrfToken;
   let response;
   try {
+    if (method !== "GET") {
+      await ensureCsrfToken();
+      init.headers["X-CSRF-Token"] = csrfToken;
+    }
     response = await fetch(path, init);
   } catch {
     throw new ApiProblem({ code: "network", title: _("The server cannot be reached. Check the network and try again.") });

@@ -1,7 +1,9 @@
 import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
 import { pinAssociationKey, UntrustedAssociationKey } from "./fingerprint.js";
+import { publishNewAccountKeys } from "./app/account.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+import { createDevice, DeviceInUse } from "./store/vault.js";
 
 const MIN_PASSPHRASE = 12;
 const form = document.getElementById("enrol-form");
@@ -11,11 +13,14 @@ const linkParams = new URLSearchParams(location.hash.slice(1));
 const token = linkParams.get("token") || "";
 const linkFingerprint = linkParams.get("association");
 let kdf = null;
+let pinnedAssociation = null;
 
 function showProblem(problem) {
   status.textContent = "";
   if (problem instanceof InvalidKdfParameters) {
     error.textContent = _("The server asked for weak key settings; enrolment was stopped to protect you.");
+  } else if (problem instanceof DeviceInUse) {
+    error.textContent = _("This device already holds another person's Carnet. Enrol on another device, or wipe that one first.");
   } else if (problem instanceof UntrustedAssociationKey) {
     error.textContent = _("The association key offered by the server does not match your link. Do not go on: tell your coordinator.");
   } else {
@@ -34,7 +39,10 @@ async function start() {
   try {
     const invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
     // A link made before the association key existed carries no fingerprint: the first admin's.
-    if (linkFingerprint || invitation.association) await pinAssociationKey(invitation.association, linkFingerprint);
+    if (linkFingerprint || invitation.association) {
+      await pinAssociationKey(invitation.association, linkFingerprint);
+      pinnedAssociation = invitation.association;
+    }
     kdf = invitation.kdf;
     document.getElementById("enrol-email").textContent = invitation.email;
     status.textContent = "";
@@ -64,13 +72,19 @@ form.addEventListener("submit", async (event) => {
   status.textContent = _("Making your keys on this device…");
   try {
     const secrets = await deriveAccountSecrets(passphrase, kdf);
-    await callApi("POST", "/api/v1/enrolment/finish",
+    const session = await callApi("POST", "/api/v1/enrolment/finish",
       { token, display_name: form.display_name.value.trim(), auth: authForServer(secrets) });
-    secrets.auth.fill(0);
-    secrets.kek.fill(0);
     // The token has been used: take it out of the address bar and the history.
     history.replaceState(null, "", "/enrol");
-    location.assign("/home");
+    status.textContent = _("Making your keys on this device…");
+    const blob = await publishNewAccountKeys(session.person.id, secrets.kek);
+    // This device becomes the person's first: its store opens with the same passphrase, and it
+    // keeps the association key pinned by the link's fingerprint.
+    await createDevice({ userId: session.person.id, kdf, kekBytes: secrets.kek, accountKeyBlob: blob,
+      association: pinnedAssociation, settings: { language: document.documentElement.lang } });
+    secrets.auth.fill(0);
+    secrets.kek.fill(0);
+    location.assign("/app");
   } catch (problem) {
     showProblem(problem);
   }

@@ -68,8 +68,10 @@ def test_enrolment_in_the_browser_then_the_link_is_spent(live_server: LiveServer
     page.fill("#passphrase", "une phrase secrète assez longue")
     page.fill("#passphrase-again", "une phrase secrète assez longue")
     page.click("#enrol-form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/home$"))
-    expect(page.locator("h1")).to_contain_text("Nouvelle Bénévole")
+    page.wait_for_url(re.compile(r".*/app$"))
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+    me = [r for r in requests if r["url"].endswith("/api/v1/me/keys")]
+    assert len(me) == 1 and set(json.loads(me[0]["body"])) == {"encryption_public", "signing_public", "wrapped_private"}
     assert all("une phrase secrète" not in json.dumps(r, ensure_ascii=False) for r in requests)
     assert all("token=" not in r["url"] for r in requests), "the token left the fragment"
     second = phone.new_page()

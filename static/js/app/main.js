@@ -1,9 +1,219 @@
-// Placeholder entry point of the app shell, to be replaced by the app itself. It only registers
-// the service worker and reveals the update banner's container when a new version is ready.
-import { registerServiceWorker } from "../sw-client.js";
+// The app: set up this device once online, then unlock and work with no network.
 
-registerServiceWorker({
-  onUpdateReady() {
-    document.getElementById("app-update").hidden = false;
-  },
-});
+import { ApiProblem, callApi } from "../api.js";
+import { _ } from "../i18n.js";
+import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "../kdf.js";
+import { registerServiceWorker } from "../sw-client.js";
+import {
+  createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
+} from "../store/vault.js";
+import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
+import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
+
+let language = "fr";
+
+function problemText(problem) {
+  if (problem instanceof InvalidKdfParameters) {
+    return _("The server asked for weak key settings; login was stopped to protect you.");
+  }
+  if (problem instanceof ApiProblem) return problem.message;
+  return _("Something went wrong on this device. Nothing was sent.");
+}
+
+async function changeLanguage(next) {
+  language = next;
+  if (await readDevice()) await updateDeviceSettings({ language });
+  await setLanguage(language);
+  await route();
+}
+
+function header() {
+  return h("header", { className: "topbar" }, h("span", { className: "brand" }, "Carnet"),
+    languageSwitch(language, changeLanguage));
+}
+
+// Set up -------------------------------------------------------------------------------------
+
+function setupScreen() {
+  const error = errorLine("setup-error");
+  const email = h("input", { type: "email", autocomplete: "username", required: true, dir: "ltr", inputmode: "email" });
+  const passphrase = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit", className: "primary" }, _("Set up this device"));
+  const form = h("form", { id: "setup-form", novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!email.value.trim() || !passphrase.value) {
+      error.textContent = _("Enter your email address and your passphrase.");
+      return;
+    }
+    submit.disabled = true;
+    announce(_("Setting up this device…"));
+    try {
+      await setUpDevice(email.value.trim(), passphrase.value);
+      announce(_("This device is ready."));
+    } catch (problem) {
+      announce("");
+      error.textContent = problemText(problem);
+      submit.disabled = false;
+    }
+  } },
+  field("setup-email", _("Email address"), email),
+  field("setup-passphrase", _("Passphrase"), passphrase),
+  submit, error);
+  show(header(), h("section", { className: "card narrow" },
+    h("h1", {}, _("Set up Carnet on this device")),
+    h("p", { className: "hint" }, _("Sign in once, with a network. Afterwards Carnet opens and works without one.")),
+    form));
+}
+
+async function setUpDevice(email, passphrase) {
+  const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
+  let secrets = await deriveAccountSecrets(passphrase, kdf);
+  let usedKdf = kdf;
+  const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
+  if (session.kdf_upgrade) {
+    // The policy was strengthened since enrolment: derive again while the passphrase is here.
+    secrets = await deriveAccountSecrets(passphrase, session.kdf_upgrade);
+    await callApi("POST", "/api/v1/me/kdf", { auth: authForServer(secrets) });
+    usedKdf = session.kdf_upgrade;
+  }
+  const userId = session.person.id;
+  const { blob, association } = await fetchAccountKeys(userId, secrets.kek);
+  const vault = await createDevice({ userId, kdf: usedKdf, kekBytes: secrets.kek, accountKeyBlob: blob,
+    association, settings: { language, lockMinutes: DEFAULT_LOCK_MINUTES } });
+  const account = await openAccountKeys(blob, secrets.kek, userId);
+  secrets.kek.fill(0);
+  secrets.auth.fill(0);
+  await navigator.storage?.persist?.();
+  begin({ vault, account });
+}
+
+// Unlock -------------------------------------------------------------------------------------
+
+function unlockScreen(reason) {
+  const error = errorLine("unlock-error");
+  const passphrase = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit", className: "primary" }, _("Unlock"));
+  const notice = reason === "idle" || reason === "hidden"
+    ? h("p", { className: "notice", role: "status" }, _("Carnet locked itself to protect your notes.")) : null;
+  const form = h("form", { id: "unlock-form", novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    submit.disabled = true;
+    announce(_("Unlocking…"));
+    try {
+      const { vault, kek } = await unlockDevice(passphrase.value);
+      const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
+      kek.fill(0);
+      announce("");
+      begin({ vault, account });
+    } catch (problem) {
+      announce("");
+      submit.disabled = false;
+      passphrase.value = "";
+      if (problem instanceof WrongPassphrase) {
+        error.textContent = _("Wrong passphrase. %(count)s attempts left before the data on this device is wiped.",
+          { count: problem.remaining });
+      } else if (problem instanceof VaultWiped) {
+        await route(_("Too many failed attempts: the data on this device was wiped."));
+      } else if (problem instanceof NoDevice) {
+        await route();
+      } else {
+        error.textContent = problemText(problem);
+      }
+    }
+  } }, field("unlock-passphrase", _("Passphrase"), passphrase), submit, error);
+  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Unlock Carnet")), notice, form,
+    panicControl()));
+}
+
+// Home ---------------------------------------------------------------------------------------
+
+function begin(state) {
+  startSession(state, (reason) => unlockScreen(reason));
+  homeScreen();
+}
+
+async function homeScreen() {
+  const state = unlocked();
+  if (!state) return unlockScreen();
+  const cases = await state.vault.list("case");
+  const list = cases.length
+    ? h("ul", { className: "case-list" }, cases.map(([id, value]) => h("li", { "data-case": id }, value.title || id)))
+    : h("p", { className: "hint" }, _("No case on this device yet."));
+  show(header(), h("section", { className: "card" },
+    h("h1", {}, _("My cases")), list,
+    h("div", { className: "actions" },
+      h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
+      h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
+    panicControl()));
+}
+
+function settingsScreen() {
+  const state = unlocked();
+  if (!state) return unlockScreen();
+  const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;
+  const select = h("select", {}, LOCK_CHOICES.map((minutes) =>
+    h("option", { value: String(minutes), selected: minutes === current }, _("%(count)s minutes", { count: minutes }))));
+  const form = h("form", { id: "settings-form", onsubmit: async (event) => {
+    event.preventDefault();
+    const lockMinutes = Number(select.value);
+    await updateDeviceSettings({ lockMinutes });
+    state.vault.device.settings = { ...state.vault.device.settings, lockMinutes };
+    restartIdleTimer();
+    announce(_("Saved."));
+    homeScreen();
+  } }, field("lock-minutes", _("Lock after"), select),
+  h("button", { type: "submit", className: "primary" }, _("Save")),
+  h("button", { type: "button", onclick: homeScreen }, _("Cancel")));
+  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form));
+}
+
+// Panic wipe: two taps, the second one on a button that only the first one shows.
+function panicControl() {
+  const confirm = h("div", { className: "panic-confirm", hidden: true },
+    h("p", { id: "panic-warning" }, _("Everything of yours on this device is deleted, notes not yet sent included. This cannot be undone.")),
+    h("button", { type: "button", id: "panic-confirm", className: "danger", "aria-describedby": "panic-warning",
+      onclick: panicWipe }, _("Wipe now")));
+  const start = h("button", { type: "button", id: "panic", className: "danger", onclick: () => {
+    confirm.hidden = false;
+    confirm.querySelector("button").focus();
+  } }, _("Wipe this device"));
+  return h("div", { className: "panic" }, start, confirm);
+}
+
+async function panicWipe() {
+  lock("wiped");
+  await wipeDevice();
+  // Ending the server session is a courtesy: with no network the local wipe is what matters.
+  callApi("POST", "/api/v1/auth/logout").catch(() => {});
+  await route(_("The data on this device was wiped."));
+}
+
+// Start --------------------------------------------------------------------------------------
+
+async function route(message) {
+  const device = await readDevice();
+  if (unlocked()) return homeScreen();
+  if (!device) setupScreen();
+  else unlockScreen();
+  if (message) announce(message);
+}
+
+function showUpdateBanner(applyUpdate) {
+  const banner = document.getElementById("app-update");
+  banner.replaceChildren(h("p", {}, _("A new version of Carnet is ready.")),
+    h("button", { type: "button", className: "primary", onclick: applyUpdate }, _("Reload now")));
+  banner.hidden = false;
+}
+
+async function start() {
+  const device = await readDevice();
+  language = pickLanguage(device?.settings?.language);
+  await setLanguage(language);
+  registerServiceWorker({ onUpdateReady: showUpdateBanner }).catch(() => {});
+  await route();
+}
+
+start();

@@ -31,6 +31,7 @@ export class WrongPassphrase extends VaultError {
 export class VaultWiped extends VaultError {}
 export class NoDevice extends VaultError {}
 export class RecordTampered extends VaultError {}
+export class DeviceInUse extends VaultError {}
 
 function open() {
   return openDB(DB_NAME, DB_VERSION, {
@@ -172,6 +173,9 @@ export class Vault {
 // association, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
 // language) and counters are readable without the passphrase; none of it is content.
 export async function readDevice() {
+  // Only look: opening would create an empty database where a wipe left none.
+  const existing = await indexedDB.databases();
+  if (!existing.some((info) => info.name === DB_NAME)) return undefined;
   const db = await open();
   try {
     return await db.get("device", "device");
@@ -191,6 +195,10 @@ async function writeDevice(device) {
 
 // First use on this device, right after an online login: make the local store key.
 export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, association, settings = {} }) {
+  const existing = await readDevice();
+  // Another person's store may hold notes not yet sent: it is never replaced silently.
+  if (existing && existing.userId !== userId) throw new DeviceInUse("this device holds another person's Carnet");
+  if (existing) await wipeDevice();
   const wrapping = await localWrappingKey(kekBytes);
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));

@@ -1,0 +1,164 @@
+"""The volunteer's app at /app: enrolment sets up the device, unlock offline, lock, wipes."""
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.conftest import LOCALES, PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
+from tests.conftest import LiveServer
+from tests.http import HttpSession
+
+PASSPHRASE = "une phrase secrète pour le téléphone"
+
+
+def enrol(server: LiveServer, page: Page, email: str | None = None) -> str:
+    email = email or f"vol-{secrets.token_hex(4)}@example.org"
+    link = server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
+    page.goto(link)
+    page.fill("#display-name", "Nour Bénévole")
+    page.fill("#passphrase", PASSPHRASE)
+    page.fill("#passphrase-again", PASSPHRASE)
+    page.click("#enrol-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/app$"))
+    expect(page.locator("#unlock-form")).to_be_visible()
+    return email
+
+
+def unlock(page: Page, passphrase: str = PASSPHRASE) -> None:
+    page.fill("#unlock-passphrase", passphrase)
+    page.click("#unlock-form button[type=submit]")
+
+
+def wait_for_service_worker(page: Page) -> None:
+    page.evaluate("() => navigator.serviceWorker.ready")
+    if not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        page.reload()
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+
+
+def databases(page: Page) -> list[str]:
+    return page.evaluate("async () => (await indexedDB.databases()).map(d => d.name)")
+
+
+def test_enrolment_sets_up_the_device_and_the_app_unlocks_offline(
+        live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
+    enrol(live_server, page)
+    wait_for_service_worker(page)
+    phone.set_offline(True)
+    page.reload()
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    screenshot(page, "app-home-fr-360x640")
+
+
+def test_a_second_device_is_set_up_from_the_escrow(live_server: LiveServer, browser: Browser) -> None:
+    first = browser.new_context(locale="fr-FR", **PHONE)
+    second = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        email = enrol(live_server, first.new_page())
+        page = second.new_page()
+        page.goto(live_server.url + "/app")
+        expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+        screenshot(page, "app-setup-fr-360x640")
+        page.fill("#setup-email", email)
+        page.fill("#setup-passphrase", PASSPHRASE)
+        page.click("#setup-form button[type=submit]")
+        expect(page.locator("h1")).to_have_text("Mes dossiers")
+        page.click("#lock-now")
+        expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+        unlock(page)
+        expect(page.locator("h1")).to_have_text("Mes dossiers")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_wrong_passphrases_count_down_and_then_wipe_the_device(live_server: LiveServer, page: Page) -> None:
+    enrol(live_server, page)
+    unlock(page, "pas la bonne phrase")
+    expect(page.locator("#unlock-error")).to_contain_text("Encore 9 essais")
+    for _ in range(9):
+        page.fill("#unlock-passphrase", "pas la bonne phrase")
+        page.click("#unlock-form button[type=submit]")
+        page.wait_for_function("() => !document.querySelector('#unlock-form button')?.disabled")
+    expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+    expect(page.locator("#app-status")).to_have_text(
+        "Trop de tentatives échouées : les données de cet appareil ont été effacées.")
+    assert "carnet" not in databases(page)
+
+
+def test_panic_wipe_takes_two_taps(live_server: LiveServer, page: Page) -> None:
+    enrol(live_server, page)
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    expect(page.locator("#panic-confirm")).to_be_hidden()
+    page.tap("#panic")
+    expect(page.locator("#panic-confirm")).to_be_visible()
+    assert "carnet" in databases(page)
+    page.tap("#panic-confirm")
+    expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+    assert "carnet" not in databases(page)
+
+
+def test_the_app_locks_itself_after_inactivity(live_server: LiveServer, page: Page) -> None:
+    page.clock.install()
+    enrol(live_server, page)
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.clock.fast_forward("04:00")
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.clock.fast_forward("01:30")
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+    expect(page.locator(".notice")).to_have_text("Carnet s’est verrouillé pour protéger vos notes.")
+
+
+def test_the_lock_delay_is_settable(live_server: LiveServer, page: Page) -> None:
+    page.clock.install()
+    enrol(live_server, page)
+    unlock(page)
+    page.click("#open-settings")
+    page.select_option("#lock-minutes", "15")
+    page.click("#settings-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.clock.fast_forward("10:00")
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.clock.fast_forward("06:00")
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_app_screens_are_accessible_and_translated(live_server: LiveServer, browser: Browser, language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/app")
+        expect(page.locator("#setup-form")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        found = {"setup": serious_violations(page)}
+        screenshot(page, f"app-setup-{language}-360x640")
+        enrol(live_server, page)
+        found["unlock"] = serious_violations(page)
+        screenshot(page, f"app-unlock-{language}-360x640")
+        unlock(page)
+        expect(page.locator("#lock-now")).to_be_visible()
+        found["home"] = serious_violations(page)
+        screenshot(page, f"app-home-{language}-360x640")
+        page.click("#open-settings")
+        found["settings"] = serious_violations(page)
+        assert {name: v for name, v in found.items() if v} == {}
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
+
+
+def test_the_shell_needs_no_session_and_gets_a_csrf_token_when_it_must(live_server: LiveServer) -> None:
+    client = HttpSession(live_server.url)
+    shell = client.request("GET", "/app").body.decode()
+    assert "csrf" not in shell.lower()
+    token = client.request("GET", "/api/v1/auth/csrf").json()["csrf_token"]
+    client.csrf_token = token
+    assert client.post("/api/v1/auth/params", {"email": "x@example.org"}).status == 200
