@@ -25,11 +25,12 @@ from playwright.sync_api import Error as PageError
 from crypto.caselog import Checkpoint, open_case_log_as_member, verify_case_log
 from crypto.casekeys import WrappedCaseKey, new_case_key, wrap_case_key_for_member
 from crypto.encoding import b64url_decode, b64url_encode
-from crypto.entry import parse_entry
-from crypto.errors import DecryptionFailed
+from crypto.entry import check_json_body, parse_entry
+from crypto.errors import CarnetCryptoError, DecryptionFailed
 from crypto.keys import AccountKeys, generate_account_keys, new_id, unwrap_account_keys_with_kek, \
     wrap_account_keys_with_kek
-from crypto.roster import Role, RosterEntry, sign_roster_entry_as_admin
+from crypto.keys import check_ed25519_public_key
+from crypto.roster import Role, RosterEntry, sign_roster_entry_as_admin, verify_roster_entry
 from crypto.writer import (
     create_case_as_member,
     reencrypt_case_as_coordinator,
@@ -106,6 +107,86 @@ def test_negative_vectors_throw_exactly_the_named_error_in_the_browser(
     result = call(protocol_page, "runNegative", target)
     assert result["count"] == sum(row["target"] == target for row in vectors["negative"])
     assert not result["failures"], failures_report(result)
+
+
+# Differential checks: the same bytes get the same verdict from both implementations.
+
+def mutations(raw: bytes, *, head: int = 200, tail: int = 70) -> list[bytes]:
+    """The message, cut at every length of its head, extended, and with bits flipped near both ends."""
+    cut = [raw[:n] for n in range(0, min(len(raw), head))] + [raw[:n] for n in range(head, len(raw), 37)]
+    offsets = sorted(set(range(min(len(raw), head))) | set(range(max(0, len(raw) - tail), len(raw))))
+    flipped = []
+    for offset in offsets:
+        for mask in (0x01, 0x80):
+            changed = bytearray(raw)
+            changed[offset] ^= mask
+            flipped.append(bytes(changed))
+    return [raw, raw + b"\x00", raw[:-1], *cut, *flipped]
+
+
+def with_u64(raw: bytes, offset: int, value: int) -> bytes:
+    return raw[:offset] + value.to_bytes(8, "big") + raw[offset + 8:]
+
+
+def nested(levels: int) -> bytes:
+    return b'{"a":' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+
+JSON_BODIES = [
+    b"{}", b'{"a":1}', b' {"a":1}\n', b'{"a":1,"a":2}', b'{"a":1,"\\u0061":2}', b'{"a":{"a":1},"b":{"a":2}}',
+    b'{"a":[{"b":1,"b":2}]}', b'{"a":NaN}', b'{"a":Infinity}', b'{"a":-Infinity}', b'{"a":1e999}', b'{"a":-0}',
+    b'{"a":1.5e+3}', b'{"a":.5}', b'{"a":01}', b'{"a":1,}', b"{'a':1}", b'{"a":"\x01"}', b'{"a":1}x', b"",
+    b"\xef\xbb\xbf{\"a\":1}", b'{"a":"\xff"}', b'{"a":"\xed\xa0\x80"}', b'{"a":"\\ud800"}', b"[]", b'"x"', b"1",
+    b"null", b'{"__proto__":1,"__proto__":2}', b'{"__proto__":{}}', b'{"a":"\\u00e9","\xc3\xa9":1}',
+    b'{"\\u00e9":1,"\xc3\xa9":2}', b'{"a\\"b":1,"a\\u0022b":2}', b'{"a":"}{\\"","b":["{","]"]}',
+    nested(64), nested(65), nested(5000), b'{"a":"' + b"x" * (2**20 - 8) + b'"}', b'{"a":"' + b"x" * (2**20 - 7) + b'"}',
+]
+
+
+def python_verdict(parse: Any, raw: bytes) -> dict[str, str]:
+    """What crypto/ says of some bytes, in the harness's terms: re-encoded to itself, or an error."""
+    try:
+        out = parse(raw)
+        return {"ok": "same" if out == raw else b64(out)}
+    except CarnetCryptoError as error:
+        return {"error": type(error).__name__}
+
+
+@pytest.mark.parametrize("what", ("entry", "roster", "wrapped", "checkpoint", "body"))
+def test_both_implementations_give_the_same_verdict_on_the_same_bytes(
+        protocol_page: Page, vectors: dict[str, Any], what: str) -> None:
+    # Given valid messages of each format and many near misses (every truncation of the head,
+    # one extra byte, single-bit flips near both ends, u64 values around 2**53, JSON edge cases),
+    association = check_ed25519_public_key(bytes.fromhex(vectors["roster"]["association_public"]))
+    if what == "entry":
+        seal, reseal = vectors["seals"]
+        envelope = b64url_decode(seal["envelope"])
+        messages = [m for e in (seal["envelope"], reseal["envelope"], seal["stub"], vectors["case_log"]["envelopes"][0],
+                                vectors["case_log"]["envelopes"][7]) for m in mutations(b64url_decode(e))]
+        messages += [with_u64(envelope, 4 + offset, value) for offset in (73, 145, 153)
+                     for value in (2**53 - 1, 2**53, 2**64 - 1)]
+        parse = lambda raw: parse_entry(raw).to_bytes()  # noqa: E731
+    elif what == "roster":
+        entries = [b64url_decode(e["raw"]) for e in vectors["roster"]["entries"]]
+        messages = [m for raw in (entries[0], entries[-1]) for m in mutations(raw)]
+        messages += [with_u64(entries[0], 106, value) for value in (2**53 - 1, 2**53)]
+        parse = lambda raw: verify_roster_entry(raw, association).raw  # noqa: E731
+    elif what == "wrapped":
+        messages = mutations(b64url_decode(vectors["wraps"][0]["wrapped"]))
+        parse = lambda raw: WrappedCaseKey.from_bytes(raw).to_bytes()  # noqa: E731
+    elif what == "checkpoint":
+        messages = mutations(b64url_decode(vectors["case_log"]["expect"]["checkpoint"]))
+        parse = lambda raw: Checkpoint.from_bytes(raw).to_bytes()  # noqa: E731
+    else:
+        messages = JSON_BODIES
+        parse = lambda raw: check_json_body(raw) or raw  # noqa: E731
+    # when Python and the browser each parse them, then every verdict (the re-encoded bytes, or
+    # the error class) is the same: neither accepts what the other refuses.
+    expected = [python_verdict(parse, raw) for raw in messages]
+    actual = call(protocol_page, "parseVerdicts", what, [b64(raw) for raw in messages])
+    differences = [(raw.hex()[:120], e, a) for raw, e, a in zip(messages, expected, actual) if e != a]
+    assert not differences, differences[:10]
+    assert {"ok": "same"} in expected and any("error" in v for v in expected)
 
 
 # Interoperability.

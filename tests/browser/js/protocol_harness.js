@@ -417,6 +417,31 @@ async ({ vectors }) => {
       return text(await P.openEntryBody(entry.header, entry.body, b64d(caseKey)));
     },
 
+    // Differential checks: the verdict of the JavaScript parsers on bytes the Python test chose,
+    // to compare with crypto/ on the same bytes. An accepted message must re-encode to itself
+    // ("same"); anything else is reported as the bytes it re-encoded to, or as the error class.
+    async parseVerdicts(what, messages) {
+      const association = await associationPublic();
+      const parsers = {
+        entry: async (raw) => (await P.parseEntry(raw)).toBytes(),
+        roster: async (raw) => (await P.verifyRosterEntry(raw, association)).raw,
+        wrapped: async (raw) => P.WrappedCaseKey.fromBytes(raw).toBytes(),
+        checkpoint: async (raw) => P.Checkpoint.fromBytes(raw).toBytes(),
+        body: async (raw) => { P.checkJsonBody(raw); return raw; },
+      };
+      const verdicts = [];
+      for (const message of messages) {
+        const raw = b64d(message);
+        try {
+          const out = await parsers[what](raw);
+          verdicts.push({ ok: P.equalBytes(out, raw) ? "same" : b64(out) });
+        } catch (error) {
+          verdicts.push({ error: error instanceof P.CarnetCryptoError ? error.name : `not a protocol error: ${error}` });
+        }
+      }
+      return verdicts;
+    },
+
     // Reports, for every private or secret CryptoKey this code hands out, whether it claims to be
     // extractable and whether exportKey gives anything in any format.
     async extractability(userId, kekBytes) {
