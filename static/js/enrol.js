@@ -80,8 +80,10 @@ form.addEventListener("submit", async (event) => {
     const blob = await publishNewAccountKeys(session.person.id, secrets.kek);
     // This device becomes the person's first: its store opens with the same passphrase, and it
     // keeps the association key pinned by the link's fingerprint.
-    await createDevice({ userId: session.person.id, kdf, kekBytes: secrets.kek, accountKeyBlob: blob,
+    const vault = await createDevice({ userId: session.person.id, kdf, kekBytes: secrets.kek, accountKeyBlob: blob,
       association: pinnedAssociation, settings: { language: document.documentElement.lang } });
+    await vault.put("profile", "me", session.person);
+    await navigator.storage?.persist?.();
     secrets.auth.fill(0);
     secrets.kek.fill(0);
     location.assign("/app");

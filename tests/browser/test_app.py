@@ -4,7 +4,13 @@ import re
 import secrets
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from crypto import roster
+from crypto.encoding import b64url_decode, b64url_encode
+from crypto.kdf import KdfParams, derive_account_secrets
+from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
@@ -162,3 +168,52 @@ def test_the_shell_needs_no_session_and_gets_a_csrf_token_when_it_must(live_serv
     token = client.request("GET", "/api/v1/auth/csrf").json()["csrf_token"]
     client.csrf_token = token
     assert client.post("/api/v1/auth/params", {"email": "x@example.org"}).status == 200
+
+
+def set_up_device(page: Page, server: LiveServer, email: str, passphrase: str) -> None:
+    page.goto(server.url + "/app")
+    page.fill("#setup-email", email)
+    page.fill("#setup-passphrase", passphrase)
+    page.click("#setup-form button[type=submit]")
+    expect(page.locator("#lock-now")).to_be_visible()
+
+
+def test_admin_compares_fingerprints_and_certifies_a_new_member(live_server: LiveServer, browser: Browser) -> None:
+    volunteer_context = browser.new_context(locale="fr-FR", **PHONE)
+    admin_context = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer = volunteer_context.new_page()
+        email = enrol(live_server, volunteer)
+        unlock(volunteer)
+        volunteer.click("#open-fingerprint")
+        spoken = volunteer.locator("#my-fingerprint").inner_text()
+        assert re.fullmatch(r"\d{5}( \d{5}){5}", spoken)
+
+        admin = admin_context.new_page()
+        admin_email, admin_passphrase = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "admin")
+        set_up_device(admin, live_server, admin_email, admin_passphrase)
+        admin.click("#open-people")
+        row = admin.locator("li", has=admin.locator("strong", has_text="Nour Bénévole")).last
+        expect(row).to_have_attribute("data-standing", "uncertified")
+        screenshot(admin, "app-people-fr-360x640")
+        row.locator("button").click()
+        expect(admin.locator("#compare-fingerprint")).to_have_text(spoken)
+        admin.click("#certify")
+        expect(admin.locator("#app-status")).to_contain_text("certifié")
+        user_id = row.get_attribute("data-person")
+        expect(admin.locator(f'li[data-person="{user_id}"]')).to_have_attribute("data-standing", "certified")
+    finally:
+        volunteer_context.close()
+        admin_context.close()
+    # The entry the admin's browser signed verifies with the Python reference.
+    client = HttpSession(live_server.url)
+    client.open_page()
+    kdf = KdfParams.from_json(client.post("/api/v1/auth/params", {"email": admin_email}).json()["kdf"])
+    client.post("/api/v1/auth/login", {"email": admin_email,
+                                       "auth": b64url_encode(derive_account_secrets(admin_passphrase, kdf).auth)})
+    association = b64url_decode(client.request("GET", "/api/v1/association").json()["public_key"])
+    people = {p["user_id"]: p for p in client.request("GET", "/api/v1/directory").json()["people"]}
+    entry = roster.verify_roster_entry(b64url_decode(people[user_id]["roster"]),
+                                       Ed25519PublicKey.from_public_bytes(association))
+    assert b64url_encode(entry.user_id) == user_id and entry.role == roster.Role.VOLUNTEER
+    assert email.startswith("vol-")

@@ -7,7 +7,9 @@ import { registerServiceWorker } from "../sw-client.js";
 import {
   createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
 } from "../store/vault.js";
+import { importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { fingerprintScreen, peopleScreen } from "./people.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
 
@@ -82,11 +84,14 @@ async function setUpDevice(email, passphrase) {
   const { blob, association } = await fetchAccountKeys(userId, secrets.kek);
   const vault = await createDevice({ userId, kdf: usedKdf, kekBytes: secrets.kek, accountKeyBlob: blob,
     association, settings: { language, lockMinutes: DEFAULT_LOCK_MINUTES } });
-  const account = await openAccountKeys(blob, secrets.kek, userId);
+  await vault.put("profile", "me", session.person);
+  const kek = await importKek(secrets.kek);
   secrets.kek.fill(0);
   secrets.auth.fill(0);
+  const account = await openAccountKeys(blob, kek, userId);
+  // Asked once the person has an account here: the browser then keeps unsynced notes on disk.
   await navigator.storage?.persist?.();
-  begin({ vault, account });
+  begin({ vault, account, kek, profile: session.person });
 }
 
 // Unlock -------------------------------------------------------------------------------------
@@ -103,11 +108,13 @@ function unlockScreen(reason) {
     submit.disabled = true;
     announce(_("Unlocking…"));
     try {
-      const { vault, kek } = await unlockDevice(passphrase.value);
+      const { vault, kek: kekBytes } = await unlockDevice(passphrase.value);
+      const kek = await importKek(kekBytes);
+      kekBytes.fill(0);
       const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
-      kek.fill(0);
+      const profile = await vault.get("profile", "me");
       announce("");
-      begin({ vault, account });
+      begin({ vault, account, kek, profile });
     } catch (problem) {
       announce("");
       submit.disabled = false;
@@ -146,6 +153,11 @@ async function homeScreen() {
     h("h1", {}, _("My cases")), list,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
+      h("button", { type: "button", id: "open-fingerprint", onclick: () => fingerprintScreen(state, homeScreen) },
+        _("My fingerprint")),
+      state.profile?.role === "admin"
+        ? h("button", { type: "button", id: "open-people", onclick: () => peopleScreen(state, homeScreen) },
+          _("Certify people")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
 }

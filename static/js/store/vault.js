@@ -170,7 +170,7 @@ export class Vault {
 }
 
 // DeviceRecord: {format, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob,
-// association, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
+// association, associationKeyBlob, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
 // language) and counters are readable without the passphrase; none of it is content.
 export async function readDevice() {
   // Only look: opening would create an empty database where a wipe left none.
@@ -194,7 +194,8 @@ async function writeDevice(device) {
 }
 
 // First use on this device, right after an online login: make the local store key.
-export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, association, settings = {} }) {
+export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, association, associationKeyBlob = null,
+  settings = {} }) {
   const existing = await readDevice();
   // Another person's store may hold notes not yet sent: it is never replaced silently.
   if (existing && existing.userId !== userId) throw new DeviceInUse("this device holds another person's Carnet");
@@ -205,7 +206,7 @@ export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, asso
   const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
     "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(userId) }));
   const device = {
-    format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association,
+    format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association, associationKeyBlob,
     failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
   };
   await writeDevice(device);
@@ -245,6 +246,15 @@ export async function unlockDevice(passphrase) {
     await writeDevice(device);
   }
   return { vault: new Vault(device, localKey), kek: secrets.kek };
+}
+
+// Fields an unlocked app may change: the association key blob (an admin's, itself ciphertext).
+export async function updateDevice(fields) {
+  const device = await readDevice();
+  if (!device) throw new NoDevice("this device holds no account");
+  Object.assign(device, fields);
+  await writeDevice(device);
+  return device;
 }
 
 export async function updateDeviceSettings(settings) {
