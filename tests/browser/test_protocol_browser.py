@@ -30,7 +30,7 @@ from crypto.errors import CarnetCryptoError, DecryptionFailed
 from crypto.keys import AccountKeys, generate_account_keys, new_id, unwrap_account_keys_with_kek, \
     wrap_account_keys_with_kek
 from crypto.keys import check_ed25519_public_key
-from crypto.roster import Role, RosterEntry, sign_roster_entry_as_admin, verify_roster_entry
+from crypto.roster import Role, RosterEntry, RosterView, Status, sign_roster_entry_as_admin, verify_roster_entry
 from crypto.writer import (
     create_case_as_member,
     reencrypt_case_as_coordinator,
@@ -152,7 +152,7 @@ def python_verdict(parse: Any, raw: bytes) -> dict[str, str]:
         return {"error": type(error).__name__}
 
 
-@pytest.mark.parametrize("what", ("entry", "roster", "wrapped", "checkpoint", "body"))
+@pytest.mark.parametrize("what", ("entry", "roster", "wrapped", "checkpoint", "keyblob", "body"))
 def test_both_implementations_give_the_same_verdict_on_the_same_bytes(
         protocol_page: Page, vectors: dict[str, Any], what: str) -> None:
     # Given valid messages of each format and many near misses (every truncation of the head,
@@ -177,6 +177,11 @@ def test_both_implementations_give_the_same_verdict_on_the_same_bytes(
     elif what == "checkpoint":
         messages = mutations(b64url_decode(vectors["case_log"]["expect"]["checkpoint"]))
         parse = lambda raw: Checkpoint.from_bytes(raw).to_bytes()  # noqa: E731
+    elif what == "keyblob":
+        row = vectors["key_blobs"][0]
+        messages = mutations(b64url_decode(row["blob"]))
+        parse = lambda raw: unwrap_account_keys_with_kek(  # noqa: E731
+            raw, bytes.fromhex(row["kek"]), user_id=bytes.fromhex(row["user_id"])) and raw
     else:
         messages = JSON_BODIES
         parse = lambda raw: check_json_body(raw) or raw  # noqa: E731
@@ -187,6 +192,52 @@ def test_both_implementations_give_the_same_verdict_on_the_same_bytes(
     differences = [(raw.hex()[:120], e, a) for raw, e, a in zip(messages, expected, actual) if e != a]
     assert not differences, differences[:10]
     assert {"ok": "same"} in expected and any("error" in v for v in expected)
+
+
+def log_mutations(envelopes: list[bytes]) -> list[list[bytes]]:
+    """Every prefix, every single drop, every swap of two entries, every entry duplicated."""
+    n = len(envelopes)
+    logs = [envelopes[:k] for k in range(n + 1)]
+    logs += [envelopes[:i] + envelopes[i + 1:] for i in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            swapped = list(envelopes)
+            swapped[i], swapped[j] = swapped[j], swapped[i]
+            logs.append(swapped)
+    logs += [envelopes[:i + 1] + [envelopes[i]] + envelopes[i + 1:] for i in range(n)]
+    return logs
+
+
+@pytest.mark.parametrize("base", ("case_log", "reencrypted_case_log"))
+def test_both_implementations_give_the_same_verdict_on_reordered_logs(
+        protocol_page: Page, vectors: dict[str, Any], base: str) -> None:
+    # Given a valid log and every prefix, drop, swap and duplication of its entries (and, for the
+    # re-encrypted log, each whole envelope in place of its stub and each stub in place of a whole
+    # reseal), verified with its epoch keys so that every check of section 9 runs,
+    data = vectors[base]
+    envelopes = [b64url_decode(e) for e in data["envelopes"]]
+    logs = log_mutations(envelopes)
+    if base == "reencrypted_case_log":
+        whole = [b64url_decode(e) for e in data["unstubbed_envelopes"]]
+        logs += [envelopes[:i] + [whole[i]] + envelopes[i + 1:] for i in range(len(envelopes))]
+        logs += [envelopes[:i] + [stub_of(envelopes[i])] + envelopes[i + 1:] for i in range(len(envelopes))
+                 if parse_entry(envelopes[i]).header.kind >= 16 and not parse_entry(envelopes[i]).is_stub]
+    association = check_ed25519_public_key(bytes.fromhex(vectors["roster"]["association_public"]))
+    keys = {int(e): bytes.fromhex(k) for e, k in data["epoch_keys"].items()}
+    expected = []
+    for log in logs:
+        try:
+            expected.append({"ok": b64(verify_case_log(bytes.fromhex(data["case_id"]), log, association,
+                                                       case_keys=keys).checkpoint().to_bytes())})
+        except CarnetCryptoError as error:
+            expected.append({"error": type(error).__name__})
+    # when both implementations verify them, then they reach the same checkpoint or fail with the
+    # same first error.
+    actual = call(protocol_page, "logVerdicts", data["case_id"], [[b64(e) for e in log] for log in logs],
+                  data["epoch_keys"])
+    differences = [(i, e, a) for i, (e, a) in enumerate(zip(expected, actual)) if e != a]
+    assert not differences, differences[:10]
+    assert len({v.get("error") for v in expected}) >= 4
 
 
 # Interoperability.
@@ -287,6 +338,52 @@ def jill(protocol_page: Page, world: World) -> tuple[RosterEntry, AccountKeys]:
     made = call(protocol_page, "generateAccount", "jill", b64(user_id), b64(kek))
     copy = unwrap_account_keys_with_kek(b64url_decode(made["blob"]), kek, user_id=user_id)
     return sign_roster(world, user_id, Role.VOLUNTEER, made), copy
+
+
+def test_roster_view_refuses_rollbacks_conflicts_and_revoked_users_as_python_does(
+        protocol_page: Page, world: World, jill: tuple[RosterEntry, AccountKeys]) -> None:
+    # Given a sequence of roster entries signed by the association: a key reset (serial 2), the
+    # old entry replayed, a second different serial 2, a revocation, another user, a forgery,
+    roster, _ = jill
+    alice, bob = world["alice"], world["bob"]
+
+    def signed(serial: int, *, status: Status = Status.ACTIVE, role: Role = Role.VOLUNTEER,
+               now: int = 1_800_000_000_000) -> bytes:
+        return sign_roster_entry_as_admin(world.association, user_id=alice.user_id, serial=serial, role=role,
+                                          team_id=world.team_id, encryption_public=alice.keys.encryption_public,
+                                          signing_public=alice.keys.signing_public, status=status, now=now).raw
+
+    forged = bytearray(bob.roster.raw)
+    forged[-1] ^= 1
+    steps = [{"current": alice.user_id}, {"accept": signed(1)}, {"accept": signed(1)}, {"accept": signed(2)},
+             {"accept": signed(1)}, {"accept": signed(2, role=Role.COORDINATOR)}, {"current": alice.user_id},
+             {"accept": signed(3, status=Status.REVOKED)}, {"current": alice.user_id}, {"accept": bob.roster.raw},
+             {"current": bob.user_id}, {"accept": bytes(forged)}, {"accept": roster.raw}]
+    # when the browser's RosterView and crypto/'s take them in order,
+    view = RosterView(world.association.public_key)
+    expected = []
+    for step in steps:
+        try:
+            entry = view.accept(step["accept"]) if "accept" in step else view.current(step["current"])
+            expected.append({"serial": entry.serial})
+        except CarnetCryptoError as error:
+            expected.append({"error": type(error).__name__})
+    outcomes = call(protocol_page, "rosterScenario", b64(world.association.public),
+                    [{k: b64(v) for k, v in step.items()} for step in steps])
+    # then they accept and refuse the same entries with the same errors.
+    assert outcomes == expected
+    assert [o.get("error") for o in outcomes] == [
+        "UnknownUser", None, None, None, "RosterRollback", "RosterConflict", None, None, "RevokedUser", None, None,
+        "InvalidSignature", None]
+    # And the browser's account matches its own roster entry and no one else's.
+    association = b64(world.association.public)
+    assert call(protocol_page, "checkAccountAgainstRoster", "jill", b64(roster.raw), association) == "match"
+    assert call(protocol_page, "checkAccountAgainstRoster", "jill", b64(alice.roster.raw), association) == "UnknownUser"
+    swapped = sign_roster_entry_as_admin(world.association, user_id=roster.user_id, serial=2, role=Role.VOLUNTEER,
+                                         team_id=world.team_id, encryption_public=alice.keys.encryption_public,
+                                         signing_public=roster.signing_public)
+    assert call(protocol_page, "checkAccountAgainstRoster", "jill", b64(swapped.raw), association) == \
+        "AccountKeyMismatch"
 
 
 def test_case_key_wrapped_by_python_opens_with_the_key_pair_only_the_browser_holds(

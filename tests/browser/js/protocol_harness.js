@@ -428,6 +428,11 @@ async ({ vectors }) => {
         wrapped: async (raw) => P.WrappedCaseKey.fromBytes(raw).toBytes(),
         checkpoint: async (raw) => P.Checkpoint.fromBytes(raw).toBytes(),
         body: async (raw) => { P.checkJsonBody(raw); return raw; },
+        keyblob: async (raw) => {
+          const row = vectors.key_blobs[0];
+          const keys = await P.unwrapAccountKeysWithKek(raw, await P.importKek(h(row.kek)), { userId: h(row.user_id) });
+          return keys.signingPublic.length === 32 ? raw : new Uint8Array(0);
+        },
       };
       const verdicts = [];
       for (const message of messages) {
@@ -440,6 +445,49 @@ async ({ vectors }) => {
         }
       }
       return verdicts;
+    },
+
+    // Verifies each log (a list of base64url envelopes) as section 9 says; the verdict is the
+    // checkpoint reached, or the error class of the first failing check.
+    async logVerdicts(caseId, logs, caseKeys) {
+      const association = await associationPublic();
+      const verdicts = [];
+      for (const envelopes of logs) {
+        try {
+          const log = await P.verifyCaseLog(h(caseId), envelopes.map(b64d), association,
+            { caseKeys: caseKeys ? epochKeys(caseKeys) : null });
+          verdicts.push({ ok: b64(log.checkpoint().toBytes()) });
+        } catch (error) {
+          verdicts.push({ error: error instanceof P.CarnetCryptoError ? error.name : `not a protocol error: ${error}` });
+        }
+      }
+      return verdicts;
+    },
+
+    // A roster view fed the same sequence of entries as crypto/roster.py RosterView: each step
+    // accepts an entry or asks for a user's current entry; the outcome is the serial or the error.
+    async rosterScenario(association, steps) {
+      const view = new P.RosterView(await P.importEd25519PublicKey(b64d(association)));
+      const outcomes = [];
+      for (const step of steps) {
+        try {
+          const entry = step.accept ? await view.accept(b64d(step.accept)) : view.current(b64d(step.current));
+          outcomes.push({ serial: entry.serial });
+        } catch (error) {
+          outcomes.push({ error: error.name });
+        }
+      }
+      return outcomes;
+    },
+
+    async checkAccountAgainstRoster(name, raw, association) {
+      const entry = await P.verifyRosterEntry(b64d(raw), await P.importEd25519PublicKey(b64d(association)));
+      try {
+        P.checkAccountKeysMatchRosterEntry(accounts.get(name), entry);
+        return "match";
+      } catch (error) {
+        return error.name;
+      }
     },
 
     // Reports, for every private or secret CryptoKey this code hands out, whether it claims to be
