@@ -447,16 +447,18 @@ async ({ vectors }) => {
       return verdicts;
     },
 
-    // Verifies each log (a list of base64url envelopes) as section 9 says; the verdict is the
-    // checkpoint reached, or the error class of the first failing check.
+    // Verifies each log (a list of base64url envelopes) as section 9 says, then opens it with the
+    // given keys of the epochs the log reaches (step 14); the verdict is the checkpoint and the
+    // bodies opened, or the error class of the first failing check.
     async logVerdicts(caseId, logs, caseKeys) {
       const association = await associationPublic();
       const verdicts = [];
       for (const envelopes of logs) {
         try {
-          const log = await P.verifyCaseLog(h(caseId), envelopes.map(b64d), association,
-            { caseKeys: caseKeys ? epochKeys(caseKeys) : null });
-          verdicts.push({ ok: b64(log.checkpoint().toBytes()) });
+          const log = await P.verifyCaseLog(h(caseId), envelopes.map(b64d), association);
+          const held = new Map([...epochKeys(caseKeys)].filter(([epoch]) => epoch <= log.state.epoch));
+          const bodies = bodiesAsHex(await log.openWith(held));
+          verdicts.push({ ok: b64(log.checkpoint().toBytes()), bodies });
         } catch (error) {
           verdicts.push({ error: error instanceof P.CarnetCryptoError ? error.name : `not a protocol error: ${error}` });
         }
