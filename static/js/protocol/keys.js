@@ -14,7 +14,7 @@
 // to wrap it again: re-wrapping under a new kek means unwrapping the old blob again.
 
 import { associationFingerprint as digestAssociationKey } from "../fingerprint.js";
-import { concatBytes, equalBytes, freshBytes, hexEncode, isBytes, Reader, Writer } from "./encoding.js";
+import { b64urlDecode, concatBytes, equalBytes, freshBytes, hexEncode, isBytes, Reader, Writer } from "./encoding.js";
 import {
   AccountKeyMismatch,
   DecryptionFailed,
@@ -168,12 +168,7 @@ async function ed25519PublicOfSeed(seed) {
   const transient = await importPkcs8(PKCS8_ED25519_PREFIX, seed, "Ed25519", true, ["sign"]);
   const jwk = await crypto.subtle.exportKey("jwk", transient);
   delete jwk.d;
-  return base64urlToBytes(jwk.x);
-}
-
-function base64urlToBytes(value) {
-  const binary = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return b64urlDecode(jwk.x);
 }
 
 export function checkId(value) {
