@@ -258,6 +258,53 @@ def test_both_implementations_give_the_same_verdict_on_reordered_logs(
     assert len({v.get("error") for v in expected}) >= 4
 
 
+# Outside vectors: Project Wycheproof, through the browser's checks and WebCrypto wrappers.
+
+WYCHEPROOF = ROOT.parent / "shared" / "vectors" / "wycheproof"
+
+
+def wycheproof(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    data = json.loads((WYCHEPROOF / name).read_text("utf-8"))
+    return [(group, test) for group in data["testGroups"] for test in group["tests"]]
+
+
+def test_x25519_public_key_check_refuses_exactly_what_wycheproof_flags(protocol_page: Page) -> None:
+    # Given every public key of the Wycheproof X25519 file, when the browser's check runs, then
+    # it refuses (InvalidPublicKey) exactly those flagged low-order or non-canonical.
+    cases = wycheproof("x25519_test.json")
+    verdicts = call(protocol_page, "x25519KeyVerdicts", [test["public"] for _, test in cases])
+    expected = ["InvalidPublicKey" if {"LowOrderPublic", "NonCanonicalPublic"} & set(test["flags"]) else "accepted"
+                for _, test in cases]
+    assert verdicts == expected
+    assert verdicts.count("InvalidPublicKey") > 30
+
+
+def test_ed25519_verification_in_the_browser_agrees_with_wycheproof(protocol_page: Page) -> None:
+    # Given every Wycheproof EdDSA case (its key passes the protocol's key check), when the
+    # browser verifies through WebCrypto, then exactly the valid signatures verify and every
+    # other one throws InvalidSignature (never returns false, never another error).
+    cases = wycheproof("ed25519_test.json")
+    verdicts = call(protocol_page, "ed25519Verdicts",
+                    [{"pk": group["publicKey"]["pk"], "sig": test["sig"], "msg": test["msg"]} for group, test in cases])
+    expected = ["valid" if test["result"] == "valid" else "InvalidSignature" for _, test in cases]
+    assert [(test["tcId"], v, e) for (_, test), v, e in zip(cases, verdicts, expected) if v != e] == []
+    assert len(verdicts) == len(cases) == 151
+
+
+def test_aes_256_gcm_in_the_browser_agrees_with_wycheproof(protocol_page: Page) -> None:
+    # Given the Wycheproof AES-GCM cases the protocol can meet (256-bit key, 96-bit nonce,
+    # 128-bit tag), when the browser's wrappers open and seal, then valid cases match byte for
+    # byte and invalid ones throw DecryptionFailed.
+    cases = [test for group, test in wycheproof("aes_gcm_test.json")
+             if group["keySize"] == 256 and group["ivSize"] == 96 and group["tagSize"] == 128]
+    verdicts = call(protocol_page, "aesGcmVerdicts", [
+        {k: test[k] for k in ("key", "iv", "aad", "msg", "ct", "tag")} for test in cases])
+    expected = [{"open": test["msg"], "seal": test["ct"] + test["tag"]} if test["result"] == "valid"
+                else {"open": "DecryptionFailed"} for test in cases]
+    assert verdicts == expected
+    assert len(cases) > 40
+
+
 # Interoperability.
 
 def sign_roster(world: World, user_id: bytes, role: Role, public: dict[str, str]) -> RosterEntry:

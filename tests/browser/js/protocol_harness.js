@@ -466,6 +466,48 @@ async ({ vectors }) => {
       return verdicts;
     },
 
+    // Outside vectors (Project Wycheproof) through the protocol's own checks and wrappers.
+    async x25519KeyVerdicts(publicKeys) {
+      return publicKeys.map((raw) => {
+        try {
+          P.checkX25519PublicKey(h(raw));
+          return "accepted";
+        } catch (error) {
+          return error.name;
+        }
+      });
+    },
+
+    async ed25519Verdicts(cases) {
+      const verdicts = [];
+      for (const { pk, sig, msg } of cases) {
+        try {
+          await P.verifyEd25519(await P.importEd25519PublicKey(h(pk)), h(sig), h(msg), "Wycheproof case");
+          verdicts.push("valid");
+        } catch (error) {
+          verdicts.push(error.name);
+        }
+      }
+      return verdicts;
+    },
+
+    async aesGcmVerdicts(cases) {
+      const verdicts = [];
+      for (const { key, iv, aad, msg, ct, tag } of cases) {
+        const aesKey = await crypto.subtle.importKey("raw", h(key), "AES-GCM", false, ["encrypt", "decrypt"]);
+        const sealed = P.concatBytes(h(ct), h(tag));
+        let opened;
+        try {
+          opened = hx(await P.aesGcmOpen(aesKey, h(iv), sealed, h(aad)));
+        } catch (error) {
+          verdicts.push({ open: error.name });
+          continue;
+        }
+        verdicts.push({ open: opened, seal: hx(await P.aesGcmSeal(aesKey, h(iv), h(msg), h(aad))) });
+      }
+      return verdicts;
+    },
+
     // A roster view fed the same sequence of entries as crypto/roster.py RosterView: each step
     // accepts an entry or asks for a user's current entry; the outcome is the serial or the error.
     async rosterScenario(association, steps) {
