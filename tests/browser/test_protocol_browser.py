@@ -139,7 +139,8 @@ JSON_BODIES = [
     b"\xef\xbb\xbf{\"a\":1}", b'{"a":"\xff"}', b'{"a":"\xed\xa0\x80"}', b'{"a":"\\ud800"}', b"[]", b'"x"', b"1",
     b"null", b'{"__proto__":1,"__proto__":2}', b'{"__proto__":{}}', b'{"a":"\\u00e9","\xc3\xa9":1}',
     b'{"\\u00e9":1,"\xc3\xa9":2}', b'{"a\\"b":1,"a\\u0022b":2}', b'{"a":"}{\\"","b":["{","]"]}',
-    nested(64), nested(65), nested(5000), b'{"a":"' + b"x" * (2**20 - 8) + b'"}', b'{"a":"' + b"x" * (2**20 - 7) + b'"}',
+    nested(64), nested(65), nested(5000),
+    b'{"a":"' + b"x" * (2**20 - 8) + b'"}', b'{"a":"' + b"x" * (2**20 - 7) + b'"}',  # 1 MiB, and one byte more
 ]
 
 
@@ -369,7 +370,8 @@ def test_case_log_written_in_the_browser_verifies_and_opens_with_the_python_refe
                           checkpoint=Checkpoint.from_bytes(b64url_decode(case["checkpoint"])))
     assert b64(log.checkpoint().to_bytes()) == case["checkpoint"]
     assert log.checkpoint().head().hex() == case["head"]
-    assert log.state.epoch == 3 and sorted(log.state.members) == sorted([ids["vera"], ids["cora"], world["bob"].user_id])
+    assert log.state.epoch == 3
+    assert sorted(log.state.members) == sorted([ids["vera"], ids["cora"], world["bob"].user_id])
     written = {w["hash"]: w["body"] for w in case["written"]}
     assert {h.hex(): b.decode() for h, b in log.open_with(keys).items()} == written
     assert all(parse_entry(e).to_bytes() == e for e in envelopes)
@@ -382,15 +384,13 @@ def test_case_log_written_in_the_browser_verifies_and_opens_with_the_python_refe
     assert recovered == keys
 
     # Given Python (bob) writing on the same log, when the browser reads it back from its checkpoint,
-    bob = world["bob"]
-    extra = seal_entry_as_author(log, bob.keys, device_id=bob.device_id, case_key=keys[3],
-                                 body_json=body("note", text="Écrit par Python, lu par le navigateur."))
+    bob, note = world["bob"], body("note", text="Écrit par Python, lu par le navigateur.")
+    extra = seal_entry_as_author(log, bob.keys, device_id=bob.device_id, case_key=keys[3], body_json=note)
     opened = call(protocol_page, "openCaseAs", "cora", {
         "caseId": case["caseId"], "association": b64(world.association.public),
         "envelopes": case["envelopes"] + [b64(extra)], "checkpoint": case["checkpoint"]})
     # then the browser verifies Python's entry, opens it, and reaches Python's new view.
-    assert opened["bodies"][parse_entry(extra).hash.hex()] == body("note", text="Écrit par Python, lu par le navigateur.") \
-        .decode()
+    assert opened["bodies"][parse_entry(extra).hash.hex()] == note.decode()
     assert opened["checkpoint"] == b64(log.checkpoint().to_bytes())
     assert opened["epochs"] == [1, 2, 3]
 

@@ -141,7 +141,9 @@ export async function wrapCaseKeyForMember(caseKey, { caseId, epoch, recipient }
  * the public half to build the KEM context, so it never needs to export anything.
  */
 export async function unwrapCaseKeyAsMember(wrapped, member, { caseId, epoch }) {
-  if (!equalBytes(wrapped.recipient, member.userId)) throw new WrongRecipient("this wrapped key is addressed to another member");
+  if (!equalBytes(wrapped.recipient, member.userId)) {
+    throw new WrongRecipient("this wrapped key is addressed to another member");
+  }
   if (!equalBytes(wrapped.caseId, caseId)) throw new WrongCase("this wrapped key belongs to another case");
   if (wrapped.epoch !== epoch) throw new EpochMismatch(`this wrapped key is for epoch ${wrapped.epoch}, not ${epoch}`);
   const enc = wrapped.sealed.slice(0, HPKE_ENC_BYTES);

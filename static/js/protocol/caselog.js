@@ -160,7 +160,8 @@ export class CaseLog {
   /** The last sequence number and hash of a device's chain; {seq: 0, hash: zero} if none yet. */
   devicePosition(deviceId) {
     const chain = this.#devices.get(bytesKey(deviceId));
-    return chain ? { seq: chain.hashes.length, hash: chain.hashes[chain.hashes.length - 1] } : { seq: 0, hash: ZERO_HASH };
+    if (chain === undefined) return { seq: 0, hash: ZERO_HASH };
+    return { seq: chain.hashes.length, hash: chain.hashes[chain.hashes.length - 1] };
   }
 
   #sortedChains() {
@@ -263,8 +264,9 @@ export class CaseLog {
       return;
     }
     if (!equalBytes(chain.author, header.author)) throw new InvalidLog("a device writes for one author only");
-    if (header.deviceSeq <= chain.hashes.length) throw new ForkDetected("two entries claim the same place in this device's chain");
-    if (header.deviceSeq > chain.hashes.length + 1 || !equalBytes(header.prevHash, chain.hashes[chain.hashes.length - 1])) {
+    const last = chain.hashes.length;
+    if (header.deviceSeq <= last) throw new ForkDetected("two entries claim the same place in this device's chain");
+    if (header.deviceSeq > last + 1 || !equalBytes(header.prevHash, chain.hashes[last - 1])) {
       throw new BrokenChain("this device's chain has a gap or a wrong previous hash");
     }
     if (baseIndex < chain.base) throw new StaleEpoch("the device builds on an older control entry than it already did");
@@ -279,7 +281,8 @@ export class CaseLog {
   }
 
   #checkWrap(wrapped, epoch, recipient) {
-    if (!equalBytes(wrapped.caseId, this.caseId) || wrapped.epoch !== epoch || !equalBytes(wrapped.recipient, recipient)) {
+    if (!equalBytes(wrapped.caseId, this.caseId) || wrapped.epoch !== epoch
+        || !equalBytes(wrapped.recipient, recipient)) {
       throw new InvalidControlEntry("a wrapped key names another case, epoch or member");
     }
   }
@@ -296,8 +299,12 @@ export class CaseLog {
   #applyControl(entry, author, baseIndex, payload) {
     const { header } = entry;
     const base = this.states[baseIndex];
-    if (author.role !== Role.COORDINATOR) throw new Unauthorized("only a coordinator of the team changes membership or keys");
-    if (baseIndex !== this.states.length - 1) throw new ForkDetected("this control entry does not extend the latest control entry");
+    if (author.role !== Role.COORDINATOR) {
+      throw new Unauthorized("only a coordinator of the team changes membership or keys");
+    }
+    if (baseIndex !== this.states.length - 1) {
+      throw new ForkDetected("this control entry does not extend the latest control entry");
+    }
     const members = new Map(base.members);
     if (payload instanceof AddMember) {
       if (header.epoch !== base.epoch) throw new EpochMismatch("adding a member keeps the epoch");
@@ -359,7 +366,8 @@ export class CaseLog {
     this.#entryIds.add(bytesKey(header.entryId));
     const deviceKey = bytesKey(header.deviceId);
     if (!this.#devices.has(deviceKey)) {
-      this.#devices.set(deviceKey, { deviceId: header.deviceId, author: header.author, hashes: [], lamport: 0, base: 0 });
+      this.#devices.set(deviceKey,
+        { deviceId: header.deviceId, author: header.author, hashes: [], lamport: 0, base: 0 });
     }
     const chain = this.#devices.get(deviceKey);
     chain.hashes.push(entry.hash);
@@ -402,7 +410,9 @@ export class CaseLog {
   /** Refuse a log that does not extend a checkpoint verified earlier (or shown by another member). */
   checkAgainst(checkpoint) {
     if (!equalBytes(checkpoint.caseId, this.caseId)) throw new WrongCase("this checkpoint belongs to another case");
-    if (this.states.length < checkpoint.controlCount) throw new RollbackDetected("the control chain is shorter than the checkpoint");
+    if (this.states.length < checkpoint.controlCount) {
+      throw new RollbackDetected("the control chain is shorter than the checkpoint");
+    }
     if (!equalBytes(this.states[checkpoint.controlCount - 1].entryHash, checkpoint.controlTip)) {
       throw new ForkDetected("the control chain differs from the checkpoint");
     }
@@ -411,7 +421,9 @@ export class CaseLog {
       if (chain === undefined || chain.hashes.length < head.seq) {
         throw new RollbackDetected("a device's chain is shorter than the checkpoint");
       }
-      if (!equalBytes(chain.hashes[head.seq - 1], head.hash)) throw new ForkDetected("a device's chain differs from the checkpoint");
+      if (!equalBytes(chain.hashes[head.seq - 1], head.hash)) {
+        throw new ForkDetected("a device's chain differs from the checkpoint");
+      }
     }
   }
 
@@ -440,7 +452,8 @@ export class CaseLog {
     for (const wrapped of this.#wraps()) {
       if (equalBytes(wrapped.recipient, member.userId) && !keys.has(wrapped.epoch)) {
         const key = await unwrapCaseKeyAsMember(wrapped, member, { caseId: this.caseId, epoch: wrapped.epoch });
-        await checkCaseKeyCommitment(key, this.#commitment(wrapped.epoch), { caseId: this.caseId, epoch: wrapped.epoch });
+        await checkCaseKeyCommitment(key, this.#commitment(wrapped.epoch),
+          { caseId: this.caseId, epoch: wrapped.epoch });
         keys.set(wrapped.epoch, key);
       }
     }
@@ -485,9 +498,8 @@ export class CaseLog {
     for (const verified of this.entries) {
       const { entry } = verified;
       const key = keys.get(entry.header.epoch);
-      if ((entry.header.kind !== Kind.CONTENT && entry.header.kind !== Kind.RESEAL) || entry.body === null || key === undefined) {
-        continue;
-      }
+      const sealed = entry.header.kind === Kind.CONTENT || entry.header.kind === Kind.RESEAL;
+      if (!sealed || entry.body === null || key === undefined) continue;
       const body = await openEntryBody(entry.header, entry.body, key);
       if (verified.ref === null) {
         bodies.set(bytesKey(verified.hash), body);

@@ -292,7 +292,8 @@ export class Entry {
 
   /** Throws InvalidSignature unless the author's Ed25519 key (a CryptoKey) signed this entry. */
   async verifySignature(signingKey) {
-    await verifyEd25519(signingKey, this.signature, this.signedMessage(), "the entry is not signed by its author's key");
+    await verifyEd25519(signingKey, this.signature, this.signedMessage(),
+      "the entry is not signed by its author's key");
   }
 }
 
@@ -307,7 +308,7 @@ export async function makeEntryAsAuthor(header, body, author) {
 }
 
 function startsWith(raw, tag) {
-  return raw.length >= 3 && raw[0] === tag.charCodeAt(0) && raw[1] === tag.charCodeAt(1) && raw[2] === tag.charCodeAt(2);
+  return raw.length >= 3 && [0, 1, 2].every((i) => raw[i] === tag.charCodeAt(i));
 }
 
 /** Parse an envelope (CNE) or a stub (CNS); signature checks come with the log. */

@@ -263,7 +263,9 @@ async function openKeyBlob(purpose, blob, kek, ownerId) {
   reader.prefix(KEY_BLOB_TAG);
   const found = reader.u8();
   if (found !== purpose) throw new InvalidEncoding(`key blob holds purpose ${found}, expected ${purpose}`);
-  if (!equalBytes(reader.take(ID_BYTES), checkId(ownerId))) throw new DecryptionFailed("key blob belongs to another user");
+  if (!equalBytes(reader.take(ID_BYTES), checkId(ownerId))) {
+    throw new DecryptionFailed("key blob belongs to another user");
+  }
   const nonce = reader.take(NONCE_BYTES);
   const sealed = reader.take(BLOB_PLAINTEXT_BYTES[purpose] + TAG_BYTES);
   reader.finish();
@@ -295,7 +297,9 @@ export async function wrapAccountKeysWithKek({ userId, encryptionSeed, signingSe
  */
 export async function generateAccountKeys(userId, kek, { encryptionSeed, signingSeed, nonce } = {}) {
   checkId(userId);
-  const seeds = { userId, encryptionSeed: freshBytes(encryptionSeed, KEY_BYTES), signingSeed: freshBytes(signingSeed, KEY_BYTES) };
+  const seeds = {
+    userId, encryptionSeed: freshBytes(encryptionSeed, KEY_BYTES), signingSeed: freshBytes(signingSeed, KEY_BYTES),
+  };
   try {
     const blob = await wrapAccountKeysWithKek(seeds, kek, { nonce });
     return { keys: await importAccountKeys(userId, seeds), blob };
@@ -378,7 +382,8 @@ export function spokenFingerprint(digest) {
   const groups = [];
   for (let i = 0; i < SPOKEN_GROUPS; i += 1) {
     let value = 0;
-    for (const byte of digest.subarray(i * SPOKEN_GROUP_BYTES, (i + 1) * SPOKEN_GROUP_BYTES)) value = value * 256 + byte;
+    const group = digest.subarray(i * SPOKEN_GROUP_BYTES, (i + 1) * SPOKEN_GROUP_BYTES);
+    for (const byte of group) value = value * 256 + byte;
     groups.push(String(value % 100000).padStart(5, "0"));
   }
   return groups.join(" ");

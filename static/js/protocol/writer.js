@@ -134,7 +134,8 @@ export async function rotateCaseKeyAsCoordinator(log, coordinator, {
   const key = newCaseKey(newKey);
   const rotated = await rotation(log, log.state.members, caseKey, key, full, historyNonce);
   const entryHeader = header(log, Kind.ROTATE, coordinator, deviceId, log.state.epoch + 1, entryId, now);
-  return { envelope: await signAndAppend(log, entryHeader, new RotateKey(rotated).toBytes(), coordinator), newKey: key };
+  const envelope = await signAndAppend(log, entryHeader, new RotateKey(rotated).toBytes(), coordinator);
+  return { envelope, newKey: key };
 }
 
 /** Reseal one content entry under the current (post full re-encryption) epoch key. */
@@ -154,7 +155,9 @@ export async function resealEntryAsCoordinator(log, coordinator, {
  * and nothing stored is readable with the compromised keys any more. `caseKeys` is a Map from
  * epoch to key; returns {envelopes (in upload order), newKey}.
  */
-export async function reencryptCaseAsCoordinator(log, coordinator, { deviceId, caseKeys, newKey = undefined, now = undefined }) {
+export async function reencryptCaseAsCoordinator(log, coordinator, {
+  deviceId, caseKeys, newKey = undefined, now = undefined,
+}) {
   const bodies = await log.openWith(caseKeys);
   const rotated = await rotateCaseKeyAsCoordinator(log, coordinator, {
     deviceId, caseKey: caseKeys.get(log.state.epoch), full: true, newKey, now,
