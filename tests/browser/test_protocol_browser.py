@@ -395,6 +395,41 @@ def test_case_log_written_in_the_browser_verifies_and_opens_with_the_python_refe
     assert opened["epochs"] == [1, 2, 3]
 
 
+def test_full_reencryption_written_in_the_browser_verifies_in_python_with_the_new_key_alone(
+        protocol_page: Page, world: World) -> None:
+    # Given a case written in the browser by a coordinator and a volunteer, with a rotation,
+    kek = os.urandom(32)
+    ids = {name: new_id() for name in ("rita", "remy")}
+    made = {name: call(protocol_page, "generateAccount", name, b64(ids[name]), b64(kek)) for name in ids}
+    roster = {"rita": sign_roster(world, ids["rita"], Role.COORDINATOR, made["rita"]),
+              "remy": sign_roster(world, ids["remy"], Role.VOLUNTEER, made["remy"])}
+    steps = [
+        {"do": "create", "by": "rita", "members": ["rita", "remy"]},
+        {"do": "write", "by": "remy", "body": {"t": "intake", "alias": "F. S."}},
+        {"do": "write", "by": "rita", "body": {"t": "note", "text": "Appel interjeté."}},
+        {"do": "rotate", "by": "rita"},
+        {"do": "write", "by": "remy", "body": {"t": "status", "value": "hearing"}},
+        {"do": "reencrypt", "by": "rita"},
+    ]
+    # when the coordinator's browser re-encrypts it fully (an unlinked rotation, then a reseal of
+    # every content entry) and the server replaces the content envelopes by their stubs,
+    case = call(protocol_page, "writeCase", {
+        "association": b64(world.association.public), "roster": {n: b64(e.raw) for n, e in roster.items()},
+        "teamId": b64(world.team_id), "devices": {n: b64(new_id()) for n in ids}, "steps": steps})
+    stored = [b64url_decode(e) for e in case["stored"]]
+    keys = {int(epoch): b64url_decode(key) for epoch, key in case["keys"].items()}
+    # then Python verifies the stored log and opens every body with the key of epoch 3 alone,
+    log = verify_case_log(b64url_decode(case["caseId"]), stored, world.association.public_key,
+                          case_keys={3: keys[3]})
+    assert log.state.epoch == 3 and log.state.full_epoch == 3
+    assert sum(parse_entry(e).is_stub for e in stored) == 3
+    assert {h.hex(): b.decode() for h, b in log.open_with({3: keys[3]}).items()} == \
+        {w["hash"]: w["body"] for w in case["written"]}
+    # and stubs hash like the envelopes they replace, so every chain still verifies.
+    assert [parse_entry(e).hash for e in stored] == [parse_entry(b64url_decode(e)).hash for e in case["envelopes"]]
+    assert log.checkpoint().head().hex() == case["head"]
+
+
 @pytest.fixture(scope="module")
 def jill(protocol_page: Page, world: World) -> tuple[RosterEntry, AccountKeys]:
     """A volunteer whose keys the browser made and holds; Python sees only her public keys (and,

@@ -317,7 +317,6 @@ async ({ vectors }) => {
 
   // Test-side state for the interoperability steps: keys stay in the page, as in the app.
   const accounts = new Map();
-  const logs = new Map();
 
   window.carnetTest = {
     groups: Object.keys(groups),
@@ -381,14 +380,25 @@ async ({ vectors }) => {
             deviceId: device(step.by), userId: entries[step.member].userId, caseKey: keys.get(log.state.epoch) });
           keys.set(log.state.epoch, newKey);
           envelopes.push(envelope);
+        } else if (step.do === "reencrypt") {
+          const { envelopes: reseals, newKey } = await P.reencryptCaseAsCoordinator(log, who, {
+            deviceId: device(step.by), caseKeys: keys });
+          keys.set(log.state.epoch, newKey);
+          envelopes.push(...reseals);
         } else {
           throw new Error(`unknown step ${step.do}`);
         }
       }
-      logs.set(hx(log.caseId), { log, keys });
+      // What a server keeps after a full re-encryption: stubs of the content entries it resealed.
+      const resealed = steps.some((step) => step.do === "reencrypt");
+      const stored = [];
+      for (const envelope of envelopes) {
+        const kind = (await P.parseEntry(envelope)).header.kind;
+        stored.push(resealed && kind === P.Kind.CONTENT ? await P.stubOf(envelope) : envelope);
+      }
       const checkpoint = log.checkpoint();
       return {
-        caseId: b64(log.caseId), envelopes: envelopes.map(b64), written,
+        caseId: b64(log.caseId), envelopes: envelopes.map(b64), stored: stored.map(b64), written,
         keys: Object.fromEntries([...keys].map(([epoch, key]) => [epoch, b64(key)])),
         checkpoint: b64(checkpoint.toBytes()), head: hx(await checkpoint.head()),
       };
