@@ -39,7 +39,7 @@ def unlock(page: Page, passphrase: str = PASSPHRASE) -> None:
 
 
 def wait_for_service_worker(page: Page) -> None:
-    page.evaluate("() => navigator.serviceWorker.ready")
+    page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
     if not page.evaluate("() => !!navigator.serviceWorker.controller"):
         page.reload()
     page.wait_for_function("() => !!navigator.serviceWorker.controller")
