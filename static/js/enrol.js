@@ -1,7 +1,7 @@
 import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
-import { pinAssociationKey, UntrustedAssociationKey } from "./fingerprint.js";
-import { publishNewAccountKeys } from "./app/account.js";
+import { pinOffered, publishNewAccountKeys } from "./app/account.js";
+import { CarnetCryptoError } from "./protocol/errors.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
 
@@ -21,7 +21,7 @@ function showProblem(problem) {
     error.textContent = _("The server asked for weak key settings; enrolment was stopped to protect you.");
   } else if (problem instanceof DeviceInUse) {
     error.textContent = _("This device already holds another person's Carnet. Enrol on another device, or wipe that one first.");
-  } else if (problem instanceof UntrustedAssociationKey) {
+  } else if (problem instanceof CarnetCryptoError) {
     error.textContent = _("The association key offered by the server does not match your link. Do not go on: tell your coordinator.");
   } else {
     error.textContent = problem instanceof ApiProblem ? problem.message
@@ -40,7 +40,7 @@ async function start() {
     const invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
     // A link made before the association key existed carries no fingerprint: the first admin's.
     if (linkFingerprint || invitation.association) {
-      await pinAssociationKey(invitation.association, linkFingerprint);
+      await pinOffered(invitation.association, linkFingerprint);
       pinnedAssociation = invitation.association;
     }
     kdf = invitation.kdf;

@@ -3,8 +3,10 @@
 
 import { ApiProblem, callApi } from "../api.js";
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
-import { pinAssociationKey } from "../fingerprint.js";
-import { checkAccountKeysMatch, generateAccountKeys, unwrapAccountKeysWithKek } from "../protocol/keys.js";
+import {
+  checkAccountKeysMatch, generateAccountKeys, pinAssociationKey, unwrapAccountKeysWithKek,
+} from "../protocol/keys.js";
+import { UntrustedAssociationKey } from "../protocol/errors.js";
 
 function isProblem(error, code) {
   return error instanceof ApiProblem && error.code === code;
@@ -23,10 +25,16 @@ export async function publishNewAccountKeys(userId, kekBytes) {
 
 // The association key as the server offers it; pinned against the enrolment link's fingerprint
 // when there is one, else taken on first use (the app shows its spoken fingerprint to compare).
+// The link's fingerprint against the key the server offers (docs/PROTOCOL.md 8.1, step 2).
+export async function pinOffered(offered, linkFingerprint) {
+  if (!offered) throw new UntrustedAssociationKey("the server offers no association key");
+  await pinAssociationKey(b64urlDecode(offered.public_key), b64urlDecode(linkFingerprint));
+}
+
 export async function fetchAssociation(linkFingerprint = null) {
   try {
     const offered = await callApi("GET", "/api/v1/association");
-    if (linkFingerprint) await pinAssociationKey(offered, linkFingerprint);
+    if (linkFingerprint) await pinOffered(offered, linkFingerprint);
     return offered;
   } catch (error) {
     if (isProblem(error, "association-missing")) return null;

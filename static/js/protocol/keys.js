@@ -13,7 +13,6 @@
 // From then on the page can use the key (derive, sign) but no script can read it back, not even
 // to wrap it again: re-wrapping under a new kek means unwrapping the old blob again.
 
-import { associationFingerprint as digestAssociationKey } from "../fingerprint.js";
 import { b64urlDecode, concatBytes, equalBytes, freshBytes, hexEncode, isBytes, Reader, Writer } from "./encoding.js";
 import {
   AccountKeyMismatch,
@@ -362,7 +361,7 @@ const SPOKEN_GROUP_BYTES = 5;
 /** SHA-256 over a label and the association's signing key: what the enrolment link carries. */
 export async function associationFingerprint(publicBytes) {
   checkEd25519PublicKey(publicBytes);
-  return digestAssociationKey(publicBytes);
+  return sha256(labels.FINGERPRINT_ASSOCIATION, publicBytes);
 }
 
 /** SHA-256 over a label, the user id and both public keys: what two people compare aloud. */
