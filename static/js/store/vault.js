@@ -10,6 +10,7 @@
 
 import { openDB, deleteDB } from "../../vendor/idb.js";
 import { deriveAccountSecrets } from "../kdf.js";
+import { concatBytes } from "../protocol/encoding.js";
 
 export const DB_NAME = "carnet";
 const DB_VERSION = 1;
@@ -43,16 +44,6 @@ function open() {
   });
 }
 
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 // The kek itself never keys AES: a labelled HKDF step gives the key that wraps the local store
 // key, kept apart from the key-blob key that wraps the account keys (PROTOCOL.md, labels).
 async function localWrappingKey(kekBytes) {
@@ -63,11 +54,11 @@ async function localWrappingKey(kekBytes) {
 }
 
 function localKeyAad(userId) {
-  return concat(LOCAL_KEY_AAD_LABEL, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
+  return concatBytes(LOCAL_KEY_AAD_LABEL, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
 }
 
 function recordAad(kind, id) {
-  return concat(RECORD_AAD_LABEL, encoder.encode(kind), Uint8Array.of(0), encoder.encode(id));
+  return concatBytes(RECORD_AAD_LABEL, encoder.encode(kind), Uint8Array.of(0), encoder.encode(id));
 }
 
 // An unlocked store. Holds the local store key as a non-extractable CryptoKey; lock() drops it.
