@@ -9,6 +9,8 @@ import {
 } from "../store/vault.js";
 import { importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { refreshRoster } from "./cases.js";
+import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
@@ -140,17 +142,28 @@ function unlockScreen(reason) {
 function begin(state) {
   startSession(state, (reason) => unlockScreen(reason));
   homeScreen();
+  // With a network, bring the roster up to date for the next cases; offline, the last one serves.
+  refreshRoster(state).catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
 }
 
 async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
-  const cases = await state.vault.list("case");
-  const list = cases.length
-    ? h("ul", { className: "case-list" }, cases.map(([id, value]) => h("li", { "data-case": id }, value.title || id)))
+  const items = await caseListItems(state, (id) => caseScreen(state, id, homeScreen));
+  const list = items.length
+    ? h("ul", { className: "case-list", id: "case-list" }, items)
     : h("p", { className: "hint" }, _("No case on this device yet."));
+  // Search runs on the decrypted list in memory; nothing typed here is stored or sent.
+  const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {
+    const wanted = event.target.value.trim().toLowerCase();
+    for (const item of items) item.hidden = Boolean(wanted) && !item.textContent.toLowerCase().includes(wanted);
+  } });
   show(header(), h("section", { className: "card" },
-    h("h1", {}, _("My cases")), list,
+    h("h1", {}, _("My cases")),
+    h("button", { type: "button", id: "new-intake", className: "primary",
+      onclick: () => intakeScreen(state, { home: homeScreen }) }, _("New intake")),
+    items.length ? field("case-search", _("Search by name or number"), search) : null,
+    list,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       h("button", { type: "button", id: "open-fingerprint", onclick: () => fingerprintScreen(state, homeScreen) },

@@ -160,7 +160,7 @@ export class Vault {
   }
 }
 
-// DeviceRecord: {format, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob,
+// DeviceRecord: {deviceId, format, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob,
 // association, associationKeyBlob, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
 // language) and counters are readable without the passphrase; none of it is content.
 export async function readDevice() {
@@ -197,6 +197,8 @@ export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, asso
   const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
     "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(userId) }));
   const device = {
+    // One id per installation: it names this device's chain of entries in every case (PROTOCOL 1).
+    deviceId: crypto.getRandomValues(new Uint8Array(16)),
     format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association, associationKeyBlob,
     failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
   };

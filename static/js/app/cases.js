@@ -1,0 +1,156 @@
+// Cases on this device, written and read through the protocol (docs/PROTOCOL.md section 8) and
+// kept sealed in the device store. A case record holds the case's envelopes (ciphertext and
+// signatures, as the server will), the case keys this person holds, and a summary for the list.
+//
+// Edits are entries too: each saves only the fields it changes, and the case view merges them
+// field by field, the latest by (Lamport clock, device id) winning; every version is kept.
+
+import { ApiProblem, callApi } from "../api.js";
+import { b64urlDecode, b64urlEncode } from "../encoding.js";
+import {
+  bytesKey, createCaseAsMember, importEd25519PublicKey, NotAMember, Role, RosterView, sealEntryAsAuthor, UnknownUser,
+  verifyCaseLog,
+} from "../protocol/index.js";
+
+export class NotCertified extends Error {}
+
+function equalBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+async function associationKey(state) {
+  const pinned = state.vault.device.association;
+  if (!pinned) throw new NotCertified("this device knows no association key");
+  return importEd25519PublicKey(b64urlDecode(pinned.public_key));
+}
+
+// The roster as last fetched, verified again at every use under the pinned association key:
+// the store could have been changed while the device was locked.
+export async function refreshRoster(state) {
+  try {
+    const { people } = await callApi("GET", "/api/v1/directory");
+    const entries = people.filter((person) => person.roster).map((person) => person.roster);
+    await rosterView(state, entries);
+    await state.vault.put("roster", "entries", entries);
+  } catch (error) {
+    // Offline, the last verified roster stays in use.
+    if (!(error instanceof ApiProblem)) throw error;
+  }
+}
+
+async function rosterView(state, entries = null) {
+  const view = new RosterView(await associationKey(state));
+  for (const raw of entries ?? (await state.vault.get("roster", "entries")) ?? []) {
+    await view.accept(b64urlDecode(raw));
+  }
+  return view;
+}
+
+// The author and the team's coordinators: who can read a case from its first entry on.
+async function firstMembers(state, view) {
+  const me = b64urlDecode(state.vault.userId);
+  let mine;
+  try {
+    mine = view.current(me);
+  } catch (error) {
+    if (error instanceof UnknownUser) throw new NotCertified("this person's keys are not certified yet");
+    throw error;
+  }
+  const members = [mine];
+  for (const raw of (await state.vault.get("roster", "entries")) ?? []) {
+    const entry = await view.accept(b64urlDecode(raw));
+    if (entry.role === Role.COORDINATOR && entry.active && equalBytes(entry.teamId, mine.teamId)
+      && !equalBytes(entry.userId, me)) members.push(view.current(entry.userId));
+  }
+  return { members, teamId: mine.teamId };
+}
+
+function summarise(fields, deadlines) {
+  const due = deadlines.map((d) => d.due).filter(Boolean).sort();
+  return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
+    place: fields.place_name || "",
+    measure: fields.measure || "", nextDeadline: due[0] || null };
+}
+
+async function loadLog(state, record) {
+  const keys = new Map(Object.entries(record.keys).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+  const log = await verifyCaseLog(b64urlDecode(record.id), record.envelopes.map(b64urlDecode), await associationKey(state));
+  return { log, keys };
+}
+
+export async function createCase(state, fields, deadlines = []) {
+  await refreshRoster(state);
+  const view = await rosterView(state);
+  const { members, teamId } = await firstMembers(state, view);
+  const author = state.account;
+  const { caseId, caseKey, envelope, log } = await createCaseAsMember(author, {
+    associationKey: await associationKey(state), teamId, deviceId: state.vault.device.deviceId, members,
+  });
+  const body = new TextEncoder().encode(JSON.stringify({ type: "intake", fields, deadlines }));
+  const content = await sealEntryAsAuthor(log, author, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
+  const record = {
+    id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
+    created: Date.now(), updated: Date.now(), summary: summarise(fields, deadlines),
+  };
+  await state.vault.put("case", record.id, record);
+  return record.id;
+}
+
+export async function editCase(state, caseId, changes, newDeadlines = []) {
+  const record = await state.vault.get("case", caseId);
+  const { log, keys } = await loadLog(state, record);
+  const epoch = log.state.epoch;
+  const caseKey = keys.get(epoch);
+  if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
+  const body = new TextEncoder().encode(JSON.stringify({ type: "edit", fields: changes, deadlines: newDeadlines }));
+  const envelope = await sealEntryAsAuthor(log, state.account, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
+  record.envelopes.push(b64urlEncode(envelope));
+  record.updated = Date.now();
+  const opened = await readLog(log, keys);
+  record.summary = summarise(opened.fields, opened.deadlines);
+  await state.vault.put("case", caseId, record);
+  return opened;
+}
+
+// Merge the opened entries: per field the latest write wins; every version stays in history.
+async function readLog(log, keys) {
+  const bodies = await log.openWith(keys);
+  const decoder = new TextDecoder();
+  const versions = [];
+  for (const verified of log.entries) {
+    const raw = bodies.get(bytesKey(verified.hash));
+    if (!raw) continue;
+    const { header } = verified.entry;
+    versions.push({ body: JSON.parse(decoder.decode(raw)), lamport: header.lamport, time: header.time,
+      device: b64urlEncode(header.deviceId), author: b64urlEncode(header.author) });
+  }
+  versions.sort((a, b) => a.lamport - b.lamport || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  const fields = {};
+  const history = {};
+  const deadlines = [];
+  for (const version of versions) {
+    for (const [name, value] of Object.entries(version.body.fields || {})) {
+      fields[name] = value;
+      (history[name] ??= []).push({ value, time: version.time, author: version.author });
+    }
+    deadlines.push(...(version.body.deadlines || []));
+  }
+  return { fields, history, deadlines, entries: versions.length };
+}
+
+export async function openCase(state, caseId) {
+  const record = await state.vault.get("case", caseId);
+  const { log, keys } = await loadLog(state, record);
+  return { record, ...(await readLog(log, keys)) };
+}
+
+export async function listCases(state) {
+  const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated }));
+  return cases.sort((a, b) => b.updated - a.updated);
+}
+
+export function dueSoon(isoDate, now = Date.now()) {
+  if (!isoDate) return false;
+  const due = Date.parse(isoDate + (isoDate.length === 10 ? "T23:59:59" : ""));
+  return due - now <= 48 * 3600 * 1000;
+}

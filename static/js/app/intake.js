@@ -1,0 +1,165 @@
+// The intake: the fields of an interview, in short steps, and the case view that merges edits.
+
+import { _ } from "../i18n.js";
+import { createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
+import { announce, errorLine, field, h, show } from "./ui.js";
+
+// Labels are written out in full so that Babel extracts each one for translation.
+function steps() {
+  return [
+    { title: _("The person"), fields: [
+      { name: "alias", label: _("Name or alias"), type: "text", required: true },
+      { name: "gender", label: _("Sex / gender"), type: "select", options: [["", ""], ["female", _("Female")], ["male", _("Male")], ["other", _("Other or not said")]] },
+      { name: "birth_date", label: _("Date of birth"), type: "date" },
+      { name: "nationality", label: _("Nationality"), type: "text" },
+      { name: "languages", label: _("Languages spoken"), type: "text" },
+      { name: "interpreter", label: _("Interpreter needed"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
+    ] },
+    { title: _("Place"), fields: [
+      { name: "place_type", label: _("Kind of place"), type: "select", options: [["", ""], ["prison", _("Prison")], ["detention", _("Immigration detention centre")], ["session", _("Legal-aid session")]] },
+      { name: "place_name", label: _("Place"), type: "text" },
+      { name: "prison_number", label: _("Prison number (numéro d'écrou)"), type: "text" },
+      { name: "release_date", label: _("Expected release date"), type: "date" },
+    ] },
+    { title: _("Legal situation"), fields: [
+      { name: "residence_status", label: _("Residence status"), type: "select", options: [["", ""], ["permit", _("Residence permit")], ["receipt", _("Receipt (récépissé)")], ["asylum", _("Asylum claim")], ["none", _("None")]] },
+      { name: "residence_expiry", label: _("Expiry of the status"), type: "date" },
+      { name: "measure", label: _("Measure"), type: "select", options: [["", ""], ["OQTF", "OQTF"], ["IRTF", "IRTF"], ["ITF", "ITF"], ["expulsion", _("Expulsion order")], ["house_arrest", _("House arrest")]] },
+      { name: "measure_notified", label: _("Notification date"), type: "date" },
+      { name: "appeal_deadline", label: _("Appeal deadline"), type: "date", hint: _("Highlighted when due within 48 hours.") },
+    ] },
+    { title: _("Family, health, violence"), fields: [
+      { name: "family", label: _("Family ties in France"), type: "textarea" },
+      { name: "health", label: _("Health and vulnerability"), type: "textarea" },
+      { name: "violence", label: _("Violence experienced"), type: "textarea" },
+      { name: "complaint_filed", label: _("Complaint filed"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
+      { name: "protection_order", label: _("Protection order"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
+    ] },
+    { title: _("Consent and follow-up"), fields: [
+      { name: "consent", label: _("Consent given"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
+      { name: "consent_language", label: _("Language of consent"), type: "text" },
+      { name: "next_actions", label: _("Next actions"), type: "textarea" },
+      { name: "referrals", label: _("Referrals (lawyer, partner association)"), type: "textarea" },
+      { name: "notes", label: _("Free notes"), type: "textarea" },
+    ] },
+  ];
+}
+
+function input(spec, value) {
+  let element;
+  if (spec.type === "select") {
+    element = h("select", { name: spec.name }, spec.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+  } else if (spec.type === "textarea") {
+    element = h("textarea", { name: spec.name, rows: "3" });
+    element.value = value || "";
+  } else {
+    // No autocomplete: the browser would keep what was typed, in the clear, in its form history.
+    element = h("input", { type: spec.type, name: spec.name, required: spec.required || false, autocomplete: "off" });
+    element.value = value || "";
+  }
+  return field(`f-${spec.name}`, spec.label, element, spec.hint);
+}
+
+function readForm(form) {
+  const values = {};
+  for (const element of form.elements) {
+    if (element.name && element.name !== "deadline_label" && element.name !== "deadline_due") values[element.name] = element.value.trim();
+  }
+  return values;
+}
+
+// The same stepped form serves a new intake and an edit; an edit saves only what changed.
+export function intakeScreen(state, { home, caseId = null, current = {} }) {
+  const all = steps();
+  const error = errorLine("intake-error");
+  let step = 0;
+  const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
+    h("legend", {}, group.title), group.fields.map((spec) => input(spec, current[spec.name]))));
+  const deadlineLabel = h("input", { type: "text", name: "deadline_label", autocomplete: "off" });
+  const deadlineDue = h("input", { type: "date", name: "deadline_due", autocomplete: "off" });
+  sections[sections.length - 1].append(h("div", { className: "subgroup" }, h("h2", {}, _("Add a deadline")),
+    field("f-deadline-label", _("What is due"), deadlineLabel), field("f-deadline-due", _("Due date"), deadlineDue)));
+  const progress = h("p", { className: "hint", id: "intake-progress" });
+  const back = h("button", { type: "button", id: "step-back" }, _("Previous"));
+  const next = h("button", { type: "button", id: "step-next", className: "primary" }, _("Next"));
+  const save = h("button", { type: "submit", id: "intake-save", className: "primary" }, _("Save"));
+  const render = () => {
+    sections.forEach((section, index) => { section.hidden = index !== step; });
+    progress.textContent = _("Step %(number)s of %(total)s", { number: step + 1, total: all.length });
+    back.hidden = step === 0;
+    next.hidden = step === all.length - 1;
+    sections[step].querySelector("input, select, textarea")?.focus();
+  };
+  back.addEventListener("click", () => { step -= 1; render(); });
+  next.addEventListener("click", () => { step += 1; render(); });
+  const form = h("form", { id: "intake-form", novalidate: true, autocomplete: "off", onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const values = readForm(form);
+    if (!caseId && !values.alias) {
+      step = 0;
+      render();
+      error.textContent = _("Enter a name or an alias.");
+      return;
+    }
+    const deadlines = deadlineDue.value ? [{ label: deadlineLabel.value.trim(), due: deadlineDue.value }] : [];
+    save.disabled = true;
+    try {
+      if (caseId) {
+        const changes = Object.fromEntries(Object.entries(values).filter(([name, value]) => (current[name] || "") !== value));
+        await editCase(state, caseId, changes, deadlines);
+        announce(_("Saved."));
+        await caseScreen(state, caseId, home);
+      } else {
+        const id = await createCase(state, Object.fromEntries(Object.entries(values).filter(([, v]) => v)), deadlines);
+        announce(_("Intake saved, encrypted on this device."));
+        await caseScreen(state, id, home);
+      }
+    } catch (problem) {
+      save.disabled = false;
+      error.textContent = problem instanceof NotCertified
+        ? _("Your keys are not certified yet: ask an administrator to compare fingerprints with you.")
+        : _("Something went wrong on this device. Nothing was sent.");
+    }
+  } }, progress, sections, h("div", { className: "actions" }, back, next, save), error);
+  show(h("section", { className: "card narrow" }, h("h1", {}, caseId ? _("Edit the case") : _("New intake")), form,
+    h("button", { type: "button", onclick: () => (caseId ? caseScreen(state, caseId, home) : home()) }, _("Cancel"))));
+  render();
+}
+
+export async function caseScreen(state, caseId, home) {
+  const opened = await openCase(state, caseId);
+  const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
+  const display = (name, value) => {
+    const spec = labels[name];
+    const option = spec?.options?.find(([v]) => v === value);
+    return option ? option[1] : value;
+  };
+  const rows = Object.entries(opened.fields).filter(([, value]) => value).map(([name, value]) => {
+    const versions = opened.history[name] || [];
+    return [h("dt", {}, labels[name]?.label || name),
+      h("dd", { className: name === "appeal_deadline" && dueSoon(value) ? "due-soon" : "" }, display(name, value),
+        versions.length > 1 ? h("details", {}, h("summary", {}, _("%(count)s versions", { count: versions.length })),
+          h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", new Date(v.time).toLocaleString())))) : null)];
+  });
+  const deadlines = opened.deadlines.map((d) => h("li", { className: dueSoon(d.due) ? "due-soon" : "" }, d.due, " — ", d.label || _("Deadline"),
+    dueSoon(d.due) ? h("strong", {}, " ", _("due within 48 hours")) : null));
+  show(h("section", { className: "card" },
+    h("h1", {}, opened.fields.alias || _("Case")),
+    h("dl", { className: "facts" }, rows.flat()),
+    h("h2", {}, _("Deadlines")),
+    deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
+    h("div", { className: "actions" },
+      h("button", { type: "button", id: "edit-case", className: "primary",
+        onclick: () => intakeScreen(state, { home, caseId, current: opened.fields }) }, _("Edit")),
+      h("button", { type: "button", onclick: home }, _("Back")))));
+}
+
+export async function caseListItems(state, openOne) {
+  const cases = await listCases(state);
+  return cases.map((item) => h("li", { "data-case": item.id },
+    h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
+      h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
+      item.place ? ` · ${item.place}` : "",
+      item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null)));
+}

@@ -1,0 +1,122 @@
+"""A volunteer records an intake with no network: sealed, signed, stored encrypted, editable."""
+
+import datetime
+import secrets
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from webapp.cli import DEMO_PEOPLE
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LOCALES, PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_app import set_up_device, unlock
+from tests.browser.test_vault import profile_hits
+from tests.conftest import LiveServer
+
+VOLUNTEER = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "volunteer")
+
+
+def fill_intake(page: Page, alias: str, notes: str, deadline: str) -> None:
+    page.click("#new-intake")
+    expect(page.locator("#intake-progress")).to_have_text("Étape 1 sur 5")
+    page.fill("#f-alias", alias)
+    page.select_option("#f-gender", "female")
+    page.fill("#f-nationality", "Guinéenne")
+    page.click("#step-next")
+    page.select_option("#f-place_type", "detention")
+    page.fill("#f-place_name", "CRA de Lyon")
+    page.fill("#f-prison_number", "E-4512")
+    page.click("#step-next")
+    page.select_option("#f-measure", "OQTF")
+    page.fill("#f-appeal_deadline", deadline)
+    page.click("#step-next")
+    page.click("#step-next")
+    page.select_option("#f-consent", "yes")
+    page.fill("#f-consent_language", "Soussou, avec interprète")
+    page.fill("#f-notes", notes)
+    page.fill("#f-deadline-label", "Audience JLD")
+    page.fill("#f-deadline-due", deadline)
+    page.click("#intake-save")
+
+
+def test_an_intake_recorded_offline_is_sealed_kept_and_editable(live_server: LiveServer, playwright: Playwright,
+                                                                tmp_path: Path) -> None:
+    canary = "CANARY-" + secrets.token_hex(8)
+    profile = tmp_path / "profile"
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
+                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        set_up_device(page, live_server, *VOLUNTEER)
+        page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
+        context.set_offline(True)
+        fill_intake(page, "Aïssatou D.", f"Rencontrée au parloir. {canary}", tomorrow)
+        expect(page.locator("h1")).to_have_text("Aïssatou D.")
+        expect(page.locator(".deadlines .due-soon")).to_contain_text("Audience JLD")
+        expect(page.locator("dd.due-soon")).to_have_text(tomorrow)
+        screenshot(page, "app-case-fr-360x640")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        page.click("#edit-case")
+        for _ in range(4):
+            page.click("#step-next")
+        page.fill("#f-notes", f"Rappeler l'avocate. {canary}")
+        page.click("#intake-save")
+        expect(page.locator("details summary")).to_have_text("2 versions")
+
+        page.get_by_role("button", name="Retour").click()
+        expect(page.locator("#case-list li")).to_have_count(1)
+        page.fill("#case-search", "E-4512")
+        expect(page.locator("#case-list li:visible")).to_have_count(1)
+        page.fill("#case-search", "personne")
+        expect(page.locator("#case-list li:visible")).to_have_count(0)
+
+        page.click("#lock-now")
+        page.reload()
+        unlock(page, VOLUNTEER[1])
+        page.locator("#case-list button").first.click()
+        expect(page.locator("dl")).to_contain_text("Rappeler l'avocate.")
+        expect(page.locator("dl")).to_contain_text("CRA de Lyon")
+    finally:
+        context.close()
+    assert profile_hits(profile, canary) == []
+    assert profile_hits(profile, "Aïssatou") == []
+
+
+def test_an_intake_needs_a_name_and_a_certified_author(live_server: LiveServer, page: Page) -> None:
+    set_up_device(page, live_server, *VOLUNTEER)
+    page.click("#new-intake")
+    page.click("#intake-save")
+    expect(page.locator("#intake-error")).to_have_text("Indiquez un nom ou un alias.")
+    expect(page.locator("#f-alias")).to_be_focused()
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_intake_and_case_screens_are_accessible(live_server: LiveServer, browser: Browser, language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, live_server, *VOLUNTEER)
+        page.click("#new-intake")
+        found = {}
+        for step in range(1, 6):
+            found[f"step {step}"] = serious_violations(page)
+            screenshot(page, f"app-intake-step{step}-{language}-360x640")
+            if step < 5:
+                page.click("#step-next")
+        page.click("#step-back")
+        page.click("#step-back")
+        page.click("#step-back")
+        page.click("#step-back")
+        page.fill("#f-alias", "Test accessibilité")
+        page.click("#intake-save")
+        expect(page.locator("#edit-case")).to_be_visible()
+        found["case"] = serious_violations(page)
+        screenshot(page, f"app-case-{language}-360x640")
+        assert {name: v for name, v in found.items() if v} == {}
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
