@@ -120,3 +120,42 @@ def test_intake_and_case_screens_are_accessible(live_server: LiveServer, browser
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
+
+
+def test_a_draft_is_sealed_as_the_person_types_and_survives_a_closed_tab(
+        live_server: LiveServer, playwright: Playwright, tmp_path: Path) -> None:
+    canary = "CANARY-" + secrets.token_hex(8)
+    profile = tmp_path / "profile"
+    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
+                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        set_up_device(page, live_server, *VOLUNTEER)
+        page.click("#new-intake")
+        page.fill("#f-alias", "Brouillon Test")
+        page.click("#step-next")
+        page.fill("#f-place_name", canary)
+        page.wait_for_timeout(3500)  # the draft timer, not the focus change, saves this one
+        page.close()
+        page = context.new_page()
+        page.goto(live_server.url + "/app")
+        unlock(page, VOLUNTEER[1])
+        page.click("#new-intake")
+        expect(page.locator("#draft-restored")).to_be_visible()
+        expect(page.locator("#f-alias")).to_have_value("Brouillon Test")
+        expect(page.locator("#f-place_name")).to_have_value(canary)
+    finally:
+        context.close()
+    assert profile_hits(profile, canary) == []
+    assert profile_hits(profile, "Brouillon Test") == []
+
+
+def test_saving_or_discarding_removes_the_draft(live_server: LiveServer, page: Page) -> None:
+    set_up_device(page, live_server, *VOLUNTEER)
+    page.click("#new-intake")
+    page.fill("#f-alias", "À jeter")
+    page.click("#step-next")
+    page.click("#intake-discard")
+    page.click("#new-intake")
+    expect(page.locator("#draft-restored")).to_have_count(0)
+    expect(page.locator("#f-alias")).to_have_value("")

@@ -68,13 +68,23 @@ function readForm(form) {
   return values;
 }
 
+const DRAFT_EVERY_MS = 3000;
+
+// The draft of an intake or an edit, sealed in the device store as the person types: a crash,
+// a closed tab or a flat battery loses at most a few seconds, and nothing rests in the clear.
+function draftKey(caseId) {
+  return caseId || "new";
+}
+
 // The same stepped form serves a new intake and an edit; an edit saves only what changed.
-export function intakeScreen(state, { home, caseId = null, current = {} }) {
+export async function intakeScreen(state, { home, caseId = null, current = {} }) {
+  const draft = await state.vault.get("draft", draftKey(caseId));
+  const initial = draft ? { ...current, ...draft.values } : current;
   const all = steps();
   const error = errorLine("intake-error");
   let step = 0;
   const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
-    h("legend", {}, group.title), group.fields.map((spec) => input(spec, current[spec.name]))));
+    h("legend", {}, group.title), group.fields.map((spec) => input(spec, initial[spec.name]))));
   const deadlineLabel = h("input", { type: "text", name: "deadline_label", autocomplete: "off" });
   const deadlineDue = h("input", { type: "date", name: "deadline_due", autocomplete: "off" });
   sections[sections.length - 1].append(h("div", { className: "subgroup" }, h("h2", {}, _("Add a deadline")),
@@ -89,6 +99,15 @@ export function intakeScreen(state, { home, caseId = null, current = {} }) {
     back.hidden = step === 0;
     next.hidden = step === all.length - 1;
     sections[step].querySelector("input, select, textarea")?.focus();
+  };
+  let draftTimer = null;
+  const saveDraft = async () => {
+    clearTimeout(draftTimer);
+    draftTimer = null;
+    if (state.vault.localKey) await state.vault.put("draft", draftKey(caseId), { values: readForm(form), saved: Date.now() });
+  };
+  const scheduleDraft = () => {
+    draftTimer ??= setTimeout(() => saveDraft().catch(() => {}), DRAFT_EVERY_MS);
   };
   back.addEventListener("click", () => { step -= 1; render(); });
   next.addEventListener("click", () => { step += 1; render(); });
@@ -108,10 +127,14 @@ export function intakeScreen(state, { home, caseId = null, current = {} }) {
       if (caseId) {
         const changes = Object.fromEntries(Object.entries(values).filter(([name, value]) => (current[name] || "") !== value));
         await editCase(state, caseId, changes, deadlines);
+        clearTimeout(draftTimer);
+        await state.vault.delete("draft", draftKey(caseId));
         announce(_("Saved."));
         await caseScreen(state, caseId, home);
       } else {
         const id = await createCase(state, Object.fromEntries(Object.entries(values).filter(([, v]) => v)), deadlines);
+        clearTimeout(draftTimer);
+        await state.vault.delete("draft", draftKey(caseId));
         announce(_("Intake saved, encrypted on this device."));
         await caseScreen(state, id, home);
       }
@@ -122,8 +145,17 @@ export function intakeScreen(state, { home, caseId = null, current = {} }) {
         : _("Something went wrong on this device. Nothing was sent.");
     }
   } }, progress, sections, h("div", { className: "actions" }, back, next, save), error);
-  show(h("section", { className: "card narrow" }, h("h1", {}, caseId ? _("Edit the case") : _("New intake")), form,
-    h("button", { type: "button", onclick: () => (caseId ? caseScreen(state, caseId, home) : home()) }, _("Cancel"))));
+  form.addEventListener("input", scheduleDraft);
+  // Leaving a field saves at once, without waiting for the timer.
+  form.addEventListener("focusout", () => saveDraft().catch(() => {}));
+  const discard = async () => {
+    clearTimeout(draftTimer);
+    await state.vault.delete("draft", draftKey(caseId));
+    return caseId ? caseScreen(state, caseId, home) : home();
+  };
+  show(h("section", { className: "card narrow" }, h("h1", {}, caseId ? _("Edit the case") : _("New intake")),
+    draft ? h("p", { className: "notice", id: "draft-restored" }, _("Your unsaved draft was restored.")) : null,
+    form, h("button", { type: "button", id: "intake-discard", onclick: discard }, _("Discard"))));
   render();
 }
 
