@@ -96,20 +96,65 @@ export async function createCase(state, fields, deadlines = []) {
   return record.id;
 }
 
-export async function editCase(state, caseId, changes, newDeadlines = []) {
+// Append entries to a case, each sealed under the current epoch's key, and save the record once.
+async function appendEntries(state, caseId, bodies) {
   const record = await state.vault.get("case", caseId);
   const { log, keys } = await loadLog(state, record);
-  const epoch = log.state.epoch;
-  const caseKey = keys.get(epoch);
+  const caseKey = keys.get(log.state.epoch);
   if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
-  const body = new TextEncoder().encode(JSON.stringify({ type: "edit", fields: changes, deadlines: newDeadlines }));
-  const envelope = await sealEntryAsAuthor(log, state.account, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
-  record.envelopes.push(b64urlEncode(envelope));
+  const encoder = new TextEncoder();
+  for (const body of bodies) {
+    const envelope = await sealEntryAsAuthor(log, state.account, {
+      deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) });
+    record.envelopes.push(b64urlEncode(envelope));
+  }
   record.updated = Date.now();
   const opened = await readLog(log, keys);
   record.summary = summarise(opened.fields, opened.deadlines);
   await state.vault.put("case", caseId, record);
   return opened;
+}
+
+export async function editCase(state, caseId, changes, newDeadlines = []) {
+  return appendEntries(state, caseId, [{ type: "edit", fields: changes, deadlines: newDeadlines }]);
+}
+
+// Bodies are at most 1 MiB of JSON (PROTOCOL 6.6): a photo travels in chunks of this many bytes,
+// each one entry, sealed and signed like any other.
+export const CHUNK_BYTES = 192 * 1024;
+
+export async function attachFile(state, caseId, bytes, { mime, name }) {
+  const attachment = b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
+  const of = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
+  const bodies = [];
+  for (let chunk = 0; chunk < of; chunk += 1) {
+    bodies.push({ type: "attachment", attachment, mime, name, chunk, of,
+      data: b64urlEncode(bytes.subarray(chunk * CHUNK_BYTES, (chunk + 1) * CHUNK_BYTES)) });
+  }
+  return appendEntries(state, caseId, bodies);
+}
+
+function assembleAttachments(versions) {
+  const byId = new Map();
+  for (const { body } of versions) {
+    if (body.type !== "attachment") continue;
+    const parts = byId.get(body.attachment) ?? { mime: body.mime, name: body.name, of: body.of, chunks: new Map() };
+    parts.chunks.set(body.chunk, b64urlDecode(body.data));
+    byId.set(body.attachment, parts);
+  }
+  const complete = [];
+  for (const [id, parts] of byId) {
+    if (parts.chunks.size !== parts.of) continue;
+    const ordered = [...Array(parts.of).keys()].map((i) => parts.chunks.get(i));
+    const bytes = new Uint8Array(ordered.reduce((n, c) => n + c.length, 0));
+    let offset = 0;
+    for (const chunk of ordered) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    complete.push({ id, mime: parts.mime, name: parts.name, bytes });
+  }
+  return complete;
 }
 
 // Merge the opened entries: per field the latest write wins; every version stays in history.
@@ -129,13 +174,14 @@ async function readLog(log, keys) {
   const history = {};
   const deadlines = [];
   for (const version of versions) {
+    if (version.body.type === "attachment") continue;
     for (const [name, value] of Object.entries(version.body.fields || {})) {
       fields[name] = value;
       (history[name] ??= []).push({ value, time: version.time, author: version.author });
     }
     deadlines.push(...(version.body.deadlines || []));
   }
-  return { fields, history, deadlines, entries: versions.length };
+  return { fields, history, deadlines, attachments: assembleAttachments(versions), entries: versions.length };
 }
 
 export async function openCase(state, caseId) {

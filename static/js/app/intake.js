@@ -1,7 +1,7 @@
 // The intake: the fields of an interview, in short steps, and the case view that merges edits.
 
 import { _ } from "../i18n.js";
-import { createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
+import { attachFile, createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
@@ -159,8 +159,52 @@ export async function intakeScreen(state, { home, caseId = null, current = {} })
   render();
 }
 
+const PHOTO_MAX_SIDE = 1600;
+
+// Photos are decoded and drawn again before anything is stored: smaller, and stripped of the
+// camera's metadata (place, time, device) by the re-encoding.
+async function resizePhoto(file) {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = new OffscreenCanvas(Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+function photoControl(state, caseId, home) {
+  const status = h("p", { className: "status", role: "status", id: "photo-status" });
+  const chooser = h("input", { type: "file", id: "photo-input", accept: "image/*", capture: "environment",
+    className: "visually-hidden", onchange: async (event) => {
+      const file = event.target.files[0];
+      if (!file) return;
+      status.textContent = _("Encrypting the photo…");
+      try {
+        await attachFile(state, caseId, await resizePhoto(file), { mime: "image/jpeg", name: _("Document photo") });
+        announce(_("Photo saved, encrypted on this device."));
+        await caseScreen(state, caseId, home);
+      } catch {
+        status.textContent = _("This file could not be read as a photo.");
+      }
+    } });
+  return h("div", { className: "photo-control" }, chooser,
+    h("label", { for: "photo-input", className: "button" }, _("Attach a photo of a document")), status);
+}
+
+// Decrypted photos live in memory as object URLs, revoked when the next case screen is drawn.
+let photoUrls = [];
+
+function photoUrl(file) {
+  const url = URL.createObjectURL(new Blob([file.bytes], { type: file.mime }));
+  photoUrls.push(url);
+  return url;
+}
+
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
+  photoUrls.forEach((url) => URL.revokeObjectURL(url));
+  photoUrls = [];
   const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
   const display = (name, value) => {
     const spec = labels[name];
@@ -179,6 +223,12 @@ export async function caseScreen(state, caseId, home) {
   show(h("section", { className: "card" },
     h("h1", {}, opened.fields.alias || _("Case")),
     h("dl", { className: "facts" }, rows.flat()),
+    h("h2", {}, _("Documents")),
+    opened.attachments.length
+      ? h("ul", { className: "photos" }, opened.attachments.map((file) => h("li", {},
+        h("img", { src: photoUrl(file), alt: file.name }))))
+      : h("p", { className: "hint" }, _("No document yet.")),
+    photoControl(state, caseId, home),
     h("h2", {}, _("Deadlines")),
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
     h("div", { className: "actions" },
