@@ -217,3 +217,26 @@ def test_admin_compares_fingerprints_and_certifies_a_new_member(live_server: Liv
                                        Ed25519PublicKey.from_public_bytes(association))
     assert b64url_encode(entry.user_id) == user_id and entry.role == roster.Role.VOLUNTEER
     assert email.startswith("vol-")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_fingerprint_and_people_screens_are_accessible(live_server: LiveServer, browser: Browser,
+                                                       language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        admin_email, admin_passphrase = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "admin")
+        set_up_device(page, live_server, admin_email, admin_passphrase)
+        page.click("#open-fingerprint")
+        expect(page.locator("#my-fingerprint")).to_be_visible()
+        found = {"fingerprint": serious_violations(page)}
+        screenshot(page, f"app-fingerprint-{language}-360x640")
+        page.locator("button").last.click()
+        page.click("#open-people")
+        expect(page.locator(".people-list")).to_be_visible()
+        found["people"] = serious_violations(page)
+        screenshot(page, f"app-people-{language}-360x640")
+        assert {name: v for name, v in found.items() if v} == {}
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()

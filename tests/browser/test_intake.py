@@ -15,7 +15,7 @@ from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
-from tests.browser.test_app import set_up_device, unlock
+from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock
 from tests.browser.test_vault import profile_hits
 from tests.conftest import LiveServer
 
@@ -231,3 +231,67 @@ def test_a_photo_is_resized_chunked_sealed_and_back_after_a_restart_offline(
     needles = (pattern, b64url_encode(pattern).encode())
     hits = [str(p) for p in profile.rglob("*") if p.is_file() and any(n in p.read_bytes() for n in needles)]
     assert hits == []
+
+
+def test_acceptance_enrol_then_offline_intake_with_photo_survives_a_browser_restart(
+        live_server: LiveServer, playwright: Playwright, browser: Browser, tmp_path: Path) -> None:
+    """The whole first day: enrol, get certified, go offline, record, close, reopen offline."""
+    profile = tmp_path / "profile"
+    launch = dict(executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        enrol(live_server, page)
+        unlock(page)
+        page.click("#open-fingerprint")
+        spoken = page.locator("#my-fingerprint").inner_text()
+        certify_as_demo_admin(live_server, browser, spoken)
+        # Back online once after being certified: unlocking fetches the roster with the new entry.
+        page.get_by_role("button", name="Retour").click()
+        page.click("#lock-now")
+        unlock(page)
+        expect(page.locator("#new-intake")).to_be_visible()
+        page.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
+        context.set_offline(True)
+        page.reload()
+        unlock(page)
+        page.click("#new-intake")
+        page.fill("#f-alias", "Premier entretien")
+        page.click("#intake-save")
+        page.set_input_files("#photo-input", files=[{"name": "oqtf.png", "mimeType": "image/png",
+                                                     "buffer": noisy_png(640, 480, 3)}])
+        expect(page.locator(".photos img")).to_have_count(1)
+    finally:
+        context.close()
+    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    try:
+        context.set_offline(True)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(live_server.url + "/app")
+        unlock(page)
+        page.locator("#case-list button").first.click()
+        expect(page.locator("h1")).to_have_text("Premier entretien")
+        expect(page.locator(".photos img")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def certify_as_demo_admin(server: LiveServer, browser: Browser, spoken: str) -> None:
+    email, passphrase = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "admin")
+    context = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, server, email, passphrase)
+        page.click("#open-people")
+        page.locator("li[data-standing=uncertified] button").first.wait_for()
+        for button in page.locator("li[data-standing=uncertified] button").all():
+            button.click()
+            if page.locator("#compare-fingerprint").inner_text() == spoken:
+                page.click("#certify")
+                expect(page.locator("#app-status")).to_contain_text("certifié")
+                return
+            page.get_by_role("button", name="Retour").click()
+        raise AssertionError("the enrolled volunteer is not in the admin's list")
+    finally:
+        context.close()

@@ -143,7 +143,8 @@ function begin(state) {
   startSession(state, (reason) => unlockScreen(reason));
   homeScreen();
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
-  refreshRoster(state).catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
+  state.rosterRefresh = refreshRoster(state)
+    .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
 }
 
 async function homeScreen() {
