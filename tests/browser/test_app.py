@@ -240,3 +240,46 @@ def test_fingerprint_and_people_screens_are_accessible(live_server: LiveServer, 
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
+
+
+def set_visibility(page: Page, state: str) -> None:
+    page.evaluate("""(state) => {
+        Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", state)
+
+
+def test_the_app_locks_when_hidden_for_more_than_a_minute(live_server: LiveServer, page: Page) -> None:
+    page.clock.install()
+    enrol(live_server, page)
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    set_visibility(page, "hidden")
+    page.clock.fast_forward("00:30")
+    set_visibility(page, "visible")
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    set_visibility(page, "hidden")
+    page.clock.fast_forward("01:05")
+    set_visibility(page, "visible")
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_compare_screen_is_accessible(live_server: LiveServer, browser: Browser, language: str) -> None:
+    newcomer = browser.new_context(locale="fr-FR", **PHONE)
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        enrol(live_server, newcomer.new_page())
+        page = context.new_page()
+        admin_email, admin_passphrase = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "admin")
+        set_up_device(page, live_server, admin_email, admin_passphrase)
+        page.click("#open-people")
+        page.locator("li[data-standing=uncertified] button").first.click()
+        expect(page.locator("#compare-fingerprint")).to_be_visible()
+        page.click("#mismatch")
+        expect(page.locator("#compare-error")).not_to_be_empty()
+        screenshot(page, f"app-compare-{language}-360x640")
+        assert serious_violations(page) == []
+    finally:
+        newcomer.close()
+        context.close()
