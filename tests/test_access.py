@@ -8,7 +8,8 @@ from webapp.access import ACCESS, ANONYMOUS
 from tests.helpers import Api, Person, logged_in
 
 ROLES = [ANONYMOUS, "volunteer", "coordinator", "auditor", "admin"]
-PLACEHOLDERS = {"user_id": "someone", "handle": "nohandle", "language": "fr", "filename": "css/app.css"}
+PLACEHOLDERS = {"user_id": "someone", "handle": "nohandle", "language": "fr", "filename": "css/app.css",
+                "case_id": "AAAAAAAAAAAAAAAAAAAAAA"}
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:

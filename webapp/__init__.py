@@ -4,6 +4,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from sync import api as sync_api
 from sync import keys_api
 from webapp import access, admin, auth, cli, database, errors, i18n, pages, pwa, security
 from webapp.config import Config
@@ -44,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     pwa.init_app(app)
     auth.init_app(app)
     keys_api.init_app(app)
+    sync_api.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

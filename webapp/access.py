@@ -15,6 +15,9 @@ ANONYMOUS = "anonymous"
 ALL_ROLES = frozenset({"volunteer", "coordinator", "auditor", "admin"})
 PUBLIC = ALL_ROLES | {ANONYMOUS}
 ADMIN = frozenset({"admin"})
+# Only volunteers and coordinators can be members of a case; auditors read ciphertext only.
+MEMBERS = frozenset({"volunteer", "coordinator"})
+READERS = MEMBERS | {"auditor"}
 
 ACCESS: dict[str, frozenset[str]] = {
     "static": PUBLIC,
@@ -46,6 +49,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "keys.get_my_keys": ALL_ROLES,
     "keys.get_directory": ALL_ROLES,
     "keys.post_roster_entry": ADMIN,
+    "sync.push": MEMBERS,
+    "sync.pull": READERS,
+    "sync.case_entries": READERS,
     "admin.people": ADMIN,
     "admin.invite": ADMIN,
     "admin.person": ADMIN,

@@ -1,0 +1,80 @@
+"""The sync API under /api/v1/sync: push signed envelopes, pull what changed, fetch one case.
+
+Batches are bounded, envelopes are bounded, and every envelope gets its own result, so a bad
+one never costs the good ones; a failed request stores nothing it did not answer for.
+"""
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from werkzeug.wrappers import Response
+
+from crypto.encoding import InvalidEncoding, b64url_decode
+from crypto.entry import MAX_BODY
+from sync import cases
+from sync.db import get_db
+from sync.problems import ApiError
+from sync.validation import Field, parse_json_body
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+MAX_BATCH = 200
+# A header, a length, the largest sealed body and a signature: the largest valid envelope.
+MAX_ENVELOPE_BYTES = 4 + 161 + 4 + MAX_BODY + 64
+MAX_PUSH_BYTES = 16 * 1024 * 1024
+PULL_LIMIT = 500
+PULL_BYTES = 4 * 1024 * 1024
+
+
+def envelopes(value: Any) -> list[bytes]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_BATCH:
+        raise ValueError(f"a list of 1 to {MAX_BATCH} envelopes")
+    decoded = []
+    for item in value:
+        # Base64url grows by 4/3: a longer text cannot decode to an envelope the protocol allows.
+        if not isinstance(item, str) or len(item) > MAX_ENVELOPE_BYTES * 4 // 3 + 4:
+            raise ValueError(f"envelopes in base64url, at most {MAX_ENVELOPE_BYTES} bytes each")
+        try:
+            decoded.append(b64url_decode(item))
+        except InvalidEncoding as exc:
+            raise ValueError("envelopes in base64url without padding") from exc
+    return decoded
+
+
+def int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit() or int(raw) > maximum:
+        raise ApiError("validation-failed", fields={name: f"a whole number from 0 to {maximum}"})
+    return int(raw)
+
+
+def now() -> int:
+    return int(current_app.extensions["carnet_clock"]())
+
+
+@bp.post("/push")
+def push() -> Response:
+    # Pushes carry photos in chunks: they get a larger body limit than the rest of the API.
+    request.max_content_length = MAX_PUSH_BYTES
+    body = parse_json_body([Field("entries", envelopes)])
+    results = cases.push_entries(get_db(), g.user, body["entries"], now())
+    return jsonify(results=[result.to_json() for result in results])
+
+
+@bp.get("/pull")
+def pull() -> Response:
+    cursor = int_arg("cursor", 0, 2**53 - 1)
+    limit = int_arg("limit", PULL_LIMIT, PULL_LIMIT) or PULL_LIMIT
+    entries, next_cursor, more = cases.pull_entries(get_db(), g.user, cursor, limit, PULL_BYTES)
+    return jsonify(entries=entries, next_cursor=next_cursor, more=more)
+
+
+@bp.get("/cases/<case_id>/entries")
+def case_entries(case_id: str) -> Response:
+    after = int_arg("after", 0, 2**53 - 1)
+    limit = int_arg("limit", PULL_LIMIT, PULL_LIMIT) or PULL_LIMIT
+    entries, next_cursor, more = cases.case_entries(get_db(), g.user, case_id, after, limit, PULL_BYTES)
+    return jsonify(entries=entries, next_cursor=next_cursor, more=more)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

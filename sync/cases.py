@@ -1,0 +1,172 @@
+"""Cases on the server: envelopes stored in order after the same checks a client makes.
+
+The server holds no key. It runs the protocol's case-log verifier without keys (signatures,
+membership, chains, epochs; docs/PROTOCOL.md section 9), so it refuses at once what every
+client would refuse later, and it knows the current members of each case, which is what access
+control needs. Content stays ciphertext.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlcipher3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from crypto.caselog import CaseLog
+from crypto.control import Genesis, parse_control_payload
+from crypto.encoding import b64url_encode
+from crypto.entry import Kind, parse_entry
+from crypto.errors import CarnetCryptoError
+from sync import directory
+from sync.db import transaction
+from sync.problems import ApiError
+
+
+@dataclass(frozen=True)
+class PushResult:
+    entry_id: str
+    status: str  # stored, duplicate, conflict, rejected
+    code: str | None = None
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in vars(self).items() if value is not None}
+
+
+def association_key(conn: sqlcipher3.Connection) -> Ed25519PublicKey:
+    public_key = directory.association_public_key(conn)
+    if public_key is None:
+        raise ApiError("association-missing")
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
+def load_log(conn: sqlcipher3.Connection, case_id: bytes, key: Ed25519PublicKey) -> CaseLog:
+    """Rebuild the verified log of one case from what is stored (it was verified on the way in)."""
+    log = CaseLog(case_id, key)
+    for row in conn.execute("SELECT envelope FROM entries WHERE case_id = ? ORDER BY seq",
+                            (b64url_encode(case_id),)):
+        log.append(bytes(row["envelope"]))
+    return log
+
+
+def push_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], envelopes: list[bytes],
+                 now: int) -> list[PushResult]:
+    """Store each envelope the caller wrote, in order; one result per envelope, nothing lost."""
+    key = association_key(conn)
+    logs: dict[bytes, CaseLog] = {}
+    results = []
+    for raw in envelopes:
+        results.append(push_one(conn, caller, raw, key, logs, now))
+    return results
+
+
+def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
+             logs: dict[bytes, CaseLog], now: int) -> PushResult:
+    try:
+        entry = parse_entry(raw)
+    except CarnetCryptoError as exc:
+        return PushResult("", "rejected", type(exc).__name__, str(exc))
+    header = entry.header
+    entry_id = b64url_encode(header.entry_id)
+    case_id = b64url_encode(header.case_id)
+    stored = conn.execute("SELECT envelope FROM entries WHERE entry_id = ?", (entry_id,)).fetchone()
+    if stored is not None:
+        # Idempotent by entry id: the same bytes again is success; other bytes are a conflict.
+        same = bytes(stored["envelope"]) == raw
+        return PushResult(entry_id, "duplicate" if same else "conflict", None if same else "entry-id-taken")
+    if b64url_encode(header.author) != caller["id"]:
+        return PushResult(entry_id, "rejected", "not-the-author", "a person pushes only the entries they wrote")
+    exists = conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
+    if exists and not is_member(conn, case_id, caller["id"]):
+        return PushResult(entry_id, "rejected", "not-a-member")
+    if not exists and header.kind != Kind.GENESIS:
+        return PushResult(entry_id, "rejected", "unknown-case")
+    try:
+        if header.kind == Kind.GENESIS and entry.body is not None:
+            # A case is opened in its author's own team, checked before anything is appended.
+            genesis = parse_control_payload(Kind.GENESIS, entry.body, key)
+            if not isinstance(genesis, Genesis) or b64url_encode(genesis.team_id) != caller["team_id"]:
+                return PushResult(entry_id, "rejected", "other-team", "a case is opened in the author's own team")
+        log = logs.get(header.case_id)
+        if log is None:
+            log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
+        log.append(raw)
+    except CarnetCryptoError as exc:
+        return PushResult(entry_id, "rejected", type(exc).__name__, str(exc))
+    store_entry(conn, log, raw, entry, now, created=not exists)
+    return PushResult(entry_id, "stored")
+
+
+def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: Any, now: int, *, created: bool) -> None:
+    header = entry.header
+    case_id = b64url_encode(header.case_id)
+    state = log.state
+    with transaction(conn):
+        if created:
+            conn.execute("INSERT INTO cases (id, team_id, epoch, entry_count, created_at, updated_at)"
+                         " VALUES (?, ?, ?, 0, ?, ?)", (case_id, b64url_encode(state.team_id), state.epoch, now, now))
+        seq = conn.execute(
+            "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
+            " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, b64url_encode(header.entry_id), entry.hash, int(header.kind), header.epoch,
+             b64url_encode(header.author), b64url_encode(header.device_id), header.device_seq, raw, now),
+        ).lastrowid
+        conn.execute("UPDATE cases SET epoch = ?, entry_count = entry_count + 1, updated_at = ? WHERE id = ?",
+                     (state.epoch, now, case_id))
+        if header.kind in (Kind.GENESIS, Kind.ADD, Kind.REMOVE, Kind.ROTATE):
+            update_members(conn, case_id, {b64url_encode(user) for user in state.members}, seq)
+
+
+def update_members(conn: sqlcipher3.Connection, case_id: str, members: set[str], seq: int) -> None:
+    """Keep the members of the case's current state, so a removed member is refused at once."""
+    current = {row["user_id"] for row in conn.execute("SELECT user_id FROM case_members WHERE case_id = ?", (case_id,))}
+    for gone in current - members:
+        conn.execute("DELETE FROM case_members WHERE case_id = ? AND user_id = ?", (case_id, gone))
+    for new in members - current:
+        conn.execute("INSERT INTO case_members (case_id, user_id, joined_seq) VALUES (?, ?, ?)", (case_id, new, seq))
+
+
+def is_member(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM case_members WHERE case_id = ? AND user_id = ?",
+                        (case_id, user_id)).fetchone() is not None
+
+
+def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: int, limit: int,
+                 byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
+    """Entries after the cursor in the caller's current cases (every case for an auditor).
+
+    A member added to a case meets its ADD entry here and fetches the earlier history of that
+    case with ``case_entries``: the global cursor has already passed it.
+    """
+    if caller["role"] == "auditor":
+        rows = conn.execute("SELECT seq, case_id, envelope FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
+                            (cursor, limit + 1))
+    else:
+        rows = conn.execute(
+            "SELECT e.seq, e.case_id, e.envelope FROM entries e JOIN case_members m"
+            " ON m.case_id = e.case_id AND m.user_id = ? WHERE e.seq > ? ORDER BY e.seq LIMIT ?",
+            (caller["id"], cursor, limit + 1))
+    return page(rows, cursor, limit, byte_budget)
+
+
+def case_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], case_id: str, after: int, limit: int,
+                 byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
+    """One case's entries after a position, for its members (and auditors) only."""
+    if caller["role"] != "auditor" and not is_member(conn, case_id, caller["id"]):
+        # The same answer as for a case that does not exist: ids cannot be probed.
+        raise ApiError("not-found")
+    rows = conn.execute("SELECT seq, case_id, envelope FROM entries WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        (case_id, after, limit + 1))
+    return page(rows, after, limit, byte_budget)
+
+
+def page(rows: Any, cursor: int, limit: int, byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
+    entries, size, more = [], 0, False
+    for row in rows:
+        envelope = bytes(row["envelope"])
+        if len(entries) == limit or (entries and size + len(envelope) > byte_budget):
+            more = True
+            break
+        entries.append({"seq": row["seq"], "case_id": row["case_id"], "envelope": b64url_encode(envelope)})
+        size += len(envelope)
+    return entries, (entries[-1]["seq"] if entries else cursor), more
