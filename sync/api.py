@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from crypto.encoding import InvalidEncoding, b64url_decode
 from crypto.entry import MAX_BODY
-from sync import cases
+from sync import cases, openapi
 from sync.db import get_db
 from sync.problems import ApiError
 from sync.validation import Field, parse_json_body
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+docs = Blueprint("apidoc", __name__, url_prefix="/api/v1")
 MAX_BATCH = 200
 # A header, a length, the largest sealed body and a signature: the largest valid envelope.
 MAX_ENVELOPE_BYTES = 4 + 161 + 4 + MAX_BODY + 64
@@ -76,5 +77,11 @@ def case_entries(case_id: str) -> Response:
     return jsonify(entries=entries, next_cursor=next_cursor, more=more)
 
 
+@docs.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(openapi.document())
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(docs)

@@ -51,13 +51,17 @@ def load_log(conn: sqlcipher3.Connection, case_id: bytes, key: Ed25519PublicKey)
 
 def push_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], envelopes: list[bytes],
                  now: int) -> list[PushResult]:
-    """Store each envelope the caller wrote, in order; one result per envelope, nothing lost."""
+    """Store each envelope the caller wrote, in order; one result per envelope.
+
+    The whole batch runs in one write transaction: the logs are read, checked and extended
+    while no other push can change them (two pushes to one case cannot both build on a view the
+    other made stale), and a crash part-way stores nothing of the batch, so the client's retry
+    stores it whole, once.
+    """
     key = association_key(conn)
     logs: dict[bytes, CaseLog] = {}
-    results = []
-    for raw in envelopes:
-        results.append(push_one(conn, caller, raw, key, logs, now))
-    return results
+    with transaction(conn):
+        return [push_one(conn, caller, raw, key, logs, now) for raw in envelopes]
 
 
 def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
@@ -101,20 +105,19 @@ def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: An
     header = entry.header
     case_id = b64url_encode(header.case_id)
     state = log.state
-    with transaction(conn):
-        if created:
-            conn.execute("INSERT INTO cases (id, team_id, epoch, entry_count, created_at, updated_at)"
-                         " VALUES (?, ?, ?, 0, ?, ?)", (case_id, b64url_encode(state.team_id), state.epoch, now, now))
-        seq = conn.execute(
-            "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
-            " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case_id, b64url_encode(header.entry_id), entry.hash, int(header.kind), header.epoch,
-             b64url_encode(header.author), b64url_encode(header.device_id), header.device_seq, raw, now),
-        ).lastrowid
-        conn.execute("UPDATE cases SET epoch = ?, entry_count = entry_count + 1, updated_at = ? WHERE id = ?",
-                     (state.epoch, now, case_id))
-        if header.kind in (Kind.GENESIS, Kind.ADD, Kind.REMOVE, Kind.ROTATE):
-            update_members(conn, case_id, {b64url_encode(user) for user in state.members}, seq)
+    if created:
+        conn.execute("INSERT INTO cases (id, team_id, epoch, entry_count, created_at, updated_at)"
+                     " VALUES (?, ?, ?, 0, ?, ?)", (case_id, b64url_encode(state.team_id), state.epoch, now, now))
+    seq = conn.execute(
+        "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
+        " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, b64url_encode(header.entry_id), entry.hash, int(header.kind), header.epoch,
+         b64url_encode(header.author), b64url_encode(header.device_id), header.device_seq, raw, now),
+    ).lastrowid
+    conn.execute("UPDATE cases SET epoch = ?, entry_count = entry_count + 1, updated_at = ? WHERE id = ?",
+                 (state.epoch, now, case_id))
+    if header.kind in (Kind.GENESIS, Kind.ADD, Kind.REMOVE, Kind.ROTATE):
+        update_members(conn, case_id, {b64url_encode(user) for user in state.members}, seq)
 
 
 def update_members(conn: sqlcipher3.Connection, case_id: str, members: set[str], seq: int) -> None:

@@ -49,6 +49,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "keys.get_my_keys": ALL_ROLES,
     "keys.get_directory": ALL_ROLES,
     "keys.post_roster_entry": ADMIN,
+    "apidoc.openapi_document": PUBLIC,
     "sync.push": MEMBERS,
     "sync.pull": READERS,
     "sync.case_entries": READERS,

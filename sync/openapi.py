@@ -1,0 +1,145 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+Written out by hand from the views, and checked against the app's routes by a test, so the
+document and the code cannot drift apart unnoticed.
+"""
+
+from typing import Any
+
+B64URL = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "description": "base64url without padding"}
+ID = {**B64URL, "description": "16 random bytes, base64url"}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "required": list(properties) if required is None else required}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {"type": "object", "description": "RFC 9457 problem details; `type` is urn:carnet:problem:<code>",
+                "properties": {"type": {"type": "string"}, "code": {"type": "string"}, "title": {"type": "string"},
+                               "status": {"type": "integer"}, "detail": {"type": "string"}},
+                "required": ["type", "code", "title", "status"]},
+    "KdfParams": obj({"v": {"const": 1}, "alg": {"const": "PBKDF2-HMAC-SHA256"},
+                      "iterations": {"type": "integer", "minimum": 600000, "maximum": 10000000}, "salt": B64URL}),
+    "Person": obj({"id": ID, "email": {"type": "string"}, "display_name": {"type": "string"},
+                   "role": {"enum": ["volunteer", "coordinator", "auditor", "admin"]},
+                   "team_id": {"type": ["string", "null"]}, "locale": {"type": ["string", "null"]}}),
+    "Session": {"type": "object", "properties": {"person": ref("Person"), "csrf_token": {"type": "string"},
+                                                 "kdf_upgrade": ref("KdfParams")}, "required": ["person", "csrf_token"]},
+    "Association": obj({"public_key": B64URL, "fingerprint": B64URL, "spoken": {"type": "string"}}),
+    "AccountKeys": obj({"encryption_public": B64URL, "signing_public": B64URL, "wrapped_private": B64URL}),
+    "PushResult": {"type": "object", "properties": {
+        "entry_id": {"type": "string"}, "status": {"enum": ["stored", "duplicate", "conflict", "rejected"]},
+        "code": {"type": "string"}, "detail": {"type": "string"}}, "required": ["entry_id", "status"]},
+    "EntryPage": obj({"entries": {"type": "array", "items": obj({"seq": {"type": "integer"}, "case_id": ID,
+                                                                  "envelope": B64URL})},
+                      "next_cursor": {"type": "integer"}, "more": {"type": "boolean"}}),
+}
+
+
+def body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    problems = {"description": "a problem", "content": {"application/problem+json": {"schema": ref("Problem")}}}
+    ok: dict[str, Any] = {"description": description}
+    if schema is not None:
+        ok["content"] = {"application/json": {"schema": schema}}
+    return {"200": ok, "default": problems}
+
+
+def op(summary: str, *, request: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
+       parameters: list[dict[str, Any]] | None = None, public: bool = False) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": answer(summary, response)}
+    if request is not None:
+        operation["requestBody"] = body(request)
+    if parameters:
+        operation["parameters"] = parameters
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "integer", "minimum": 0}}
+
+
+def path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+TOKEN = {"type": "string", "minLength": 20, "maxLength": 100}
+ENVELOPES = {"type": "array", "minItems": 1, "maxItems": 200, "items": B64URL}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/openapi.json": {"get": op("This document", response={"type": "object"}, public=True)},
+    "/api/v1/auth/csrf": {"get": op("A CSRF token for pages that carry none", public=True,
+                                    response=obj({"csrf_token": {"type": "string"}}))},
+    "/api/v1/auth/params": {"post": op("The account's KDF parameters (made-up ones for an unknown email)",
+                                       request=obj({"email": {"type": "string"}}), public=True,
+                                       response=obj({"kdf": ref("KdfParams")}))},
+    "/api/v1/auth/login": {"post": op("Log in with the derived auth secret", public=True,
+                                      request=obj({"email": {"type": "string"}, "auth": B64URL}),
+                                      response=ref("Session"))},
+    "/api/v1/auth/logout": {"post": op("End this session", response=obj({"logged_out": {"type": "boolean"}}))},
+    "/api/v1/enrolment/start": {"post": op("Open an invitation", request=obj({"token": TOKEN}), public=True,
+                                           response=obj({"email": {"type": "string"}, "role": {"type": "string"},
+                                                         "kdf": ref("KdfParams"),
+                                                         "association": {"oneOf": [ref("Association"), {"type": "null"}]}}))},
+    "/api/v1/enrolment/finish": {"post": op("Use an invitation: create the account and log in", public=True,
+                                            request=obj({"token": TOKEN, "display_name": {"type": "string", "maxLength": 80},
+                                                         "auth": B64URL}), response=ref("Session"))},
+    "/api/v1/me": {"get": op("The person logged in", response=ref("Session"))},
+    "/api/v1/me/kdf": {"post": op("Store the auth derived with the stronger KDF offered at login",
+                                  request=obj({"auth": B64URL}), response=obj({"kdf": ref("KdfParams")}))},
+    "/api/v1/me/sessions": {"get": op("This person's open sessions", response={"type": "object"})},
+    "/api/v1/me/sessions/{handle}": {"delete": op("End one of this person's sessions", parameters=[path("handle")],
+                                                  response=obj({"ended": {"type": "integer"}}))},
+    "/api/v1/me/sessions/end-all": {"post": op("End all of this person's sessions",
+                                               response=obj({"ended": {"type": "integer"}}))},
+    "/api/v1/me/keys": {"get": op("This person's public keys and escrowed key blob", response=ref("AccountKeys")),
+                        "put": op("Publish public keys and escrow the key blob, once", request=ref("AccountKeys"),
+                                  response=obj({"stored": {"type": "boolean"}}))},
+    "/api/v1/association": {"get": op("The association's public signing key", response=ref("Association")),
+                            "post": op("Set up the association key, once (admin)",
+                                       request=obj({"public_key": B64URL, "wrapped_key": B64URL}),
+                                       response=ref("Association"))},
+    "/api/v1/association/escrow": {"get": op("The admin's wrapped association key (admin)",
+                                             response=obj({"wrapped_key": B64URL}))},
+    "/api/v1/directory": {"get": op("Everyone's public keys, fingerprints and latest roster entries",
+                                    response={"type": "object"})},
+    "/api/v1/roster": {"post": op("Publish a roster entry signed by the association key (admin)",
+                                  request=obj({"entry": B64URL}),
+                                  response=obj({"user_id": ID, "serial": {"type": "integer"}}))},
+    "/api/v1/sync/push": {"post": op("Push envelopes the caller wrote; one result each",
+                                     request=obj({"entries": ENVELOPES}),
+                                     response=obj({"results": {"type": "array", "items": ref("PushResult")}}))},
+    "/api/v1/sync/pull": {"get": op("Entries after a cursor in the caller's cases", response=ref("EntryPage"),
+                                    parameters=[query("cursor", "the last seq seen"), query("limit", "at most 500")])},
+    "/api/v1/sync/cases/{case_id}/entries": {"get": op("One case's entries after a position (members, auditors)",
+                                                       parameters=[path("case_id"), query("after", "the last seq seen"),
+                                                                   query("limit", "at most 500")],
+                                                       response=ref("EntryPage"))},
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Carnet API", "version": "1",
+                 "description": "Every state change needs the X-CSRF-Token header and a same-origin request. "
+                                "Errors are problem details (RFC 9457). Formats of envelopes, keys and roster "
+                                "entries: docs/PROTOCOL.md."},
+        "servers": [{"url": "/"}],
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "__Host-carnet"}}},
+        "security": [{"session": []}],
+        "paths": PATHS,
+    }
