@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crypto import roster
 from crypto.caselog import CaseLog
@@ -215,3 +217,38 @@ def test_bad_cursors_are_refused(world: dict[str, Member]) -> None:
     for query in ("cursor=-1", "cursor=abc", "limit=100000"):
         response = world["volunteer"].api.get(f"/api/v1/sync/pull?{query}")
         assert response.status_code == 422, query
+
+
+def test_push_bodies_have_their_own_limit(app: Flask, world: dict[str, Member]) -> None:
+    api = world["volunteer"].api
+    huge = api.post("/api/v1/sync/push", {"entries": ["A" * (17 * 1024 * 1024)]})
+    assert huge.status_code == 413 and huge.get_json()["code"] == "payload-too-large"
+    # Two mebibytes are fine for a push, too large for anything else.
+    assert api.post("/api/v1/sync/push", {"entries": ["AAAA"] * 150, "pad": "x" * (2 * 1024 * 1024)}).status_code == 422
+    assert api.post("/api/v1/auth/params", {"email": "x" * (2 * 1024 * 1024)}).status_code == 413
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(json_values, st.fixed_dictionaries({"entries": json_values}),
+                      st.fixed_dictionaries({"entries": st.lists(st.binary(max_size=300).map(b64url_encode),
+                                                                 min_size=1, max_size=3)})))
+def test_no_push_body_makes_the_server_fail(app: Flask, world: dict[str, Member], body: object) -> None:
+    response = world["volunteer"].api.post("/api/v1/sync/push", body)
+    assert response.status_code in (200, 415, 422), response.get_data(as_text=True)
+    if response.status_code != 200:
+        assert response.mimetype == "application/problem+json"
+    else:
+        assert {r["status"] for r in response.get_json()["results"]} == {"rejected"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cursor=st.text(max_size=12), limit=st.text(max_size=6))
+def test_no_pull_query_makes_the_server_fail(world: dict[str, Member], cursor: str, limit: str) -> None:
+    response = world["coordinator"].api.get("/api/v1/sync/pull", query_string={"cursor": cursor, "limit": limit})
+    assert response.status_code in (200, 422)

@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    app.before_request(sync_api.apply_body_limit)
     access.init_app(app)
     CSRFProtect(app)
     pages.init_app(app)
