@@ -56,6 +56,11 @@ def now() -> int:
 BODY_LIMITS = {"sync.push": MAX_PUSH_BYTES}
 
 
+def count_request() -> None:
+    """Every sync request counts against the caller's budget per minute."""
+    current_app.extensions["carnet_sync_rate"].check(g.user["id"])
+
+
 def apply_body_limit() -> None:
     """Run before anything reads the body (the CSRF check does), so the right limit applies."""
     limit = BODY_LIMITS.get(request.endpoint or "")
@@ -65,6 +70,7 @@ def apply_body_limit() -> None:
 
 @bp.post("/push")
 def push() -> Response:
+    count_request()
     body = parse_json_body([Field("entries", envelopes)])
     results = cases.push_entries(get_db(), g.user, body["entries"], now())
     return jsonify(results=[result.to_json() for result in results])
@@ -72,6 +78,7 @@ def push() -> Response:
 
 @bp.get("/pull")
 def pull() -> Response:
+    count_request()
     cursor = int_arg("cursor", 0, 2**53 - 1)
     limit = int_arg("limit", PULL_LIMIT, PULL_LIMIT) or PULL_LIMIT
     entries, next_cursor, more = cases.pull_entries(get_db(), g.user, cursor, limit, PULL_BYTES)
@@ -80,6 +87,7 @@ def pull() -> Response:
 
 @bp.get("/cases/<case_id>/entries")
 def case_entries(case_id: str) -> Response:
+    count_request()
     after = int_arg("after", 0, 2**53 - 1)
     limit = int_arg("limit", PULL_LIMIT, PULL_LIMIT) or PULL_LIMIT
     entries, next_cursor, more = cases.case_entries(get_db(), g.user, case_id, after, limit, PULL_BYTES)

@@ -39,6 +39,7 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "roster-invalid": (422, _l("This roster entry is not validly signed by the association key.")),
     "roster-mismatch": (409, _l("This roster entry does not match the person's role, team or keys.")),
     "roster-stale": (409, _l("A newer roster entry exists for this person.")),
+    "rate-limited": (429, _l("Too many requests from this account. Sync will try again in a moment.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

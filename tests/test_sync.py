@@ -2,7 +2,7 @@
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from flask import Flask
@@ -14,7 +14,8 @@ from crypto.caselog import CaseLog
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.keys import generate_account_keys
 from crypto.writer import create_case_as_member, remove_member_as_coordinator, seal_entry_as_author
-from webapp import accounts
+from webapp import accounts, create_app
+from webapp.config import Config
 from webapp.database import get_db
 
 from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for, logged_in
@@ -252,3 +253,16 @@ def test_no_push_body_makes_the_server_fail(app: Flask, world: dict[str, Member]
 def test_no_pull_query_makes_the_server_fail(world: dict[str, Member], cursor: str, limit: str) -> None:
     response = world["coordinator"].api.get("/api/v1/sync/pull", query_string={"cursor": cursor, "limit": limit})
     assert response.status_code in (200, 422)
+
+
+def test_sync_requests_are_limited_per_account(config: Config, people: dict[str, Person]) -> None:
+    app = create_app(replace(config, sync_requests_per_minute=3))
+    volunteer, coordinator = logged_in(app, people["volunteer"]), logged_in(app, people["coordinator"])
+    for _ in range(3):
+        assert volunteer.get("/api/v1/sync/pull").status_code == 200
+    refused = volunteer.get("/api/v1/sync/pull")
+    assert refused.status_code == 429 and refused.get_json()["code"] == "rate-limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert coordinator.get("/api/v1/sync/pull").status_code == 200
+    config.clock.advance(61)
+    assert volunteer.get("/api/v1/sync/pull").status_code == 200

@@ -15,7 +15,20 @@ from tests.sync_client import demo_writer
 pytestmark = pytest.mark.slow
 
 
-def test_twenty_clients_push_and_pull_at_once_and_every_entry_comes_back_once(live_server: LiveServer) -> None:
+def test_twenty_clients_push_and_pull_at_once_and_every_entry_comes_back_once(tmp_path: Path) -> None:
+    # Twenty clients of one demo account: the per-account rate limit is lifted for this server.
+    server = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log",
+                        extra_env={"CARNET_SYNC_REQUESTS_PER_MINUTE": "1000000"})
+    server.flask("init")
+    server.flask("demo")
+    server.start()
+    try:
+        run_twenty_clients(server)
+    finally:
+        server.stop()
+
+
+def run_twenty_clients(live_server: LiveServer) -> None:
     writers = [demo_writer(live_server.url) for _ in range(20)]
     pushed: list[bytes] = []
     errors: list[str] = []

@@ -6,6 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync import api as sync_api
 from sync import keys_api
+from sync.ratelimit import RateLimiter
 from webapp import access, admin, auth, cli, database, errors, i18n, pages, pwa, security
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
@@ -18,6 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
                 instance_path=str(config.instance_path))
     app.extensions["carnet_config"] = config
     app.extensions["carnet_clock"] = config.clock
+    app.extensions["carnet_sync_rate"] = RateLimiter(config.sync_requests_per_minute, config.clock)
     app.config.update(
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,

@@ -43,6 +43,7 @@ class Config:
     login_lock_after: int = 10
     login_lock_seconds: int = 15 * 60
     behind_proxy: bool = False
+    sync_requests_per_minute: int = 600
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +74,7 @@ class Config:
             base_url=env.get("CARNET_BASE_URL", cls.base_url).rstrip("/"),
             kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
             behind_proxy=env.get("CARNET_BEHIND_PROXY", "") == "1",
+            sync_requests_per_minute=int(env.get("CARNET_SYNC_REQUESTS_PER_MINUTE", cls.sync_requests_per_minute)),
         )
 
 
