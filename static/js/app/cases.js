@@ -14,6 +14,18 @@ import {
 
 export class NotCertified extends Error {}
 
+let outboxSequence = 0;
+
+// The outbox: every entry written here waits in the device store until the server confirms it.
+// Keys sort in the order entries were written, so each device chain is pushed in order.
+async function queueEntries(state, caseId, envelopes) {
+  for (const envelope of envelopes) {
+    outboxSequence += 1;
+    const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
+    await state.vault.put("outbox", key, { caseId, envelope });
+  }
+}
+
 function equalBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
@@ -93,6 +105,7 @@ export async function createCase(state, fields, deadlines = []) {
     created: Date.now(), updated: Date.now(), summary: summarise(fields, deadlines),
   };
   await state.vault.put("case", record.id, record);
+  await queueEntries(state, record.id, record.envelopes);
   return record.id;
 }
 
@@ -103,15 +116,18 @@ async function appendEntries(state, caseId, bodies) {
   const caseKey = keys.get(log.state.epoch);
   if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
   const encoder = new TextEncoder();
+  const written = [];
   for (const body of bodies) {
     const envelope = await sealEntryAsAuthor(log, state.account, {
       deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) });
-    record.envelopes.push(b64urlEncode(envelope));
+    written.push(b64urlEncode(envelope));
   }
+  record.envelopes.push(...written);
   record.updated = Date.now();
   const opened = await readLog(log, keys);
   record.summary = summarise(opened.fields, opened.deadlines);
   await state.vault.put("case", caseId, record);
+  await queueEntries(state, caseId, written);
   return opened;
 }
 
@@ -182,6 +198,23 @@ async function readLog(log, keys) {
     deadlines.push(...(version.body.deadlines || []));
   }
   return { fields, history, deadlines, attachments: assembleAttachments(versions), entries: versions.length };
+}
+
+// A case as the server sent it: verified whole, with the keys this person can recover from it.
+export async function rebuildCase(state, caseId, envelopes, record) {
+  const log = await verifyCaseLog(b64urlDecode(caseId), envelopes, await associationKey(state));
+  const keys = new Map(Object.entries(record?.keys ?? {}).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+  for (const [epoch, key] of await log.recoverCaseKeysAsMember(state.account)) keys.set(epoch, key);
+  return { log, keys };
+}
+
+export async function caseRecordFromLog({ log, keys }, record, envelopes) {
+  const opened = await readLog(log, keys);
+  return {
+    id: b64urlEncode(log.caseId), envelopes,
+    keys: Object.fromEntries([...keys].map(([epoch, key]) => [epoch, b64urlEncode(key)])),
+    created: record?.created ?? Date.now(), updated: Date.now(), summary: summarise(opened.fields, opened.deadlines),
+  };
 }
 
 export async function openCase(state, caseId) {

@@ -12,6 +12,7 @@ import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { refreshRoster } from "./cases.js";
 import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
+import { pendingCount, SyncFailed, syncNow, syncState } from "./sync.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
 
@@ -89,11 +90,10 @@ async function setUpDevice(email, passphrase) {
   await vault.put("profile", "me", session.person);
   const kek = await importKek(secrets.kek);
   secrets.kek.fill(0);
-  secrets.auth.fill(0);
   const account = await openAccountKeys(blob, kek, userId);
   // Asked once the person has an account here: the browser then keeps unsynced notes on disk.
   await navigator.storage?.persist?.();
-  begin({ vault, account, kek, profile: session.person });
+  begin({ vault, account, kek, auth: secrets.auth, profile: session.person });
 }
 
 // Unlock -------------------------------------------------------------------------------------
@@ -110,13 +110,13 @@ function unlockScreen(reason) {
     submit.disabled = true;
     announce(_("Unlocking…"));
     try {
-      const { vault, kek: kekBytes } = await unlockDevice(passphrase.value);
+      const { vault, kek: kekBytes, auth } = await unlockDevice(passphrase.value);
       const kek = await importKek(kekBytes);
       kekBytes.fill(0);
       const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
       const profile = await vault.get("profile", "me");
       announce("");
-      begin({ vault, account, kek, profile });
+      begin({ vault, account, kek, auth, profile });
     } catch (problem) {
       announce("");
       submit.disabled = false;
@@ -139,18 +139,97 @@ function unlockScreen(reason) {
 
 // Home ---------------------------------------------------------------------------------------
 
+// Sync: on demand, when the network comes back, every few minutes while unlocked, and after a
+// failure again later and later. Only the home screen is redrawn after it, never a form.
+const SYNC_EVERY_MS = 2 * 60 * 1000;
+const RETRY_DELAYS_MS = [5000, 15000, 60000, 300000];
+let screen = "";
+let syncing = null;
+let syncTimer = null;
+let failures = 0;
+const syncUi = { status: null, bar: null, error: null, button: null };
+
+async function showSyncStatus(state) {
+  if (!syncUi.status) return;
+  const pending = await pendingCount(state);
+  const { lastSync } = await syncState(state);
+  syncUi.status.textContent = [
+    pending ? _("%(count)s entries wait to be sent.", { count: pending }) : _("Everything is sent."),
+    lastSync ? _("Last sync: %(time)s.", { time: new Date(lastSync).toLocaleString(language) }) : _("Not synced yet."),
+  ].join(" ");
+}
+
+function syncErrorText(error) {
+  if (error instanceof SyncFailed) return _("The server no longer accepts this session. Lock, then unlock with a network.");
+  if (error instanceof ApiProblem && error.code === "network") {
+    return _("No network: your notes stay on this device and will be sent later.");
+  }
+  return error instanceof ApiProblem ? error.message : _("Sync failed. Your notes stay on this device.");
+}
+
+function scheduleSync(state, delay) {
+  clearTimeout(syncTimer);
+  syncTimer = setTimeout(() => runSync(state), delay);
+}
+
+async function runSync(state) {
+  if (syncing || unlocked() !== state) return syncing;
+  const { bar, error, button } = syncUi;
+  if (bar) bar.hidden = false;
+  if (button) button.disabled = true;
+  if (error) error.textContent = "";
+  syncing = (async () => {
+    try {
+      const { refused, changed } = await syncNow(state, { progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; } });
+      failures = 0;
+      if (refused.length && syncUi.error) {
+        syncUi.error.textContent = _("The server refused %(count)s entries; they stay on this device.", { count: refused.length });
+      }
+      scheduleSync(state, SYNC_EVERY_MS);
+      if (changed && screen === "home") await homeScreen();
+    } catch (problem) {
+      if (syncUi.error) syncUi.error.textContent = syncErrorText(problem);
+      scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
+      failures += 1;
+    } finally {
+      syncing = null;
+      if (syncUi.bar) syncUi.bar.hidden = true;
+      if (syncUi.button) syncUi.button.disabled = false;
+      await showSyncStatus(state).catch(() => {});
+    }
+  })();
+  return syncing;
+}
+
+function syncPanel(state) {
+  syncUi.status = h("p", { id: "sync-status" });
+  syncUi.bar = h("progress", { id: "sync-progress", max: "1", value: "0", hidden: true, "aria-label": _("Sync progress") });
+  syncUi.error = h("p", { id: "sync-error", className: "error", role: "alert" });
+  syncUi.button = h("button", { type: "button", id: "sync-now", onclick: () => runSync(state) }, _("Sync now"));
+  showSyncStatus(state);
+  return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") },
+    syncUi.status, syncUi.bar, syncUi.button, syncUi.error);
+}
+
+window.addEventListener("online", () => { if (unlocked()) runSync(unlocked()); });
+
 function begin(state) {
-  startSession(state, (reason) => unlockScreen(reason));
+  startSession(state, (reason) => {
+    clearTimeout(syncTimer);
+    unlockScreen(reason);
+  });
   homeScreen();
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
+  if (navigator.onLine) state.rosterRefresh.then(() => runSync(state));
 }
 
 async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
-  const items = await caseListItems(state, (id) => caseScreen(state, id, homeScreen));
+  screen = "home";
+  const items = await caseListItems(state, (id) => { screen = "case"; caseScreen(state, id, homeScreen); });
   const list = items.length
     ? h("ul", { className: "case-list", id: "case-list" }, items)
     : h("p", { className: "hint" }, _("No case on this device yet."));
@@ -161,22 +240,24 @@ async function homeScreen() {
   } });
   show(header(), h("section", { className: "card" },
     h("h1", {}, _("My cases")),
+    syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
-      onclick: () => intakeScreen(state, { home: homeScreen }) }, _("New intake")),
+      onclick: () => { screen = "intake"; intakeScreen(state, { home: homeScreen }); } }, _("New intake")),
     items.length ? field("case-search", _("Search by name or number"), search) : null,
     list,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
-      h("button", { type: "button", id: "open-fingerprint", onclick: () => fingerprintScreen(state, homeScreen) },
+      h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
         _("My fingerprint")),
       state.profile?.role === "admin"
-        ? h("button", { type: "button", id: "open-people", onclick: () => peopleScreen(state, homeScreen) },
+        ? h("button", { type: "button", id: "open-people", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
           _("Certify people")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
 }
 
 function settingsScreen() {
+  screen = "settings";
   const state = unlocked();
   if (!state) return unlockScreen();
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;

@@ -46,6 +46,7 @@ export function startSession(state, lockedCallback) {
 export function lock(reason = "asked") {
   if (!current) return;
   current.vault.lock();
+  current.auth?.fill(0);
   current = null;
   hiddenAt = null;
   clearTimeout(idleTimer);

@@ -214,18 +214,19 @@ async function unwrapLocalKey(device, wrapping) {
     { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
 
-// Unlock offline with the passphrase. Returns the vault and the kek bytes (for the account key
-// blob); the caller zeroes them once used. Repeated failures wipe the device.
+// Unlock offline with the passphrase. Returns the vault, the kek bytes (for the account key
+// blob) and the auth bytes (to renew an expired session without asking again); the caller
+// zeroes them when done, or when it locks. Repeated failures wipe the device.
 export async function unlockDevice(passphrase) {
   const device = await readDevice();
   if (!device) throw new NoDevice("this device holds no account");
   const secrets = await deriveAccountSecrets(passphrase, device.kdf);
-  secrets.auth.fill(0);
   let localKey;
   try {
     localKey = await unwrapLocalKey(device, await localWrappingKey(secrets.kek));
   } catch {
     secrets.kek.fill(0);
+    secrets.auth.fill(0);
     device.failedUnlocks += 1;
     if (device.failedUnlocks >= device.maxFailedUnlocks) {
       await wipeDevice();
@@ -238,7 +239,7 @@ export async function unlockDevice(passphrase) {
     device.failedUnlocks = 0;
     await writeDevice(device);
   }
-  return { vault: new Vault(device, localKey), kek: secrets.kek };
+  return { vault: new Vault(device, localKey), kek: secrets.kek, auth: secrets.auth };
 }
 
 // Fields an unlocked app may change: the association key blob (an admin's, itself ciphertext).

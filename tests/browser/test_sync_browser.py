@@ -1,0 +1,68 @@
+"""Two devices: a volunteer's phone records intakes offline and syncs; the coordinator's app
+pulls and opens them; the server keeps none of their words."""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from webapp.cli import DEMO_PEOPLE
+
+from tests.browser.conftest import PHONE
+from tests.browser.test_app import set_up_device
+from tests.conftest import LiveServer, free_port
+
+DEMO = {role: (email, passphrase) for email, _n, role, _t, passphrase in DEMO_PEOPLE}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log")
+    live.flask("init")
+    live.flask("demo")
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_intakes_recorded_offline_reach_the_coordinator_and_only_as_ciphertext(server: LiveServer,
+                                                                               browser: Browser) -> None:
+    canaries = [f"CANARY-{secrets.token_hex(6)}" for _ in range(3)]
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    desk = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    try:
+        volunteer = phone.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        phone.set_offline(True)
+        for index, canary in enumerate(canaries):
+            volunteer.click("#new-intake")
+            volunteer.fill("#f-alias", f"Personne {index}")
+            for _ in range(4):
+                volunteer.click("#step-next")
+            volunteer.fill("#f-notes", canary)
+            volunteer.click("#intake-save")
+            expect(volunteer.locator("#edit-case")).to_be_visible()
+            volunteer.get_by_role("button", name="Retour").click()
+        expect(volunteer.locator("#sync-status")).to_contain_text("6 entrées attendent d’être envoyées")
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-error")).to_contain_text("Pas de réseau")
+        expect(volunteer.locator("#sync-status")).to_contain_text("6 entrées attendent")
+        phone.set_offline(False)
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+
+        coordinator = desk.new_page()
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+        expect(coordinator.locator("#case-list li")).to_have_count(3)
+        coordinator.locator("#case-list button", has_text="Personne 1").click()
+        expect(coordinator.locator("dl")).to_contain_text(canaries[1])
+    finally:
+        phone.close()
+        desk.close()
+    for path in [*server.instance.iterdir(), server.log_path]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(c.encode() in data for c in canaries), path.name
