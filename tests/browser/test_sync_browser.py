@@ -66,3 +66,56 @@ def test_intakes_recorded_offline_reach_the_coordinator_and_only_as_ciphertext(s
         if path.is_file():
             data = path.read_bytes()
             assert not any(c.encode() in data for c in canaries), path.name
+
+
+def test_two_devices_editing_one_field_offline_both_keep_their_work(server: LiveServer, browser: Browser) -> None:
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    desk = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer, coordinator = phone.new_page(), desk.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        volunteer.click("#new-intake")
+        volunteer.fill("#f-alias", "Dossier partagé")
+        volunteer.click("#intake-save")
+        volunteer.get_by_role("button", name="Retour").click()
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+        expect(coordinator.locator("#case-list li")).to_have_count(1)
+
+        for page, context, value in ((volunteer, phone, "Audience mardi"), (coordinator, desk, "Audience jeudi")):
+            context.set_offline(True)
+            page.locator("#case-list button").first.click()
+            page.click("#edit-case")
+            for _ in range(4):
+                page.click("#step-next")
+            page.fill("#f-next_actions", value)
+            page.click("#intake-save")
+            page.get_by_role("button", name="Retour").click()
+        for page, context in ((volunteer, phone), (coordinator, desk), (volunteer, phone)):
+            context.set_offline(False)
+            page.click("#sync-now")
+            expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+
+        shown = set()
+        for page in (volunteer, coordinator):
+            page.locator("#case-list button").first.click()
+            field = page.locator('dd[data-field="next_actions"]')
+            expect(field.locator(".conflict")).to_be_visible()
+            expect(field.locator("details li")).to_have_count(2)
+            shown.add(field.evaluate("el => el.firstChild.textContent"))
+            page.get_by_role("button", name="Retour").click()
+        assert len(shown) == 1 and shown <= {"Audience mardi", "Audience jeudi"}
+
+        # Settling it: an edit made from the merged view clears the flag.
+        volunteer.locator("#case-list button").first.click()
+        volunteer.click("#edit-case")
+        for _ in range(4):
+            volunteer.click("#step-next")
+        volunteer.fill("#f-next_actions", "Audience mardi, confirmée")
+        volunteer.click("#intake-save")
+        expect(volunteer.locator('dd[data-field="next_actions"] .conflict')).to_have_count(0)
+    finally:
+        phone.close()
+        desk.close()

@@ -131,8 +131,11 @@ async function appendEntries(state, caseId, bodies) {
   return opened;
 }
 
-export async function editCase(state, caseId, changes, newDeadlines = []) {
-  return appendEntries(state, caseId, [{ type: "edit", fields: changes, deadlines: newDeadlines }]);
+// `seen` maps each field to the version id the editor was shown (PROTOCOL-level content rule,
+// docs/PROTOCOL.md 6.6: field-level last writer wins, every version kept).
+export async function editCase(state, caseId, changes, newDeadlines = [], seen = {}) {
+  const base = Object.fromEntries(Object.keys(changes).map((name) => [name, seen[name] ?? null]));
+  return appendEntries(state, caseId, [{ type: "edit", fields: changes, base, deadlines: newDeadlines }]);
 }
 
 // Bodies are at most 1 MiB of JSON (PROTOCOL 6.6): a photo travels in chunks of this many bytes,
@@ -173,7 +176,10 @@ function assembleAttachments(versions) {
   return complete;
 }
 
-// Merge the opened entries: per field the latest write wins; every version stays in history.
+// Merge the opened entries: per field the latest write by (Lamport clock, device id) wins, and
+// every version stays in history. An edit names, per field, the version its author saw (`base`);
+// an edit whose base is not the version it replaces was made without seeing it: a conflict,
+// flagged until someone edits that field again from the merged state.
 async function readLog(log, keys) {
   const bodies = await log.openWith(keys);
   const decoder = new TextDecoder();
@@ -188,16 +194,24 @@ async function readLog(log, keys) {
   versions.sort((a, b) => a.lamport - b.lamport || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   const fields = {};
   const history = {};
+  const current = {};
+  const conflicts = new Set();
   const deadlines = [];
   for (const version of versions) {
     if (version.body.type === "attachment") continue;
+    const id = `${version.lamport}:${version.device}`;
     for (const [name, value] of Object.entries(version.body.fields || {})) {
+      const base = version.body.base?.[name] ?? null;
+      if (current[name] !== undefined && base !== current[name]) conflicts.add(name);
+      else conflicts.delete(name);
       fields[name] = value;
-      (history[name] ??= []).push({ value, time: version.time, author: version.author });
+      current[name] = id;
+      (history[name] ??= []).push({ value, time: version.time, author: version.author, id });
     }
     deadlines.push(...(version.body.deadlines || []));
   }
-  return { fields, history, deadlines, attachments: assembleAttachments(versions), entries: versions.length };
+  return { fields, history, conflicts: [...conflicts], versionOf: current, deadlines,
+    attachments: assembleAttachments(versions), entries: versions.length };
 }
 
 // A case as the server sent it: verified whole, with the keys this person can recover from it.

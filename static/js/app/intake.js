@@ -77,7 +77,7 @@ function draftKey(caseId) {
 }
 
 // The same stepped form serves a new intake and an edit; an edit saves only what changed.
-export async function intakeScreen(state, { home, caseId = null, current = {} }) {
+export async function intakeScreen(state, { home, caseId = null, current = {}, seen = {} }) {
   const draft = await state.vault.get("draft", draftKey(caseId));
   const initial = draft ? { ...current, ...draft.values } : current;
   const all = steps();
@@ -126,7 +126,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {} })
     try {
       if (caseId) {
         const changes = Object.fromEntries(Object.entries(values).filter(([name, value]) => (current[name] || "") !== value));
-        await editCase(state, caseId, changes, deadlines);
+        await editCase(state, caseId, changes, deadlines, seen);
         clearTimeout(draftTimer);
         await state.vault.delete("draft", draftKey(caseId));
         announce(_("Saved."));
@@ -213,9 +213,13 @@ export async function caseScreen(state, caseId, home) {
   };
   const rows = Object.entries(opened.fields).filter(([, value]) => value).map(([name, value]) => {
     const versions = opened.history[name] || [];
+    const conflict = opened.conflicts.includes(name);
     return [h("dt", {}, labels[name]?.label || name),
-      h("dd", { className: name === "appeal_deadline" && dueSoon(value) ? "due-soon" : "" }, display(name, value),
-        versions.length > 1 ? h("details", {}, h("summary", {}, _("%(count)s versions", { count: versions.length })),
+      h("dd", { className: name === "appeal_deadline" && dueSoon(value) ? "due-soon" : "", "data-field": name },
+        display(name, value),
+        conflict ? h("p", { className: "conflict", role: "note" },
+          _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
+        versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, _("%(count)s versions", { count: versions.length })),
           h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", new Date(v.time).toLocaleString())))) : null)];
   });
   const deadlines = opened.deadlines.map((d) => h("li", { className: dueSoon(d.due) ? "due-soon" : "" }, d.due, " — ", d.label || _("Deadline"),
@@ -233,7 +237,7 @@ export async function caseScreen(state, caseId, home) {
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
     h("div", { className: "actions" },
       h("button", { type: "button", id: "edit-case", className: "primary",
-        onclick: () => intakeScreen(state, { home, caseId, current: opened.fields }) }, _("Edit")),
+        onclick: () => intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf }) }, _("Edit")),
       h("button", { type: "button", onclick: home }, _("Back")))));
 }
 
