@@ -17,6 +17,11 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
+// The token belongs to a session: when the server has ended that session, a new one is needed.
+export function forgetCsrfToken() {
+  csrfToken = "";
+}
+
 // The app shell is cached and carries no token: it asks for one before its first change.
 async function ensureCsrfToken() {
   if (csrfToken) return;

@@ -119,3 +119,22 @@ def test_two_devices_editing_one_field_offline_both_keep_their_work(server: Live
     finally:
         phone.close()
         desk.close()
+
+
+def test_a_session_ended_while_offline_is_renewed_without_the_passphrase(server: LiveServer, browser: Browser) -> None:
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer = phone.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        volunteer.click("#new-intake")
+        volunteer.fill("#f-alias", "Après la fin de session")
+        volunteer.click("#intake-save")
+        volunteer.get_by_role("button", name="Retour").click()
+        # The server forgets every session of the volunteer, as after a long day offline.
+        assert "Ended" in server.flask("sessions", "end", DEMO["volunteer"][0])
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+        expect(volunteer.locator("#sync-error")).to_be_empty()
+    finally:
+        phone.close()

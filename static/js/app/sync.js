@@ -2,7 +2,7 @@
 // there is a network; then what changed is pulled and checked like everything else. An entry
 // leaves the outbox only when the server has confirmed it (stored, or already there).
 
-import { ApiProblem, callApi } from "../api.js";
+import { ApiProblem, callApi, forgetCsrfToken } from "../api.js";
 import { b64urlDecode } from "../encoding.js";
 import { authForServer } from "../kdf.js";
 import { caseRecordFromLog, rebuildCase } from "./cases.js";
@@ -32,6 +32,7 @@ async function ensureSession(state) {
   } catch (error) {
     if (!(error instanceof ApiProblem) || error.status !== 401) throw error;
     if (!state.auth || !state.profile?.email) throw new SyncFailed("login", "log in again");
+    forgetCsrfToken();
     await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer({ auth: state.auth }) });
   }
 }
