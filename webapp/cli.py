@@ -106,7 +106,8 @@ def demo_command() -> None:
                                  team_id=accounts.team_by_name(conn, team) if team else None,
                                  kdf=params, auth_hash=accounts.hash_auth_secret(auth), now=now)
     set_up_demo_keys(conn, now)
-    click.echo(f"Demo association ready at {current_config().base_url}/login")
+    base = current_config().base_url
+    click.echo(f"Demo association ready: the app at {base}/app, the admin pages at {base}/login")
     for email, name, role, team, passphrase in DEMO_PEOPLE:
         click.echo(f"  {role:<12} {email:<32} passphrase: {passphrase}")
 
