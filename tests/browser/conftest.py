@@ -54,3 +54,10 @@ def screenshot(page: Page, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_phone_profile(playwright: Playwright, profile: Path) -> tuple[BrowserContext, Page]:
+    """A phone-sized Chromium on a profile kept on disk, so a test can close and reopen it."""
+    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
+                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    return context, context.pages[0] if context.pages else context.new_page()

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 from crypto.encoding import b64url_encode
 from webapp.cli import DEMO_PEOPLE
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LOCALES, PHONE, screenshot
+from tests.browser.conftest import LOCALES, PHONE, open_phone_profile, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock
 from tests.browser.test_vault import profile_hits
@@ -50,10 +50,8 @@ def test_an_intake_recorded_offline_is_sealed_kept_and_editable(live_server: Liv
     canary = "CANARY-" + secrets.token_hex(8)
     profile = tmp_path / "profile"
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
-    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
-                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    context, page = open_phone_profile(playwright, profile)
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         set_up_device(page, live_server, *VOLUNTEER)
         page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
         context.set_offline(True)
@@ -130,10 +128,8 @@ def test_a_draft_is_sealed_as_the_person_types_and_survives_a_closed_tab(
         live_server: LiveServer, playwright: Playwright, tmp_path: Path) -> None:
     canary = "CANARY-" + secrets.token_hex(8)
     profile = tmp_path / "profile"
-    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
-                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    context, page = open_phone_profile(playwright, profile)
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         set_up_device(page, live_server, *VOLUNTEER)
         page.click("#new-intake")
         page.fill("#f-alias", "Brouillon Test")
@@ -180,10 +176,8 @@ def noisy_png(width: int, height: int, seed: int) -> bytes:
 def test_a_photo_is_resized_chunked_sealed_and_back_after_a_restart_offline(
         live_server: LiveServer, playwright: Playwright, tmp_path: Path) -> None:
     profile = tmp_path / "profile"
-    launch = dict(executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
-    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    context, page = open_phone_profile(playwright, profile)
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         set_up_device(page, live_server, *VOLUNTEER)
         page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
         context.set_offline(True)
@@ -215,10 +209,9 @@ def test_a_photo_is_resized_chunked_sealed_and_back_after_a_restart_offline(
         assert chunks >= 4  # genesis, intake, and a photo of more than one chunk
     finally:
         context.close()
-    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    context, page = open_phone_profile(playwright, profile)
     try:
         context.set_offline(True)
-        page = context.pages[0] if context.pages else context.new_page()
         page.goto(live_server.url + "/app")
         unlock(page, VOLUNTEER[1])
         page.locator("#case-list button").first.click()
@@ -237,10 +230,8 @@ def test_acceptance_enrol_then_offline_intake_with_photo_survives_a_browser_rest
         live_server: LiveServer, playwright: Playwright, browser: Browser, tmp_path: Path) -> None:
     """The whole first day: enrol, get certified, go offline, record, close, reopen offline."""
     profile = tmp_path / "profile"
-    launch = dict(executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
-    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    context, page = open_phone_profile(playwright, profile)
     try:
-        page = context.pages[0] if context.pages else context.new_page()
         enrol(live_server, page)
         unlock(page)
         page.click("#open-fingerprint")
@@ -264,10 +255,9 @@ def test_acceptance_enrol_then_offline_intake_with_photo_survives_a_browser_rest
         expect(page.locator(".photos img")).to_have_count(1)
     finally:
         context.close()
-    context = playwright.chromium.launch_persistent_context(str(profile), **launch)
+    context, page = open_phone_profile(playwright, profile)
     try:
         context.set_offline(True)
-        page = context.pages[0] if context.pages else context.new_page()
         page.goto(live_server.url + "/app")
         unlock(page)
         page.locator("#case-list button").first.click()
