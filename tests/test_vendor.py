@@ -24,3 +24,14 @@ def test_vendored_modules_import_nothing_from_outside() -> None:
         # @hpke/common falls back to Node's "crypto" only where globalThis.crypto is missing,
         # which never happens in a browser's secure context.
         assert [spec for spec in outside if spec != "crypto"] == [], path.name
+
+
+def test_the_manifest_names_exactly_the_versions_the_script_pins() -> None:
+    """Re-vendoring from the npm registry gives these files only at these exact versions."""
+    script = (VENDOR.parent.parent / "scripts" / "vendor.sh").read_text()
+    pinned = set(re.findall(r"^[A-Z_]+=(\d+\.\d+\.\d+)$", script, flags=re.MULTILINE))
+    manifest = json.loads((VENDOR / "MANIFEST.json").read_text())
+    for name, entry in manifest.items():
+        for spec in entry["from"]:
+            assert spec.rsplit("@", 1)[1] in pinned, f"{name}: {spec} is not pinned by scripts/vendor.sh"
+    assert manifest["qrcode-generator.js"]["from"] == ["qrcode-generator@2.0.4"]
