@@ -85,6 +85,13 @@ def pull() -> Response:
     return jsonify(entries=entries, next_cursor=next_cursor, more=more)
 
 
+@bp.get("/cases")
+def list_cases() -> Response:
+    """The caller's cases, metadata only: what a device that keeps few cases can fetch back."""
+    count_request()
+    return jsonify(cases=cases.list_cases(get_db(), g.user))
+
+
 @bp.get("/cases/<case_id>/entries")
 def case_entries(case_id: str) -> Response:
     count_request()

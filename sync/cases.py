@@ -17,7 +17,7 @@ from crypto.control import Genesis, parse_control_payload
 from crypto.encoding import b64url_encode
 from crypto.entry import Kind, parse_entry
 from crypto.errors import CarnetCryptoError
-from sync import directory
+from sync import audit, directory
 from sync.db import transaction
 from sync.problems import ApiError
 
@@ -116,6 +116,8 @@ def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: An
     ).lastrowid
     conn.execute("UPDATE cases SET epoch = ?, entry_count = entry_count + 1, updated_at = ? WHERE id = ?",
                  (state.epoch, now, case_id))
+    audit.record(conn, audit.ENTRY_ACTIONS[header.kind], now, actor=header.author, subject=header.case_id,
+                 digest=entry.hash)
     if header.kind in (Kind.GENESIS, Kind.ADD, Kind.REMOVE, Kind.ROTATE):
         update_members(conn, case_id, {b64url_encode(user) for user in state.members}, seq)
 
@@ -150,6 +152,17 @@ def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: in
             " ON m.case_id = e.case_id AND m.user_id = ? WHERE e.seq > ? ORDER BY e.seq LIMIT ?",
             (caller["id"], cursor, limit + 1))
     return page(rows, cursor, limit, byte_budget)
+
+
+def list_cases(conn: sqlcipher3.Connection, caller: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cases the caller is a member of (every case for an auditor), newest activity first."""
+    columns = "c.id, c.team_id, c.epoch, c.entry_count, c.created_at, c.updated_at"
+    if caller["role"] == "auditor":
+        rows = conn.execute(f"SELECT {columns} FROM cases c ORDER BY c.updated_at DESC, c.id")
+    else:
+        rows = conn.execute(f"SELECT {columns} FROM cases c JOIN case_members m ON m.case_id = c.id AND m.user_id = ?"
+                            " ORDER BY c.updated_at DESC, c.id", (caller["id"],))
+    return [dict(row) for row in rows]
 
 
 def case_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], case_id: str, after: int, limit: int,

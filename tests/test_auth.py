@@ -244,3 +244,14 @@ def test_kdf_parameters_are_strengthened_at_login_without_re_enrolling(
     assert "kdf_upgrade" not in fresh.post("/api/v1/auth/login", {
         "email": person.email, "auth": b64url_encode(new_auth)}).get_json()
     assert Api(app.test_client()).login(person.email, person.passphrase).status_code == 401
+
+
+def test_me_tells_team_members_their_teams_policy(app: Flask, people: dict[str, Person]) -> None:
+    volunteer = logged_in(app, people["volunteer"])
+    team = volunteer.get("/api/v1/me").get_json()["team"]
+    assert team["name"] == "Prisons" and team["retention_days"] is None and team["rotation_days"] is None
+    with app.app_context():
+        accounts.set_team_policy(get_db(), team["id"], retention_days=0, rotation_days=90)
+    team = volunteer.get("/api/v1/me").get_json()["team"]
+    assert (team["retention_days"], team["rotation_days"]) == (0, 90)
+    assert logged_in(app, people["auditor"]).get("/api/v1/me").get_json()["team"] is None

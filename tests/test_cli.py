@@ -88,3 +88,15 @@ def test_demo_refuses_where_real_people_are_enrolled(tmp_path: Path) -> None:
 def test_sessions_end_for_an_unknown_email(instance: Path) -> None:
     result = flask(instance, "sessions", "end", "ghost@example.org", check=False)
     assert result.returncode != 0 and "nobody" in result.stderr
+
+
+def test_a_team_policy_is_shown_changed_and_checked(instance: Path) -> None:
+    flask(instance, "team", "add", "Permanence")
+    assert "kept on volunteers' devices always" in flask(instance, "team", "policy", "Permanence").stdout
+    changed = flask(instance, "team", "policy", "Permanence", "--retention", "none", "--rotation", "90").stdout
+    assert "0 days" in changed and "every 90 days" in changed
+    kept = flask(instance, "team", "policy", "Permanence", "--retention", "30d").stdout
+    assert "30 days" in kept and "every 90 days" in kept
+    refused = flask(instance, "team", "policy", "Permanence", "--rotation", "0", check=False)
+    assert refused.returncode != 0 and "rotation_days" in refused.stderr
+    assert flask(instance, "team", "policy", "Permanence", "--retention", "soon", check=False).returncode != 0

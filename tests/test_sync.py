@@ -266,3 +266,15 @@ def test_sync_requests_are_limited_per_account(config: Config, people: dict[str,
     assert coordinator.get("/api/v1/sync/pull").status_code == 200
     config.clock.advance(61)
     assert volunteer.get("/api/v1/sync/pull").status_code == 200
+
+
+def test_the_case_list_names_only_the_callers_cases_and_no_content(app: Flask, world: dict[str, Member],
+                                                                   people: dict[str, Person]) -> None:
+    case, envelopes = new_case(world)
+    push(world["volunteer"].api, envelopes)
+    listed = world["volunteer"].api.get("/api/v1/sync/cases").get_json()["cases"]
+    assert [c["id"] for c in listed] == [b64url_encode(case.case_id)]
+    assert listed[0]["entry_count"] == 2 and listed[0]["epoch"] == 1
+    assert set(listed[0]) == {"id", "team_id", "epoch", "entry_count", "created_at", "updated_at"}
+    assert world["outsider"].api.get("/api/v1/sync/cases").get_json()["cases"] == []
+    assert len(logged_in(app, people["auditor"]).get("/api/v1/sync/cases").get_json()["cases"]) == 1

@@ -52,6 +52,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "apidoc.openapi_document": PUBLIC,
     "sync.push": MEMBERS,
     "sync.pull": READERS,
+    "sync.list_cases": READERS,
     "sync.case_entries": READERS,
     "admin.people": ADMIN,
     "admin.invite": ADMIN,

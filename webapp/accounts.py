@@ -69,6 +69,26 @@ def team_by_name(conn: sqlcipher3.Connection, name: str) -> str | None:
     return row["id"] if row else None
 
 
+def team_policy(conn: sqlcipher3.Connection, team_id: str) -> dict[str, Any]:
+    """How long volunteers' devices keep synced cases, and how often case keys rotate (days;
+    None: always kept, rotated only on removal or demand)."""
+    row = conn.execute("SELECT id, name, retention_days, rotation_days FROM teams WHERE id = ?", (team_id,)).fetchone()
+    if row is None:
+        raise LookupError(team_id)
+    return dict(row)
+
+
+def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days: int | None,
+                    rotation_days: int | None) -> None:
+    if retention_days is not None and retention_days < 0:
+        raise ValueError("retention_days must be 0 or more, or None")
+    if rotation_days is not None and rotation_days < 1:
+        raise ValueError("rotation_days must be 1 or more, or None")
+    with transaction(conn):
+        conn.execute("UPDATE teams SET retention_days = ?, rotation_days = ? WHERE id = ?",
+                     (retention_days, rotation_days, team_id))
+
+
 # People -----------------------------------------------------------------------------------------
 
 def get_user(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:

@@ -102,7 +102,8 @@ def api_enrolment_finish() -> Response:
 
 @bp.get("/api/v1/me")
 def api_me() -> Response:
-    return jsonify(person=person_json(g.user), csrf_token=generate_csrf())
+    team = accounts.team_policy(get_db(), g.user["team_id"]) if g.user["team_id"] else None
+    return jsonify(person=person_json(g.user), team=team, csrf_token=generate_csrf())
 
 
 @bp.post("/api/v1/me/kdf")

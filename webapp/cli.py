@@ -85,6 +85,42 @@ def team_add(name: str) -> None:
     click.echo(f"Team {name!r} created.")
 
 
+def days_option(value: str, *, never: str) -> int | None:
+    """``never``/``always`` (None), or a number of days."""
+    if value == never:
+        return None
+    if value == "none":
+        return 0
+    try:
+        return int(value.removesuffix("d"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: a number of days, 'none' or '{never}'") from None
+
+
+@team_group.command("policy")
+@click.argument("name")
+@click.option("--retention", default=None,
+              help="How long volunteers' devices keep synced cases: 'none', a number of days, or 'always'.")
+@click.option("--rotation", default=None, help="Rotate case keys every N days, or 'never' (removal and demand only).")
+@with_appcontext
+def team_policy(name: str, retention: str | None, rotation: str | None) -> None:
+    """Show a team's policies, or change them."""
+    conn = get_db()
+    team_id = accounts.team_by_name(conn, name)
+    if team_id is None:
+        raise click.ClickException(f"no team named {name!r}")
+    policy = accounts.team_policy(conn, team_id)
+    kept = policy["retention_days"] if retention is None else days_option(retention, never="always")
+    rotated = policy["rotation_days"] if rotation is None else days_option(rotation, never="never")
+    try:
+        accounts.set_team_policy(conn, team_id, retention_days=kept, rotation_days=rotated)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.echo(f"Team {name!r}: synced cases kept on volunteers' devices "
+               f"{'always' if kept is None else f'{kept} days'}; case keys rotated "
+               f"{'on removal and on demand' if rotated is None else f'every {rotated} days'}.")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
