@@ -7,6 +7,7 @@ trust without trusting the server. Private keys leave the device only inside a k
 AES-256-GCM under a key derived from the kek, which itself never leaves the device.
 """
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -82,6 +83,14 @@ def check_ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
     """
     if type(raw) is not bytes or len(raw) != KEY_BYTES:
         raise InvalidPublicKey("an Ed25519 public key is 32 bytes")
+    return _decode_ed25519_public_key(raw)
+
+
+# The strict decoding costs two modular exponentiations in Python, twice a signature check, and
+# the server checks every entry of a case against the same few authors' keys: each key is
+# decoded once per process. Refusals raise, and exceptions are not cached.
+@functools.lru_cache(maxsize=4096)
+def _decode_ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
     sign = raw[31] >> 7
     y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
     if y >= P25519:
