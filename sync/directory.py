@@ -21,6 +21,8 @@ from crypto.keys import (
     spoken_fingerprint,
     user_fingerprint,
 )
+from crypto.audit import Action
+from sync import audit
 from sync.db import row_to_dict, transaction
 from sync.problems import ApiError
 
@@ -68,6 +70,7 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
                          (public_key, admin_id, now))
             conn.execute("INSERT INTO association_escrow (admin_id, wrapped_key, created_at) VALUES (?, ?, ?)",
                          (admin_id, wrapped_key, now))
+            audit.record(conn, Action.ASSOCIATION_SET_UP, now, actor=admin_id, digest=audit.digest_of(public_key))
     except sqlcipher3.IntegrityError as exc:
         raise ApiError("association-exists") from exc
 
@@ -86,10 +89,13 @@ def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountP
     """Publish a person's public keys and escrow their wrapped private keys, once."""
     check_public_keys(keys.encryption_public, keys.signing_public)
     try:
-        conn.execute(
-            "INSERT INTO account_keys (user_id, encryption_public, signing_public, wrapped_private, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (user_id, keys.encryption_public, keys.signing_public, wrapped_private, now))
+        with audit.within_transaction(conn):
+            conn.execute(
+                "INSERT INTO account_keys (user_id, encryption_public, signing_public, wrapped_private, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (user_id, keys.encryption_public, keys.signing_public, wrapped_private, now))
+            audit.record(conn, Action.ACCOUNT_KEYS_PUBLISHED, now, actor=user_id, subject=user_id,
+                         digest=audit.digest_of(keys.encryption_public + keys.signing_public))
     except sqlcipher3.IntegrityError as exc:
         raise ApiError("keys-exist") from exc
 
@@ -141,6 +147,7 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
             raise ApiError("roster-stale", latest_serial=latest["serial"])
         conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, ?)",
                      (user_id, entry.serial, raw, signed_by, now))
+        audit.record(conn, Action.ROSTER_ENTRY, now, actor=signed_by, subject=user_id, digest=audit.digest_of(raw))
     return {"user_id": user_id, "serial": entry.serial}
 
 

@@ -43,6 +43,9 @@ SCHEMAS: dict[str, Any] = {
     "PushResult": {"type": "object", "properties": {
         "entry_id": {"type": "string"}, "status": {"enum": ["stored", "duplicate", "conflict", "rejected"]},
         "code": {"type": "string"}, "detail": {"type": "string"}}, "required": ["entry_id", "status"]},
+    "AuditRecord": obj({"seq": {"type": "integer"}, "time": {"type": "integer", "description": "milliseconds"},
+                        "action": {"type": "string"}, "actor": ID, "subject": ID, "digest": B64URL, "hash": B64URL,
+                        "record": {**B64URL, "description": "the CNA record (docs/PROTOCOL.md section 13)"}}),
     "EntryPage": obj({"entries": {"type": "array", "items": obj({"seq": {"type": "integer"}, "case_id": ID,
                                                                   "envelope": B64URL})},
                       "next_cursor": {"type": "integer"}, "more": {"type": "boolean"}}),
@@ -136,6 +139,19 @@ PATHS: dict[str, dict[str, Any]] = {
                                                        parameters=[path("case_id"), query("after", "the last seq seen"),
                                                                    query("limit", "at most 500")],
                                                        response=ref("EntryPage"))},
+    "/api/v1/audit/log": {"get": op("Audit records after a position, optionally of one action (auditors)",
+                                    parameters=[query("after", "the last seq seen"), query("limit", "at most 1000"),
+                                                {"name": "action", "in": "query", "required": False,
+                                                 "schema": {"type": "string"}, "description": "an action name"}],
+                                    response=obj({"records": {"type": "array", "items": ref("AuditRecord")},
+                                                  "next_cursor": {"type": "integer"}, "more": {"type": "boolean"}}))},
+    "/api/v1/audit/head": {"get": op("The audit log's head signed now by the server's audit key (auditors)",
+                                     response=obj({"head": B64URL, "count": {"type": "integer"}, "last_hash": B64URL,
+                                                   "time": {"type": "integer"}, "audit_public_key": B64URL}))},
+    "/api/v1/audit/inventory": {"get": op("What the server holds per team and case, and alerts (auditors)",
+                                          response=obj({"teams": {"type": "array", "items": {"type": "object"}},
+                                                        "audit_records": {"type": "integer"},
+                                                        "alerts": {"type": "array", "items": {"type": "object"}}}))},
 }
 
 

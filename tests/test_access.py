@@ -67,6 +67,8 @@ EXPECTED_PUBLIC = {"static", "pages.index", "pages.health", "pages.set_language"
 
 EXPECTED_ADMIN_API = {"keys.set_up_association", "keys.get_association_escrow", "keys.post_roster_entry"}
 
+EXPECTED_AUDITOR = {"audit.log", "audit.head", "audit.inventory"}
+
 
 @pytest.mark.parametrize("endpoint", sorted(ACCESS))
 def test_the_table_says_what_the_policy_says(endpoint: str) -> None:
@@ -75,5 +77,7 @@ def test_the_table_says_what_the_policy_says(endpoint: str) -> None:
         assert ANONYMOUS in roles
     elif endpoint.startswith("admin.") or endpoint in EXPECTED_ADMIN_API:
         assert roles == {"admin"}
+    elif endpoint.startswith("audit.") or endpoint in EXPECTED_AUDITOR:
+        assert endpoint in EXPECTED_AUDITOR and roles == {"auditor"}
     else:
         assert ANONYMOUS not in roles and roles

@@ -1,10 +1,14 @@
 """The Carnet web server: app factory, pages, accounts and admin; registers the sync API."""
 
+import os
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync import api as sync_api
+from sync import audit_api
 from sync import keys_api
 from sync.ratelimit import RateLimiter
 from webapp import access, admin, auth, cli, database, errors, i18n, pages, pwa, security
@@ -19,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
                 instance_path=str(config.instance_path))
     app.extensions["carnet_config"] = config
     app.extensions["carnet_clock"] = config.clock
+    app.extensions["carnet_audit_key"] = Ed25519PrivateKey.from_private_bytes(config.audit_key or os.urandom(32))
     app.extensions["carnet_sync_rate"] = RateLimiter(config.sync_requests_per_minute, config.clock)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -49,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     keys_api.init_app(app)
     sync_api.init_app(app)
+    audit_api.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

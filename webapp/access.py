@@ -18,6 +18,8 @@ ADMIN = frozenset({"admin"})
 # Only volunteers and coordinators can be members of a case; auditors read ciphertext only.
 MEMBERS = frozenset({"volunteer", "coordinator"})
 READERS = MEMBERS | {"auditor"}
+# What the server holds, seen from above: for auditors alone, never for admins who run it.
+AUDITORS = frozenset({"auditor"})
 
 ACCESS: dict[str, frozenset[str]] = {
     "static": PUBLIC,
@@ -54,6 +56,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "sync.pull": READERS,
     "sync.list_cases": READERS,
     "sync.case_entries": READERS,
+    "audit.log": AUDITORS,
+    "audit.head": AUDITORS,
+    "audit.inventory": AUDITORS,
     "admin.people": ADMIN,
     "admin.invite": ADMIN,
     "admin.person": ADMIN,

@@ -19,7 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from crypto.encoding import b64url_encode
 from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
 from crypto.keys import association_fingerprint
-from sync import directory
+from crypto.audit import Action
+from sync import audit, directory
 from sync.db import row_to_dict, transaction
 from webapp.config import Config
 from sync.problems import ApiError
@@ -131,15 +132,19 @@ def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, r
     return user_id
 
 
-def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_id: str | None, now: int) -> None:
+def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_id: str | None, now: int,
+                  actor: str | None = None) -> None:
     check_role_and_team(role, team_id)
-    conn.execute("UPDATE users SET role = ?, team_id = ?, updated_at = ? WHERE id = ?",
-                 (role, team_id if role in TEAM_ROLES else None, now, user_id))
+    with audit.within_transaction(conn):
+        conn.execute("UPDATE users SET role = ?, team_id = ?, updated_at = ? WHERE id = ?",
+                     (role, team_id if role in TEAM_ROLES else None, now, user_id))
+        audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=actor, subject=user_id)
 
 
-def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int) -> None:
+def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int, actor: str | None = None) -> None:
     with transaction(conn):
         conn.execute("UPDATE users SET status = ?, updated_at = ? WHERE id = ?", (status, now, user_id))
+        audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=actor, subject=user_id)
         if status == "disabled":
             # A disabled account loses every session at once, not at their next expiry.
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
@@ -207,6 +212,7 @@ def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: b
                               kdf=KdfParams.from_json(json.loads(invitation["kdf"])),
                               auth_hash=auth_hash, now=now)
         conn.execute("UPDATE invitations SET user_id = ? WHERE token_hash = ?", (user_id, invitation["token_hash"]))
+        audit.record(conn, Action.ENROLLED, now, actor=user_id, subject=user_id)
     return user_id
 
 
@@ -219,8 +225,11 @@ def kdf_is_outdated(user: dict[str, Any], config: Config) -> bool:
 
 def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, auth: bytes, now: int) -> None:
     """Replace the KDF parameters and the auth hash together (a stronger KDF, or a new passphrase)."""
-    conn.execute("UPDATE users SET kdf = ?, auth_hash = ?, updated_at = ? WHERE id = ?",
-                 (json.dumps(params.to_json()), hash_auth_secret(auth), now, user_id))
+    auth_hash = hash_auth_secret(auth)
+    with audit.within_transaction(conn):
+        conn.execute("UPDATE users SET kdf = ?, auth_hash = ?, updated_at = ? WHERE id = ?",
+                     (json.dumps(params.to_json()), auth_hash, now, user_id))
+        audit.record(conn, Action.KDF_CHANGED, now, actor=user_id, subject=user_id)
 
 
 def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) -> KdfParams:
@@ -295,11 +304,18 @@ def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, aut
         if user is None:
             raise VerificationError("unknown account")
     except (VerificationError, InvalidHashError):
-        throttle.record_failure(keys, now)
+        with audit.within_transaction(conn):
+            throttle.record_failure(keys, now)
+            audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"] if user else None)
         raise ApiError("login-failed") from None
     if user["status"] != "active":
+        with audit.within_transaction(conn):
+            audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"])
         raise ApiError("account-disabled")
-    throttle.clear(keys[0])
-    if _hasher.check_needs_rehash(user["auth_hash"]):
-        conn.execute("UPDATE users SET auth_hash = ? WHERE id = ?", (hash_auth_secret(auth), user["id"]))
+    rehashed = hash_auth_secret(auth) if _hasher.check_needs_rehash(user["auth_hash"]) else None
+    with audit.within_transaction(conn):
+        throttle.clear(keys[0])
+        if rehashed:
+            conn.execute("UPDATE users SET auth_hash = ? WHERE id = ?", (rehashed, user["id"]))
+        audit.record(conn, Action.LOGIN, now, actor=user["id"], subject=user["id"])
     return user

@@ -80,7 +80,7 @@ def person(user_id: str) -> str | Response:
     form.fill_teams()
     if form.validate_on_submit():
         accounts.update_person(get_db(), user_id, role=form.role.data, team_id=form.team.data or None,
-                               now=current_config().now())
+                               now=current_config().now(), actor=g.user["id"])
         flash(_("Saved."))
         return redirect(url_for("admin.person", user_id=user_id))
     active = sessions.list_sessions(user_id)
@@ -97,7 +97,7 @@ def set_status(user_id: str) -> Response:
     if user_id == g.user["id"]:
         # An admin disabling themselves could leave the association without any admin.
         raise ApiError("forbidden")
-    accounts.set_status(get_db(), user_id, form.status.data, current_config().now())
+    accounts.set_status(get_db(), user_id, form.status.data, current_config().now(), actor=g.user["id"])
     flash(_("Account disabled.") if form.status.data == "disabled" else _("Account enabled."))
     return redirect(url_for("admin.person", user_id=user_id))
 

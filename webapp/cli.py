@@ -20,7 +20,7 @@ from crypto.keys import (
 )
 from sync import db, directory
 from webapp import accounts, sessions
-from webapp.config import current_config, instance_path_from_env, write_secrets_if_missing
+from webapp.config import add_audit_key_if_missing, current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
 
 DEMO_TEAMS = ("Prisons", "Violences", "CRA")
@@ -43,6 +43,8 @@ def init_command(ctx: click.Context) -> None:
     instance = instance_path_from_env(os.environ)
     created = write_secrets_if_missing(instance)
     click.echo(("Created" if created else "Kept") + f" the secrets in {instance}")
+    if add_audit_key_if_missing(instance):
+        click.echo("Added the server's audit key to the secrets")
     # The app can only be built once the secrets exist, so it is loaded here, not before.
     app = ctx.ensure_object(ScriptInfo).load_app()
     applied = initialise_database(app.extensions["carnet_config"])

@@ -45,6 +45,9 @@ class Config:
     behind_proxy: bool = False
     sync_requests_per_minute: int = 600
     clock: Callable[[], float] = field(default=time.time, compare=False)
+    # The seed of the server's Ed25519 audit key (signs the audit log's head); tests may leave
+    # it empty and get a fresh key per app.
+    audit_key: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
         if not MIN_ITERATIONS <= self.kdf_iterations <= MAX_ITERATIONS:
@@ -53,6 +56,8 @@ class Config:
             raise ConfigError("the database key must be 32 bytes")
         if len(self.secret_key) < 32:
             raise ConfigError("the session secret must be at least 32 bytes")
+        if len(self.audit_key) != KEY_BYTES and (self.audit_key or not self.testing):
+            raise ConfigError("the audit key must be 32 bytes: run 'flask --app webapp init' to add it")
 
     @property
     def database_path(self) -> Path:
@@ -71,6 +76,7 @@ class Config:
             instance_path=instance,
             database_key=bytes.fromhex(stored["database_key"]),
             secret_key=bytes.fromhex(stored["secret_key"]),
+            audit_key=bytes.fromhex(stored.get("audit_key", "")),
             base_url=env.get("CARNET_BASE_URL", cls.base_url).rstrip("/"),
             kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
             behind_proxy=env.get("CARNET_BEHIND_PROXY", "") == "1",
@@ -110,10 +116,33 @@ def write_secrets_if_missing(instance: Path) -> bool:
     if path.exists():
         return False
     payload = json.dumps({"database_key": secrets.token_hex(KEY_BYTES),
-                          "secret_key": secrets.token_hex(32)})
+                          "secret_key": secrets.token_hex(32), "audit_key": secrets.token_hex(KEY_BYTES)})
     # O_EXCL with mode 0600: the file is never readable by others, not even for an instant.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(payload)
+    return True
+
+
+def replace_secrets(instance: Path, changes: dict[str, str]) -> None:
+    """Change some secrets atomically: a new 0600 file, synced, then renamed over the old one."""
+    path = instance / SECRETS_FILE
+    stored = json.loads(path.read_text("utf-8"))
+    stored.update(changes)
+    temporary = path.with_name(SECRETS_FILE + ".new")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(stored))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def add_audit_key_if_missing(instance: Path) -> bool:
+    """Secrets made before the audit log existed get their audit key at the next ``init``."""
+    if "audit_key" in read_secrets(instance):
+        return False
+    replace_secrets(instance, {"audit_key": secrets.token_hex(KEY_BYTES)})
     return True
 
