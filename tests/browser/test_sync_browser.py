@@ -138,3 +138,93 @@ def test_a_session_ended_while_offline_is_renewed_without_the_passphrase(server:
         expect(volunteer.locator("#sync-error")).to_be_empty()
     finally:
         phone.close()
+
+
+# Every record of the device store, decrypted with the unlocked store key, as JSON text with its id.
+DEVICE_RECORDS = """async () => {
+  const state = (await import('/static/js/app/session.js')).unlocked();
+  const db = await new Promise((ok, ko) => { const r = indexedDB.open('carnet'); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+  const raw = await new Promise((ok) => { const r = db.transaction('records').objectStore('records').getAll(); r.onsuccess = () => ok(r.result); });
+  db.close();
+  const out = [];
+  for (const record of raw) out.push(record.id + ' ' + JSON.stringify(await state.vault.openRecord(record)));
+  return out;
+}"""
+
+
+def record_cases(page, count: int, prefix: str) -> None:
+    page.evaluate("""async ([count, prefix]) => {
+      const cases = await import('/static/js/app/cases.js');
+      const state = (await import('/static/js/app/session.js')).unlocked();
+      for (let i = 0; i < count; i += 1) await cases.createCase(state, { alias: prefix + ' ' + i, notes: prefix }, []);
+    }""", [count, prefix])
+    # Through the settings and back: the home screen is drawn again, with the new pending count.
+    page.click("#open-settings")
+    page.get_by_role("button", name="Annuler").click()
+    expect(page.locator("#sync-status")).to_contain_text(f"{2 * count} entrées attendent")
+
+
+def test_with_retention_none_synced_cases_leave_the_phone_and_come_back_when_opened(server: LiveServer,
+                                                                                    browser: Browser) -> None:
+    server.flask("team", "policy", "Prisons", "--retention", "none")
+    canary = f"CANARY-{secrets.token_hex(6)}"
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer = phone.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        record_cases(volunteer, 1, canary)
+        expect(volunteer.locator("#case-list li")).to_have_count(1)
+        case_id = volunteer.evaluate("async () => (await (await import('/static/js/app/cases.js')).listCases("
+                                     "(await import('/static/js/app/session.js')).unlocked()))[0].id")
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+        expect(volunteer.locator("#case-list")).to_have_count(0)
+        records = volunteer.evaluate(DEVICE_RECORDS)
+        assert records and not any(case_id in r or canary in r for r in records), records
+
+        # Online, the server's list brings it back: fetched, verified, opened.
+        volunteer.locator(f'#server-cases li[data-case="{case_id}"] button').click()
+        expect(volunteer.locator("dl").first).to_contain_text(canary)
+        volunteer.get_by_role("button", name="Retour").click()
+        expect(volunteer.locator("#case-list li")).to_have_count(1)
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#case-list")).to_have_count(0)
+        assert not any(case_id in r for r in volunteer.evaluate(DEVICE_RECORDS))
+    finally:
+        phone.close()
+
+
+def test_a_network_drop_mid_sync_keeps_the_unsent_entries_and_stores_nothing_twice(server: LiveServer,
+                                                                                  browser: Browser) -> None:
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer = phone.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+        record_cases(volunteer, 30, "Coupure")  # 60 entries: two batches
+
+        pushes = []
+
+        def drop_the_second_answer(route) -> None:
+            pushes.append(route.request.url)
+            if len(pushes) < 2:
+                route.continue_()
+                return
+            # The second batch reaches the server and is stored; its answer is lost on the way back.
+            route.fetch()
+            phone.set_offline(True)
+            route.abort("internetdisconnected")
+
+        volunteer.route("**/api/v1/sync/push", drop_the_second_answer)
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-error")).to_contain_text("Pas de réseau")
+        expect(volunteer.locator("#sync-status")).to_contain_text("10 entrées attendent")
+        volunteer.unroute("**/api/v1/sync/push")
+        phone.set_offline(False)
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+        listed = volunteer.evaluate("async () => (await (await import('/static/js/api.js')).callApi('GET', '/api/v1/sync/cases')).cases")
+        assert len(listed) == 30 and sum(c["entry_count"] for c in listed) == 60
+    finally:
+        phone.close()

@@ -12,7 +12,7 @@ import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { refreshRoster } from "./cases.js";
 import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
-import { pendingCount, SyncFailed, syncNow, syncState } from "./sync.js";
+import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed, syncNow, syncState } from "./sync.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
 
@@ -246,6 +246,7 @@ async function homeScreen() {
     items.length ? field("case-search", _("Search by name or number"), search) : null,
     list,
     h("div", { className: "actions" },
+    await serverCasesSection(state),
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
         _("My fingerprint")),
@@ -260,6 +261,47 @@ function settingsScreen() {
   screen = "settings";
   const state = unlocked();
   if (!state) return unlockScreen();
+function retentionText(days) {
+  if (days === null) return _("Synced cases stay on this device.");
+  if (days === 0) return _("Your team keeps no synced case on devices: a case leaves this device once the server has it.");
+  return _("Your team keeps synced cases on devices for %(count)s days after their last use.", { count: days });
+}
+
+// Cases the team's policy took off this device: listed from the server (dates only, nothing of
+// their content), fetched and opened again on demand, with a network.
+async function serverCasesSection(state) {
+  const days = await retentionDays(state);
+  if (days === null) return null;
+  const error = errorLine("server-cases-error");
+  const list = h("ul", { className: "case-list", id: "server-cases" });
+  const section = h("section", { "aria-labelledby": "server-cases-title" },
+    h("h2", { id: "server-cases-title" }, _("Kept on the server")), h("p", { className: "hint" }, retentionText(days)),
+    list, error);
+  if (!navigator.onLine) {
+    list.replaceWith(h("p", { className: "hint" }, _("With a network, your other cases can be opened from the server.")));
+    return section;
+  }
+  casesOnServerOnly(state).then((cases) => {
+    if (!cases.length) return list.replaceWith(h("p", { className: "hint" }, _("No other case on the server.")));
+    list.replaceChildren(...cases.map((item) => h("li", { "data-case": item.id }, h("button", { type: "button", className: "case-link",
+      onclick: async (event) => {
+        event.target.disabled = true;
+        error.textContent = "";
+        try {
+          await fetchCase(state, item.id);
+          screen = "case";
+          caseScreen(state, item.id, homeScreen);
+        } catch (problem) {
+          error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
+          event.target.disabled = false;
+        }
+      } }, _("Case opened on %(date)s, last activity %(last)s, %(count)s entries", {
+      date: new Date(item.created_at * 1000).toLocaleDateString(language),
+      last: new Date(item.updated_at * 1000).toLocaleDateString(language), count: item.entry_count })))));
+  }).catch(() => list.replaceWith(h("p", { className: "hint" }, _("The server could not be reached."))));
+  return section;
+}
+
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;
   const select = h("select", {}, LOCK_CHOICES.map((minutes) =>
     h("option", { value: String(minutes), selected: minutes === current }, _("%(count)s minutes", { count: minutes }))));

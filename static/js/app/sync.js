@@ -26,15 +26,44 @@ export async function syncState(state) {
 }
 
 // A session that expired while offline is renewed with the auth secret kept while unlocked.
+// The team's policy comes with it and is kept for the retention pass after the sync.
 async function ensureSession(state) {
+  let me;
   try {
-    await callApi("GET", "/api/v1/me");
+    me = await callApi("GET", "/api/v1/me");
   } catch (error) {
     if (!(error instanceof ApiProblem) || error.status !== 401) throw error;
     if (!state.auth || !state.profile?.email) throw new SyncFailed("login", "log in again");
     forgetCsrfToken();
     await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer({ auth: state.auth }) });
+    me = await callApi("GET", "/api/v1/me");
   }
+  await state.vault.put("sync", "team", me.team ?? null);
+}
+
+// How long this device keeps a synced case, in days (null: always). Coordinators review their
+// team's cases offline, so the policy applies to volunteers' devices only.
+export async function retentionDays(state) {
+  if (state.profile?.role !== "volunteer") return null;
+  const team = await state.vault.get("sync", "team");
+  return team?.retention_days ?? null;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+// Cases whose every entry the server has confirmed, untouched here for longer than the policy
+// allows, leave the device with their keys; the server list brings them back when opened.
+async function applyRetention(state, now = Date.now()) {
+  const days = await retentionDays(state);
+  if (days === null) return 0;
+  const waiting = new Set((await state.vault.list("outbox")).map(([, item]) => item.caseId));
+  let removed = 0;
+  for (const [id, record] of await state.vault.list("case")) {
+    if (waiting.has(id) || record.updated + days * DAY_MS > now) continue;
+    await state.vault.delete("case", id);
+    removed += 1;
+  }
+  return removed;
 }
 
 function batches(items) {
@@ -96,24 +125,48 @@ async function pullChanges(state, progress) {
 
 // A case met for the first time (or joined late) is fetched whole; otherwise new entries are
 // appended after the ones this device has. Either way the log is verified before it is kept.
+// Under a retention policy, a case this device does not hold stays on the server until the
+// volunteer opens it.
 async function mergeCase(state, caseId, envelopes) {
   const record = await state.vault.get("case", caseId);
   let all;
   if (record) {
     const known = new Set(record.envelopes);
     all = [...record.envelopes, ...envelopes.filter((e) => !known.has(e))];
+  } else if ((await retentionDays(state)) !== null) {
+    return;
   } else {
-    all = [];
-    let after = 0;
-    for (;;) {
-      const page = await callApi("GET", `/api/v1/sync/cases/${encodeURIComponent(caseId)}/entries?after=${after}`);
-      all.push(...page.entries.map((e) => e.envelope));
-      after = page.next_cursor;
-      if (!page.more) break;
-    }
+    all = await fetchCaseEntries(caseId);
   }
   const rebuilt = await rebuildCase(state, caseId, all.map(b64urlDecode), record);
   await state.vault.put("case", caseId, await caseRecordFromLog(rebuilt, record, all));
+}
+
+async function fetchCaseEntries(caseId) {
+  const all = [];
+  let after = 0;
+  for (;;) {
+    const page = await callApi("GET", `/api/v1/sync/cases/${encodeURIComponent(caseId)}/entries?after=${after}`);
+    all.push(...page.entries.map((e) => e.envelope));
+    after = page.next_cursor;
+    if (!page.more) break;
+  }
+  return all;
+}
+
+// A case kept on the server, fetched whole, verified and stored again because it is opened.
+export async function fetchCase(state, caseId) {
+  await ensureSession(state);
+  const all = await fetchCaseEntries(caseId);
+  const rebuilt = await rebuildCase(state, caseId, all.map(b64urlDecode), null);
+  await state.vault.put("case", caseId, await caseRecordFromLog(rebuilt, null, all));
+}
+
+// The person's cases on the server that this device does not hold (metadata only).
+export async function casesOnServerOnly(state) {
+  const { cases } = await callApi("GET", "/api/v1/sync/cases");
+  const held = new Set((await state.vault.list("case")).map(([id]) => id));
+  return cases.filter((item) => !held.has(item.id));
 }
 
 export async function syncNow(state, { progress = () => {} } = {}) {
@@ -121,6 +174,7 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   progress(0);
   const refused = await pushOutbox(state, progress);
   const changed = await pullChanges(state, progress);
+  const removed = await applyRetention(state);
   progress(1);
-  return { refused, changed };
+  return { refused, changed: changed + removed, removed };
 }
