@@ -4,6 +4,10 @@ Batches are bounded, envelopes are bounded, and every envelope gets its own resu
 one never costs the good ones; a failed request stores nothing it did not answer for.
 """
 
+import gzip
+import io
+import zlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -101,11 +105,68 @@ def case_entries(case_id: str) -> Response:
     return jsonify(entries=entries, next_cursor=next_cursor, more=more)
 
 
+# Envelopes are ciphertext, yet their base64url text in JSON is a third larger than they are:
+# gzip takes that third back (base64 carries 6 bits a character) and the JSON's repeated names too.
+# These answers hold ciphertext and ids only, never a token or a secret next to text an attacker
+# chooses, so compressing them gives a BREACH-style attack nothing to guess.
+COMPRESS_FROM_BYTES = 1024
+
+
+@bp.after_request
+def compress(response: Response) -> Response:
+    if (response.status_code != 200 or response.direct_passthrough or "Content-Encoding" in response.headers
+            or "gzip" not in request.accept_encodings or (response.content_length or 0) < COMPRESS_FROM_BYTES):
+        return response
+    # Level 1: random-looking base64 gains nothing from a longer search, and pages are megabytes.
+    response.set_data(gzip.compress(response.get_data(), compresslevel=1, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+class GzipPushBodies:
+    """Accept a push body sent with ``Content-Encoding: gzip``, inflated to at most the push limit.
+
+    Inflated here, before Flask sees the request, so every check after it (size, CSRF, JSON) reads
+    the plain body. A body that would inflate past the limit is refused as too large (413), and
+    one that does not inflate is read as empty, which the JSON check refuses.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if (environ.get("PATH_INFO") == "/api/v1/sync/push"
+                and environ.get("HTTP_CONTENT_ENCODING", "").strip().lower() == "gzip"):
+            body = inflate(environ)
+            del environ["HTTP_CONTENT_ENCODING"]
+            environ["wsgi.input"] = io.BytesIO(body or b"")
+            environ["CONTENT_LENGTH"] = str(MAX_PUSH_BYTES + 1 if body is None else len(body))
+        return self.wsgi_app(environ, start_response)
+
+
+def inflate(environ: dict[str, Any]) -> bytes | None:
+    """The inflated body, b"" if it does not inflate, None if it is too large either way."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or int(length) > MAX_PUSH_BYTES:
+        return None
+    packed = environ["wsgi.input"].read(int(length))
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(packed, MAX_PUSH_BYTES + 1)
+    except zlib.error:
+        return b""
+    if len(body) > MAX_PUSH_BYTES or inflater.unconsumed_tail:
+        return None
+    return body if inflater.eof else b""
+
+
 @docs.get("/openapi.json")
 def openapi_document() -> Response:
     return jsonify(openapi.document())
 
 
 def init_app(app: Flask) -> None:
+    app.wsgi_app = GzipPushBodies(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(bp)
     app.register_blueprint(docs)

@@ -86,6 +86,9 @@ def path(name: str) -> dict[str, Any]:
 
 
 TOKEN = {"type": "string", "minLength": 20, "maxLength": 100}
+# Sync answers of 1 KiB or more come back gzip-compressed to a client that accepts it.
+GZIP_BODY = {"name": "Content-Encoding", "in": "header", "required": False, "schema": {"enum": ["gzip"]},
+             "description": "the body may be sent gzip-compressed; it may inflate to at most 16 MiB"}
 ENVELOPES = {"type": "array", "minItems": 1, "maxItems": 200, "items": B64URL}
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -130,7 +133,8 @@ PATHS: dict[str, dict[str, Any]] = {
                                   response=obj({"user_id": ID, "serial": {"type": "integer"}}))},
     "/api/v1/sync/push": {"post": op("Push envelopes the caller wrote; one result each",
                                      request=obj({"entries": ENVELOPES}),
-                                     response=obj({"results": {"type": "array", "items": ref("PushResult")}}))},
+                                     response=obj({"results": {"type": "array", "items": ref("PushResult")}}),
+                                     parameters=[GZIP_BODY])},
     "/api/v1/sync/pull": {"get": op("Entries after a cursor in the caller's cases", response=ref("EntryPage"),
                                     parameters=[query("cursor", "the last seq seen"), query("limit", "at most 500")])},
     "/api/v1/sync/cases": {"get": op("The caller's cases, metadata only (every case for an auditor)",
