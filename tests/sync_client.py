@@ -1,6 +1,7 @@
 """A Python client of the sync API for tests against a real server: a demo person's keys,
 their team's roster, cases written with the reference protocol and pushed over HTTP."""
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -51,12 +52,16 @@ class DemoWriter:
                 return found
 
 
+# PBKDF2 at 600,000 iterations is slow on purpose: many sessions of one person derive it once.
+derived_secrets = functools.cache(derive_account_secrets)
+
+
 def log_in(base_url: str, role: str) -> tuple[HttpSession, str, bytes]:
     email, passphrase = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == role)
     http = HttpSession(base_url)
     http.open_page()
     kdf = KdfParams.from_json(http.post("/api/v1/auth/params", {"email": email}).json()["kdf"])
-    secrets = derive_account_secrets(passphrase, kdf)
+    secrets = derived_secrets(passphrase, kdf)
     session = http.post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(secrets.auth)})
     assert session.status == 200, session.body
     return http, session.json()["person"]["id"], secrets.kek
