@@ -19,7 +19,7 @@ from crypto.keys import (
     wrap_association_key_with_kek,
 )
 from sync import db, directory
-from webapp import accounts, sessions
+from webapp import accounts, audit_cli, sessions
 from webapp.config import add_audit_key_if_missing, current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
 
@@ -207,6 +207,7 @@ def sessions_end(email: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    audit_cli.init_app(app)
     for command in (invite_command, team_group, demo_command, sessions_group):
         app.cli.add_command(command)
 

@@ -124,19 +124,24 @@ def write_secrets_if_missing(instance: Path) -> bool:
     return True
 
 
-def replace_secrets(instance: Path, changes: dict[str, str]) -> None:
-    """Change some secrets atomically: a new 0600 file, synced, then renamed over the old one."""
+def stage_secrets(instance: Path, changes: dict[str, str]) -> Path:
+    """Write the changed secrets to ``secrets.json.new`` (0600, synced); the old file stays in force."""
     path = instance / SECRETS_FILE
     stored = json.loads(path.read_text("utf-8"))
     stored.update(changes)
-    temporary = path.with_name(SECRETS_FILE + ".new")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    staged = path.with_name(SECRETS_FILE + ".new")
+    staged.unlink(missing_ok=True)
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(json.dumps(stored))
         out.flush()
         os.fsync(out.fileno())
-    os.replace(temporary, path)
+    return staged
+
+
+def replace_secrets(instance: Path, changes: dict[str, str]) -> None:
+    """Change some secrets atomically: a new file, then renamed over the old one."""
+    os.replace(stage_secrets(instance, changes), instance / SECRETS_FILE)
 
 
 def add_audit_key_if_missing(instance: Path) -> bool:

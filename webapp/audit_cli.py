@@ -1,0 +1,88 @@
+"""Command line for auditors and for the server at rest: ``audit export``, ``backup``, ``restore``, ``rekey``.
+
+Each is recorded in the audit log. Stop the server before ``restore`` and ``rekey``: both
+replace what a running server has open.
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from sync import backup, db
+from sync.bundle import export_bundle
+from webapp.config import SECRETS_FILE, current_config, stage_secrets
+from webapp.database import get_db
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log and the audit bundle."""
+
+
+@audit_group.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def audit_export(out: Path) -> None:
+    """Write the audit bundle (ciphertext and metadata only) to OUT; check it with python -m crypto.verify."""
+    if out.exists():
+        raise click.ClickException(f"{out} exists already")
+    bundle = export_bundle(get_db(), current_app.extensions["carnet_audit_key"],
+                           Path(current_app.static_folder or "static"), current_config().now())
+    out.write_text(json.dumps(bundle, indent=1), "utf-8")
+    cases = len(bundle["cases"])
+    click.echo(f"Audit bundle written to {out}: {cases} case(s), {len(bundle['audit_log'])} audit record(s).")
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out: Path) -> None:
+    """Write an encrypted copy of the database to OUT, under a new key printed once."""
+    try:
+        key = backup.back_up(get_db(), out, current_config().now())
+    except db.DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {out}.")
+    click.echo(f"Backup key (keep it apart from the backup and from secrets.json): {key.hex()}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--key", "key_hex", required=True, help="The backup key that 'backup' printed (hex).")
+@click.option("--force", is_flag=True, help="Replace the existing database.")
+@with_appcontext
+def restore_command(source: Path, key_hex: str, force: bool) -> None:
+    """Replace the database by the backup SOURCE (stop the server first)."""
+    config = current_config()
+    if config.database_path.exists() and not force:
+        raise click.ClickException(f"{config.database_path} exists: add --force to replace it by the backup")
+    try:
+        key = bytes.fromhex(key_hex)
+        backup.restore(source, key, config.database_path, config.database_key, config.now())
+    except (ValueError, db.DatabaseError) as exc:
+        raise click.ClickException(f"the backup was not restored: {exc}") from exc
+    click.echo(f"Restored {config.database_path} from {source}.")
+
+
+@click.command("rekey")
+@with_appcontext
+def rekey_command() -> None:
+    """Re-encrypt the database under a new key and store the key in secrets.json (stop the server first)."""
+    config = current_config()
+    new_key = secrets.token_bytes(db.KEY_BYTES)
+    # The new key is on disk before the database needs it: a crash in between leaves it in
+    # secrets.json.new, next to the file it replaces.
+    staged = stage_secrets(config.instance_path, {"database_key": new_key.hex()})
+    backup.rekey(config.database_path, config.database_key, new_key, config.now())
+    os.replace(staged, config.instance_path / SECRETS_FILE)
+    click.echo("The database is under a new key; secrets.json holds it. Restart the server.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (audit_group, backup_command, restore_command, rekey_command):
+        app.cli.add_command(command)
