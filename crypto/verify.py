@@ -30,7 +30,7 @@ BUNDLE_FORMAT = "carnet-audit-bundle"
 BUNDLE_KEYS = {"format", "version", "created_at", "app_version", "association_public_key", "audit_public_key",
                "database", "static_files", "roster", "cases", "audit_log", "audit_head"}
 CASE_KEYS = {"case_id", "team_id", "entries"}
-# The SQLCipher 4 settings the server states (PROTOCOL 14.3); the version must be 4.x.
+# The SQLCipher 4 settings the server states (PROTOCOL 14.2); the version must be 4.x.
 EXPECTED_CIPHER = {"cipher_page_size": "4096", "kdf_iter": "256000", "cipher_hmac_algorithm": "HMAC_SHA512",
                    "cipher_kdf_algorithm": "PBKDF2_HMAC_SHA512"}
 # Ciphertext of at least 284 bytes (the smallest sealed body) measures above 7 bits per byte;
