@@ -39,10 +39,11 @@ class Size:
     rotation_members: int
     phone_cases: list[int]
     phone_runs: int
+    day: tuple[int, int] = (20, 5)
 
 
 SIZES = {
-    "tiny": Size("tiny", 1, 4, 10, [100, 1_000], 2, 4, 2, 40, [10, 20], 4, [20], 1),
+    "tiny": Size("tiny", 1, 4, 10, [100, 1_000], 2, 4, 2, 40, [10, 20], 4, [20], 1, (2, 1)),
     "quick": Size("quick", 3, 50, 20, [1_000, 10_000, 100_000], 10, 50, 8, 500, [100, 1_000], 20, [1_000], 3),
     "full": Size("full", 5, 150, 20, [1_000, 10_000, 100_000, 1_000_000], 20, 50, 30, 2_000, [100, 1_000], 20,
                  [1_000, 10_000], 5),
@@ -86,7 +87,8 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
                                                 per_case=size.per_case),
             "load": lambda: load.run_load(results, work, clients=size.load_clients, seconds=size.load_seconds),
             "wire": lambda: wire.run_wire(results, work, entries=size.wire_entries, runs=size.runs),
-            "phone": lambda: phone.run_phone(results, work, cases=size.phone_cases, runs=size.phone_runs),
+            "phone": lambda: phone.run_phone(results, work, cases=size.phone_cases, runs=size.phone_runs,
+                                            day=size.day),
             "rotation": lambda: rotation.run_rotation(results, entries=size.rotation_entries,
                                                       members=size.rotation_members, runs=size.runs),
             "dashboard": lambda: dashboard(results),
