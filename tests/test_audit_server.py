@@ -203,3 +203,18 @@ def export_and_verify(server: LiveServer, path: Path) -> list[str]:
     bundle = json.loads(path.read_text())
     assert report.facts["entries"] >= 2 and bundle["cases"]
     return [parse_audit_record(b64url_decode(r)).action.name for r in bundle["audit_log"]]
+
+
+def test_init_adds_an_audit_key_to_secrets_made_before_it_and_the_server_needs_one(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    secrets_file = instance / "secrets.json"
+    secrets_file.write_text(json.dumps({"database_key": "11" * 32, "secret_key": "22" * 32}))
+    secrets_file.chmod(0o600)
+    server = LiveServer(instance=instance, port=free_port(), log_path=tmp_path / "server.log")
+    refused = flask_unchecked(server, "routes")
+    assert refused.returncode != 0 and "audit key" in refused.stderr
+    assert "Added the server's audit key" in server.flask("init")
+    stored = json.loads(secrets_file.read_text())
+    assert len(bytes.fromhex(stored["audit_key"])) == 32 and secrets_file.stat().st_mode & 0o777 == 0o600
+    assert stored["database_key"] == "11" * 32
