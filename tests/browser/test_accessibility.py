@@ -1,10 +1,11 @@
-"""axe-core finds no serious or critical violation on the account pages, in French and Arabic."""
+"""axe-core finds no serious or critical violation on the account pages and the app's figures and
+fingerprint screens, in French and Arabic."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import LOCALES, PHONE
+from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accounts_browser import log_in
 from tests.conftest import LiveServer
 
@@ -37,5 +38,32 @@ def test_account_pages_have_no_serious_accessibility_violation(live_server: Live
         page.locator("tbody a").first.click()
         found["/admin/people/<id>"] = serious_violations(page)
         assert {path: v for path, v in found.items() if v} == {}
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_figures_and_fingerprint_screens_have_no_serious_accessibility_violation(
+        live_server: LiveServer, browser: Browser, language: str) -> None:
+    # Imported here: the app's test modules import serious_violations from this one.
+    from tests.browser.test_app import set_up_device
+    from tests.browser.test_figures import COORDINATOR, fill_short_intake
+
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, live_server, *COORDINATOR)
+        fill_short_intake(page, "Accessibilité Chiffres", "Centre de rétention de Mesnil-Amelot")
+        found = {}
+        page.click("#open-figures")
+        page.wait_for_selector("table[data-breakdown=place] tbody tr")
+        found["figures"] = serious_violations(page)
+        screenshot(page, f"app-figures-{language}-360x640")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.locator(".figures .actions button").last.click()
+        page.click("#open-fingerprint")
+        page.wait_for_selector("svg.fingerprint-qr")
+        found["fingerprint"] = serious_violations(page)
+        assert {screen: v for screen, v in found.items() if v} == {}
     finally:
         context.close()

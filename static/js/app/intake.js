@@ -2,6 +2,7 @@
 
 import { _ } from "../i18n.js";
 import { attachFile, createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
+import { printButton, printHeader, printHistory } from "./print.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
@@ -43,6 +44,12 @@ function steps() {
       { name: "notes", label: _("Free notes"), type: "textarea" },
     ] },
   ];
+}
+
+// The labels of a select field's options by value, as the form shows them.
+export function optionLabels(name) {
+  const spec = steps().flatMap((group) => group.fields).find((candidate) => candidate.name === name);
+  return new Map(spec?.options ?? []);
 }
 
 function input(spec, value) {
@@ -224,7 +231,8 @@ export async function caseScreen(state, caseId, home) {
   });
   const deadlines = opened.deadlines.map((d) => h("li", { className: dueSoon(d.due) ? "due-soon" : "" }, d.due, " — ", d.label || _("Deadline"),
     dueSoon(d.due) ? h("strong", {}, " ", _("due within 48 hours")) : null));
-  show(h("section", { className: "card" },
+  show(h("section", { className: "card case-view" },
+    printHeader(),
     h("h1", {}, opened.fields.alias || _("Case")),
     h("dl", { className: "facts" }, rows.flat()),
     h("h2", {}, _("Documents")),
@@ -235,9 +243,11 @@ export async function caseScreen(state, caseId, home) {
     photoControl(state, caseId, home),
     h("h2", {}, _("Deadlines")),
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
+    printHistory(opened.history, (name) => labels[name]?.label || name, display),
     h("div", { className: "actions" },
       h("button", { type: "button", id: "edit-case", className: "primary",
         onclick: () => intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf }) }, _("Edit")),
+      printButton(),
       h("button", { type: "button", onclick: home }, _("Back")))));
 }
 

@@ -10,6 +10,7 @@ import {
 import { importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { refreshRoster } from "./cases.js";
+import { figuresScreen } from "./figures-screen.js";
 import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
 import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed, syncNow, syncState } from "./sync.js";
@@ -253,6 +254,9 @@ async function homeScreen() {
       state.profile?.role === "admin"
         ? h("button", { type: "button", id: "open-people", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
           _("Certify people")) : null,
+      state.profile?.role === "coordinator"
+        ? h("button", { type: "button", id: "open-figures", onclick: () => { screen = "figures"; figuresScreen(state, { home: homeScreen }); } },
+          _("Activity figures")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
 }

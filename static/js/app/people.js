@@ -10,6 +10,7 @@ import {
   verifyRosterEntry,
 } from "../protocol/index.js";
 import { updateDevice } from "../store/vault.js";
+import { qrSvg } from "./qr.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 const ROLE_CODES = { volunteer: Role.VOLUNTEER, coordinator: Role.COORDINATOR, auditor: Role.AUDITOR, admin: Role.ADMIN };
@@ -152,5 +153,6 @@ export async function fingerprintScreen(state, home) {
     h("h1", {}, _("My fingerprint")),
     h("p", {}, _("Read these digits to the administrator who certifies your keys, in person or by phone. If theirs differ, stop and tell them.")),
     h("p", { className: "fingerprint", dir: "ltr", id: "my-fingerprint" }, spoken),
+    qrSvg(spoken, _("The same fingerprint as a QR code, for a phone camera to read.")),
     h("button", { type: "button", onclick: home }, _("Back"))));
 }
