@@ -80,8 +80,8 @@ def test_an_intake_recorded_offline_is_sealed_kept_and_editable(live_server: Liv
         page.reload()
         unlock(page, VOLUNTEER[1])
         page.locator("#case-list button").first.click()
-        expect(page.locator("dl")).to_contain_text("Rappeler l'avocate.")
-        expect(page.locator("dl")).to_contain_text("CRA de Lyon")
+        expect(page.locator("dl").first).to_contain_text("Rappeler l'avocate.")
+        expect(page.locator("dl").first).to_contain_text("CRA de Lyon")
     finally:
         context.close()
     assert profile_hits(profile, canary) == []

@@ -58,7 +58,7 @@ def test_intakes_recorded_offline_reach_the_coordinator_and_only_as_ciphertext(s
         set_up_device(coordinator, server, *DEMO["coordinator"])
         expect(coordinator.locator("#case-list li")).to_have_count(3)
         coordinator.locator("#case-list button", has_text="Personne 1").click()
-        expect(coordinator.locator("dl")).to_contain_text(canaries[1])
+        expect(coordinator.locator("dl").first).to_contain_text(canaries[1])
     finally:
         phone.close()
         desk.close()

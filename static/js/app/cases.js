@@ -30,7 +30,7 @@ function equalBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
-async function associationKey(state) {
+export async function associationKey(state) {
   const pinned = state.vault.device.association;
   if (!pinned) throw new NotCertified("this device knows no association key");
   return importEd25519PublicKey(b64urlDecode(pinned.public_key));
@@ -38,19 +38,30 @@ async function associationKey(state) {
 
 // The roster as last fetched, verified again at every use under the pinned association key:
 // the store could have been changed while the device was locked.
+// A roster that does not verify is not kept, and `rosterProblem` stops every grant until one does.
 export async function refreshRoster(state) {
+  let people;
   try {
-    const { people } = await callApi("GET", "/api/v1/directory");
-    const entries = people.filter((person) => person.roster).map((person) => person.roster);
-    await rosterView(state, entries);
-    await state.vault.put("roster", "entries", entries);
+    ({ people } = await callApi("GET", "/api/v1/directory"));
   } catch (error) {
     // Offline, the last verified roster stays in use.
     if (!(error instanceof ApiProblem)) throw error;
+    return;
   }
+  const entries = people.filter((person) => person.roster).map((person) => person.roster);
+  try {
+    await rosterView(state, entries);
+  } catch (error) {
+    state.rosterProblem = true;
+    throw error;
+  }
+  state.rosterProblem = false;
+  await state.vault.put("roster", "entries", entries);
+  // Names are for display only: every key used comes from a verified roster entry.
+  await state.vault.put("roster", "names", Object.fromEntries(people.map((p) => [p.user_id, p.display_name])));
 }
 
-async function rosterView(state, entries = null) {
+export async function rosterView(state, entries = null) {
   const view = new RosterView(await associationKey(state));
   for (const raw of entries ?? (await state.vault.get("roster", "entries")) ?? []) {
     await view.accept(b64urlDecode(raw));
@@ -77,11 +88,19 @@ async function firstMembers(state, view) {
   return { members, teamId: mine.teamId };
 }
 
-function summarise(fields, deadlines) {
-  const due = deadlines.map((d) => d.due).filter(Boolean).sort();
+// What the case lists show without opening a case: kept sealed in the record, rebuilt from the
+// log at every change. Deadlines come from the deadline list and the appeal field.
+function summarise(opened, log) {
+  const { fields, deadlines } = opened;
+  const due = [...deadlines.map((d) => d.due), fields.appeal_deadline].filter(Boolean).sort();
+  const members = log ? [...log.state.members.values()].filter((entry) => entry.role === Role.VOLUNTEER)
+    .map((entry) => b64urlEncode(entry.userId)) : [];
+  const lastActivity = log ? Math.max(...log.entries.map((v) => v.entry.header.time)) : Date.now();
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
-    place: fields.place_name || "",
-    measure: fields.measure || "", nextDeadline: due[0] || null };
+    place: fields.place_name || "", placeType: fields.place_type || "", measure: fields.measure || "",
+    status: fields.status === "closed" ? "closed" : "open", nextDeadline: due[0] || null, members,
+    team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity,
+    text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
 
 async function loadLog(state, record) {
@@ -102,7 +121,7 @@ export async function createCase(state, fields, deadlines = []) {
   const content = await sealEntryAsAuthor(log, author, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
   const record = {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
-    created: Date.now(), updated: Date.now(), summary: summarise(fields, deadlines),
+    created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
   };
   await state.vault.put("case", record.id, record);
   await queueEntries(state, record.id, record.envelopes);
@@ -125,10 +144,32 @@ async function appendEntries(state, caseId, bodies) {
   record.envelopes.push(...written);
   record.updated = Date.now();
   const opened = await readLog(log, keys);
-  record.summary = summarise(opened.fields, opened.deadlines);
+  record.summary = summarise(opened, log);
   await state.vault.put("case", caseId, record);
   await queueEntries(state, caseId, written);
   return opened;
+}
+
+// A coordinator's change of members or keys: `write(log, keys, roster)` signs one control entry
+// (and names the new epoch's key when it rotates); it is appended, kept and queued.
+export async function changeCase(state, caseId, write) {
+  const record = await state.vault.get("case", caseId);
+  const { log, keys } = await loadLog(state, record);
+  const { envelope, newKey } = await write(log, keys, await rosterView(state));
+  record.envelopes.push(b64urlEncode(envelope));
+  if (newKey) {
+    record.keys[log.state.epoch] = b64urlEncode(newKey);
+    keys.set(log.state.epoch, newKey);
+  }
+  record.updated = Date.now();
+  record.summary = summarise(await readLog(log, keys), log);
+  await state.vault.put("case", caseId, record);
+  await queueEntries(state, caseId, [b64urlEncode(envelope)]);
+}
+
+export async function openCaseLog(state, caseId) {
+  const record = await state.vault.get("case", caseId);
+  return { record, ...(await loadLog(state, record)) };
 }
 
 // `seen` maps each field to the version id the editor was shown (PROTOCOL-level content rule,
@@ -227,7 +268,7 @@ export async function caseRecordFromLog({ log, keys }, record, envelopes) {
   return {
     id: b64urlEncode(log.caseId), envelopes,
     keys: Object.fromEntries([...keys].map(([epoch, key]) => [epoch, b64urlEncode(key)])),
-    created: record?.created ?? Date.now(), updated: Date.now(), summary: summarise(opened.fields, opened.deadlines),
+    created: record?.created ?? Date.now(), updated: Date.now(), summary: summarise(opened, log),
   };
 }
 
@@ -238,12 +279,17 @@ export async function openCase(state, caseId) {
 }
 
 export async function listCases(state) {
-  const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated }));
+  const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
+    created: record.created }));
   return cases.sort((a, b) => b.updated - a.updated);
 }
 
-export function dueSoon(isoDate, now = Date.now()) {
+export function dueWithin(isoDate, hours, now = Date.now()) {
   if (!isoDate) return false;
   const due = Date.parse(isoDate + (isoDate.length === 10 ? "T23:59:59" : ""));
-  return due - now <= 48 * 3600 * 1000;
+  return due - now <= hours * 3600 * 1000;
+}
+
+export function dueSoon(isoDate, now = Date.now()) {
+  return dueWithin(isoDate, 48, now);
 }

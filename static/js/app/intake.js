@@ -2,6 +2,7 @@
 
 import { _ } from "../i18n.js";
 import { attachFile, createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
+import { membersSection } from "./members.js";
 import { printButton, printHeader, printHistory } from "./print.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
@@ -210,6 +211,9 @@ function photoUrl(file) {
 
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
+  const coordinator = state.profile?.role === "coordinator";
+  const closed = opened.fields.status === "closed";
+  const redraw = () => caseScreen(state, caseId, home);
   photoUrls.forEach((url) => URL.revokeObjectURL(url));
   photoUrls = [];
   const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
@@ -218,7 +222,7 @@ export async function caseScreen(state, caseId, home) {
     const option = spec?.options?.find(([v]) => v === value);
     return option ? option[1] : value;
   };
-  const rows = Object.entries(opened.fields).filter(([, value]) => value).map(([name, value]) => {
+  const rows = Object.entries(opened.fields).filter(([name, value]) => value && name !== "status").map(([name, value]) => {
     const versions = opened.history[name] || [];
     const conflict = opened.conflicts.includes(name);
     return [h("dt", {}, labels[name]?.label || name),
@@ -234,6 +238,7 @@ export async function caseScreen(state, caseId, home) {
   show(h("section", { className: "card case-view" },
     printHeader(),
     h("h1", {}, opened.fields.alias || _("Case")),
+    closed ? h("p", { className: "notice", id: "case-closed" }, _("This case is closed.")) : null,
     h("dl", { className: "facts" }, rows.flat()),
     h("h2", {}, _("Documents")),
     opened.attachments.length
@@ -244,9 +249,14 @@ export async function caseScreen(state, caseId, home) {
     h("h2", {}, _("Deadlines")),
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
     printHistory(opened.history, (name) => labels[name]?.label || name, display),
+    coordinator ? await membersSection(state, caseId, redraw) : null,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "edit-case", className: "primary",
         onclick: () => intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf }) }, _("Edit")),
+      coordinator ? h("button", { type: "button", id: "case-status", onclick: async () => {
+        await editCase(state, caseId, { status: closed ? "open" : "closed" }, [], opened.versionOf);
+        await redraw();
+      } }, closed ? _("Reopen the case") : _("Close the case")) : null,
       printButton(),
       h("button", { type: "button", onclick: home }, _("Back")))));
 }

@@ -12,7 +12,9 @@ import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { refreshRoster } from "./cases.js";
 import { figuresScreen } from "./figures-screen.js";
 import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
+import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
+import { reviewList } from "./review.js";
 import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed, syncNow, syncState } from "./sync.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
@@ -230,30 +232,24 @@ async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
   screen = "home";
-  const items = await caseListItems(state, (id) => { screen = "case"; caseScreen(state, id, homeScreen); });
-  const list = items.length
-    ? h("ul", { className: "case-list", id: "case-list" }, items)
-    : h("p", { className: "hint" }, _("No case on this device yet."));
-  // Search runs on the decrypted list in memory; nothing typed here is stored or sent.
-  const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {
-    const wanted = event.target.value.trim().toLowerCase();
-    for (const item of items) item.hidden = Boolean(wanted) && !item.textContent.toLowerCase().includes(wanted);
-  } });
+  const openOne = (id) => { screen = "case"; caseScreen(state, id, homeScreen); };
+  const coordinator = state.profile?.role === "coordinator";
   show(header(), h("section", { className: "card" },
-    h("h1", {}, _("My cases")),
+    h("h1", {}, coordinator ? _("Team cases") : _("My cases")),
     syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
       onclick: () => { screen = "intake"; intakeScreen(state, { home: homeScreen }); } }, _("New intake")),
-    items.length ? field("case-search", _("Search by name or number"), search) : null,
-    list,
-    h("div", { className: "actions" },
+    coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne),
     await serverCasesSection(state),
+    h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
         _("My fingerprint")),
       state.profile?.role === "admin"
         ? h("button", { type: "button", id: "open-people", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
           _("Certify people")) : null,
+      coordinator ? h("button", { type: "button", id: "open-team", onclick: () => { screen = "team"; teamScreen(state, homeScreen); } },
+        _("My team")) : null,
       state.profile?.role === "coordinator"
         ? h("button", { type: "button", id: "open-figures", onclick: () => { screen = "figures"; figuresScreen(state, { home: homeScreen }); } },
           _("Activity figures")) : null,
@@ -261,10 +257,18 @@ async function homeScreen() {
     panicControl()));
 }
 
-function settingsScreen() {
-  screen = "settings";
-  const state = unlocked();
-  if (!state) return unlockScreen();
+async function myCaseList(state, openOne) {
+  const items = await caseListItems(state, openOne);
+  if (!items.length) return h("p", { className: "hint" }, _("No case on this device yet."));
+  // Search runs on the decrypted list in memory; nothing typed here is stored or sent.
+  const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {
+    const wanted = event.target.value.trim().toLowerCase();
+    for (const item of items) item.hidden = Boolean(wanted) && !item.textContent.toLowerCase().includes(wanted);
+  } });
+  return h("div", {}, field("case-search", _("Search by name or number"), search),
+    h("ul", { className: "case-list", id: "case-list" }, items));
+}
+
 function retentionText(days) {
   if (days === null) return _("Synced cases stay on this device.");
   if (days === 0) return _("Your team keeps no synced case on devices: a case leaves this device once the server has it.");
@@ -306,6 +310,10 @@ async function serverCasesSection(state) {
   return section;
 }
 
+function settingsScreen() {
+  screen = "settings";
+  const state = unlocked();
+  if (!state) return unlockScreen();
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;
   const select = h("select", {}, LOCK_CHOICES.map((minutes) =>
     h("option", { value: String(minutes), selected: minutes === current }, _("%(count)s minutes", { count: minutes }))));

@@ -5,7 +5,9 @@
 import { ApiProblem, callApi, forgetCsrfToken } from "../api.js";
 import { b64urlDecode } from "../encoding.js";
 import { authForServer } from "../kdf.js";
+import { Kind, parseEntry } from "../protocol/index.js";
 import { caseRecordFromLog, rebuildCase } from "./cases.js";
+import { rotateDueCases } from "./members.js";
 
 const BATCH_ENTRIES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -135,11 +137,18 @@ async function mergeCase(state, caseId, envelopes) {
     all = [...record.envelopes, ...envelopes.filter((e) => !known.has(e))];
   } else if ((await retentionDays(state)) !== null) {
     return;
+  } else if (await startsWithGenesis(envelopes)) {
+    all = envelopes;
   } else {
     all = await fetchCaseEntries(caseId);
   }
   const rebuilt = await rebuildCase(state, caseId, all.map(b64urlDecode), record);
   await state.vault.put("case", caseId, await caseRecordFromLog(rebuilt, record, all));
+}
+
+// A case created since the last pull comes whole in the pull: no need to ask for it again.
+async function startsWithGenesis(envelopes) {
+  return (await parseEntry(b64urlDecode(envelopes[0]))).header.kind === Kind.GENESIS;
 }
 
 async function fetchCaseEntries(caseId) {
@@ -172,6 +181,7 @@ export async function casesOnServerOnly(state) {
 export async function syncNow(state, { progress = () => {} } = {}) {
   await ensureSession(state);
   progress(0);
+  await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
   const refused = await pushOutbox(state, progress);
   const changed = await pullChanges(state, progress);
   const removed = await applyRetention(state);

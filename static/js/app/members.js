@@ -1,0 +1,245 @@
+// A coordinator's side of a case: who is a member, granting and removing, rotating the key, and
+// re-encrypting the whole case after a suspected compromise. Every grant goes to a key this
+// coordinator compared in person (a "verified" mark, kept on the device); a person whose
+// certified key changed since is shown loudly and gets nothing until compared again.
+
+import { b64urlDecode, b64urlEncode } from "../encoding.js";
+import { _ } from "../i18n.js";
+import {
+  addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
+  rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES, verifyRosterEntry,
+} from "../protocol/index.js";
+import { associationKey, changeCase, openCaseLog, rosterView } from "./cases.js";
+import { announce, errorLine, h, show } from "./ui.js";
+
+export class NotVerified extends Error {
+  constructor(standingCode) {
+    super(`cannot grant: ${standingCode}`);
+    this.standing = standingCode;
+  }
+}
+
+const RESEAL_BATCH = 10;
+
+// verified: compared and unchanged; changed: compared, but the certified key is another now.
+export async function standing(state, entry) {
+  const mark = await state.vault.get("verified", b64urlEncode(entry.userId));
+  if (!mark) return "unverified";
+  return mark.fingerprint === bytesKey(await entry.fingerprint()) ? "verified" : "changed";
+}
+
+export async function markVerified(state, entry) {
+  await state.vault.put("verified", b64urlEncode(entry.userId), { fingerprint: bytesKey(await entry.fingerprint()), at: Date.now() });
+}
+
+function standingText(code) {
+  return {
+    roster: _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator."),
+    verified: _("Fingerprint compared."),
+    unverified: _("Fingerprint not compared yet: compare it before giving a case."),
+    changed: _("This person's keys changed since you compared them. Nothing can be given to them until you compare again."),
+  }[code];
+}
+
+async function names(state) {
+  return (await state.vault.get("roster", "names")) ?? {};
+}
+
+// The people of the coordinator's team, from the verified roster, with their standing.
+export async function teamPeople(state) {
+  const view = await rosterView(state);
+  const me = view.current(b64urlDecode(state.vault.userId));
+  const known = await names(state);
+  const people = [];
+  const association = await associationKey(state);
+  const seen = new Set();
+  for (const raw of (await state.vault.get("roster", "entries")) ?? []) {
+    const { userId } = await verifyRosterEntry(b64urlDecode(raw), association);
+    if (seen.has(bytesKey(userId))) continue;
+    seen.add(bytesKey(userId));
+    let entry;
+    try {
+      entry = view.current(userId);
+    } catch {
+      continue; // revoked
+    }
+    if (!TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(me.teamId)) continue;
+    people.push({ entry, id: b64urlEncode(entry.userId), name: known[b64urlEncode(entry.userId)] ?? "?",
+      standing: await standing(state, entry) });
+  }
+  return people;
+}
+
+async function requireVerified(state, entry) {
+  if (state.rosterProblem) throw new NotVerified("roster");
+  const code = await standing(state, entry);
+  if (code !== "verified") throw new NotVerified(code);
+}
+
+export async function addMember(state, caseId, userId) {
+  await changeCase(state, caseId, async (log, keys, view) => {
+    const entry = view.current(b64urlDecode(userId));
+    await requireVerified(state, entry);
+    const envelope = await addMemberAsCoordinator(log, state.account, {
+      deviceId: state.vault.device.deviceId, newMember: entry, caseKey: keys.get(log.state.epoch) });
+    return { envelope };
+  });
+}
+
+export async function removeMember(state, caseId, userId) {
+  await changeCase(state, caseId, (log, keys) => removeMemberAsCoordinator(log, state.account, {
+    deviceId: state.vault.device.deviceId, userId: b64urlDecode(userId), caseKey: keys.get(log.state.epoch) }));
+}
+
+export async function rotateKey(state, caseId, { full = false } = {}) {
+  await changeCase(state, caseId, (log, keys) => rotateCaseKeyAsCoordinator(log, state.account, {
+    deviceId: state.vault.device.deviceId, caseKey: keys.get(log.state.epoch), full }));
+}
+
+// Content entries older than the latest full re-encryption that have no reseal for it yet:
+// what is left to do. The log itself is the progress, so an interrupted run resumes.
+export function pendingReseals(log) {
+  const { fullEpoch } = log.state;
+  if (!fullEpoch) return [];
+  const done = new Set(log.entries.filter((v) => v.entry.header.kind === Kind.RESEAL
+    && log.states[v.base].fullEpoch === fullEpoch).map((v) => bytesKey(v.ref)));
+  return log.entries.filter((v) => v.entry.header.kind === Kind.CONTENT && v.entry.header.epoch < fullEpoch
+    && !done.has(bytesKey(v.hash)));
+}
+
+// Full re-encryption (docs/PROTOCOL.md 8.9): an unlinked rotation, then every older content
+// entry sealed again under the new key, a few at a time, each batch kept and queued at once.
+export async function reencryptCase(state, caseId, { progress = () => {} } = {}) {
+  let { log } = await openCaseLog(state, caseId);
+  if (!pendingReseals(log).length) {
+    await rotateKey(state, caseId, { full: true });
+    ({ log } = await openCaseLog(state, caseId));
+  }
+  const total = log.entries.filter((v) => v.entry.header.kind === Kind.CONTENT && v.entry.header.epoch < log.state.fullEpoch).length;
+  for (;;) {
+    const batch = pendingReseals(log).slice(0, RESEAL_BATCH);
+    if (!batch.length) break;
+    await changeCaseMany(state, caseId, batch);
+    ({ log } = await openCaseLog(state, caseId));
+    progress(total - pendingReseals(log).length, total);
+  }
+  progress(total, total);
+}
+
+async function changeCaseMany(state, caseId, batch) {
+  const wanted = new Set(batch.map((v) => bytesKey(v.hash)));
+  for (const key of wanted) {
+    await changeCase(state, caseId, async (log, keys) => {
+      const bodies = await log.openWith(keys);
+      return { envelope: await resealEntryAsCoordinator(log, state.account, {
+        deviceId: state.vault.device.deviceId, caseKey: keys.get(log.state.epoch), contentHash: hexDecode(key),
+        bodyJson: bodies.get(key) }) };
+    });
+  }
+}
+
+// The screen's section --------------------------------------------------------------------------
+
+export async function membersSection(state, caseId, redraw) {
+  const { log } = await openCaseLog(state, caseId);
+  const known = await names(state);
+  const error = errorLine("members-error");
+  const act = (work, done) => async (event) => {
+    event.target.disabled = true;
+    error.textContent = "";
+    try {
+      await work();
+      announce(done);
+      await redraw();
+    } catch (problem) {
+      event.target.disabled = false;
+      error.textContent = problem instanceof NotVerified ? standingText(problem.standing) : _("This change could not be made on this device.");
+    }
+  };
+  const me = state.vault.userId;
+  const rows = [];
+  for (const [key, entry] of log.state.members) {
+    const id = b64urlEncode(hexDecode(key));
+    const code = await standing(state, entry);
+    rows.push(h("li", { "data-member": id, "data-standing": code },
+      h("strong", {}, known[id] ?? "?"), " · ", entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
+      code !== "verified" ? h("p", { className: code === "changed" ? "status-warning" : "hint", role: code === "changed" ? "alert" : null }, standingText(code)) : null,
+      id !== me ? h("button", { type: "button", className: "danger", onclick: act(() => removeMember(state, caseId, id),
+        _("Removed; the case key was changed.")) }, _("Remove from the case")) : null));
+  }
+  const members = new Set(log.state.members.keys());
+  const candidates = (await teamPeople(state)).filter((p) => !members.has(bytesKey(p.entry.userId)));
+  const choice = h("select", { id: "add-member-choice" }, candidates.map((p) =>
+    h("option", { value: p.id }, `${p.name}${p.standing === "verified" ? "" : ` (${_("not compared")})`}`)));
+  const pending = pendingReseals(log).length;
+  const bar = h("progress", { id: "reencrypt-progress", max: "1", value: "0", hidden: true, "aria-label": _("Re-encryption progress") });
+  const reencrypt = act(async () => {
+    bar.hidden = false;
+    await reencryptCase(state, caseId, { progress: (done, total) => { bar.value = total ? done / total : 1; } });
+  }, _("Every entry of the case is sealed under a new key."));
+  return h("section", { className: "members", "aria-labelledby": "members-title" },
+    h("h2", { id: "members-title" }, _("Members")),
+    state.rosterProblem ? h("p", { className: "status-warning", role: "alert" }, _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator.")) : null,
+    h("ul", { className: "people-list", id: "case-members" }, rows),
+    candidates.length ? h("div", { className: "field inline" }, h("label", { for: "add-member-choice" }, _("Add a member")), choice,
+      h("button", { type: "button", id: "add-member", onclick: act(() => addMember(state, caseId, choice.value),
+        _("Added to the case.")) }, _("Add"))) : null,
+    h("p", { className: "hint" }, _("Key in use since %(date)s (key number %(epoch)s).", {
+      date: new Date(epochStart(log)).toLocaleDateString(), epoch: log.state.epoch })),
+    h("div", { className: "actions" },
+      h("button", { type: "button", id: "rotate-key", onclick: act(() => rotateKey(state, caseId), _("The case key was changed.")) },
+        _("Change the case key")),
+      h("button", { type: "button", id: "reencrypt", onclick: reencrypt },
+        pending ? _("Continue re-encryption (%(count)s entries left)", { count: pending }) : _("Re-encrypt the whole case"))),
+    bar, error);
+}
+
+// When the current epoch began: the time of the entry that started it.
+export function epochStart(log) {
+  const starts = log.entries.filter((v) => [Kind.GENESIS, Kind.ROTATE, Kind.REMOVE].includes(v.entry.header.kind));
+  return starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
+}
+
+// A team's schedule: each case this coordinator holds whose key is older than the policy gets a
+// new one. Run before a push, so the rotations leave with the same sync.
+export async function rotateDueCases(state, rotationDays, now = Date.now()) {
+  if (!rotationDays || state.profile?.role !== "coordinator") return 0;
+  let rotated = 0;
+  for (const [id] of await state.vault.list("case")) {
+    const { log } = await openCaseLog(state, id);
+    if (!log.state.members.has(bytesKey(b64urlDecode(state.vault.userId)))) continue;
+    if (now - epochStart(log) < rotationDays * 24 * 3600 * 1000) continue;
+    await rotateKey(state, id);
+    rotated += 1;
+  }
+  return rotated;
+}
+
+// Comparing a person's fingerprint in person, from the verified roster entry on this device.
+export async function compareScreen(state, person, back) {
+  const spoken = spokenFingerprint(await person.entry.fingerprint());
+  show(h("section", { className: "card narrow" },
+    h("h1", {}, _("Compare fingerprints")),
+    h("p", {}, _("Ask %(name)s to open “My fingerprint” in their app and read it to you. Mark it compared only if every digit matches.", { name: person.name })),
+    h("p", { className: "fingerprint", dir: "ltr", id: "compare-fingerprint" }, spoken),
+    h("div", { className: "actions" },
+      h("button", { type: "button", className: "primary", id: "mark-verified", onclick: async () => {
+        await markVerified(state, person.entry);
+        announce(_("%(name)s: fingerprint compared.", { name: person.name }));
+        back();
+      } }, _("They match")),
+      h("button", { type: "button", onclick: back }, _("Back")))));
+}
+
+export async function teamScreen(state, home) {
+  const back = () => teamScreen(state, home);
+  const people = (await teamPeople(state)).filter((p) => p.id !== state.vault.userId);
+  show(h("section", { className: "card" }, h("h1", {}, _("My team")),
+    state.rosterProblem ? h("p", { className: "status-warning", role: "alert" }, _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator.")) : null,
+    h("ul", { className: "people-list", id: "team-people" }, people.map((p) => h("li", { "data-person": p.id, "data-standing": p.standing },
+      h("strong", {}, p.name), " · ", p.entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
+      h("p", { className: p.standing === "changed" ? "status-warning" : "hint", role: p.standing === "changed" ? "alert" : null }, standingText(p.standing)),
+      p.standing !== "verified" ? h("button", { type: "button", className: "primary", onclick: () => compareScreen(state, p, back) },
+        _("Compare fingerprints")) : null))),
+    h("button", { type: "button", onclick: home }, _("Back"))));
+}

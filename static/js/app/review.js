@@ -1,0 +1,80 @@
+// The coordinator's review: every case of the team held on this device, decrypted here, sorted
+// by the nearest deadline, with filters and a search that run in memory over the case summaries.
+// Nothing typed or chosen here is stored or sent.
+
+import { _ } from "../i18n.js";
+import { dueSoon, dueWithin, listCases } from "./cases.js";
+import { optionLabels } from "./intake.js";
+import { field, h } from "./ui.js";
+
+const PAGE_ROWS = 100;
+
+// Nearest deadline first; cases without one after, the most recently active first.
+export function byDeadline(a, b) {
+  if (a.nextDeadline && b.nextDeadline) return a.nextDeadline < b.nextDeadline ? -1 : a.nextDeadline > b.nextDeadline ? 1 : 0;
+  if (a.nextDeadline || b.nextDeadline) return a.nextDeadline ? -1 : 1;
+  return (b.lastActivity ?? 0) - (a.lastActivity ?? 0);
+}
+
+export function matches(item, filters, now = Date.now()) {
+  if (filters.place && item.place !== filters.place) return false;
+  if (filters.status && item.status !== filters.status) return false;
+  if (filters.measure && item.measure !== filters.measure) return false;
+  if (filters.within && !dueWithin(item.nextDeadline, Number(filters.within), now)) return false;
+  if (filters.search && !(item.text ?? item.title).toLowerCase().includes(filters.search.toLowerCase())) return false;
+  return true;
+}
+
+function select(id, label, choices, onChange) {
+  const element = h("select", { onchange: onChange }, choices.map(([value, text]) => h("option", { value }, text)));
+  return [element, field(id, label, element)];
+}
+
+function row(item, names, openOne, measures) {
+  const volunteers = (item.members ?? []).map((id) => names[id]).filter(Boolean).join(", ");
+  return h("li", { "data-case": item.id },
+    h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
+      h("strong", {}, item.title || _("Case")),
+      item.number && item.number !== item.title ? ` · ${item.number}` : "",
+      item.place ? ` · ${item.place}` : "",
+      item.measure ? ` · ${measures.get(item.measure) || item.measure}` : "",
+      item.status === "closed" ? h("span", { className: "hint" }, " · ", _("Closed")) : null,
+      h("span", { className: "case-meta" },
+        volunteers ? h("span", {}, _("Members: %(names)s", { names: volunteers })) : null,
+        item.lastActivity ? h("span", {}, _("Last activity: %(date)s", { date: new Date(item.lastActivity).toLocaleDateString() })) : null,
+        item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "" },
+          _("Next deadline: %(date)s", { date: item.nextDeadline })) : null)));
+}
+
+export async function reviewList(state, openOne) {
+  const cases = (await listCases(state)).sort(byDeadline);
+  const names = (await state.vault.get("roster", "names")) ?? {};
+  const measures = optionLabels("measure");
+  const filters = {};
+  const list = h("ul", { className: "case-list review", id: "case-list" });
+  const count = h("p", { id: "case-count", role: "status" });
+  const more = h("button", { type: "button", id: "show-more", hidden: true });
+  let shown = [];
+  let limit = PAGE_ROWS;
+  const draw = () => {
+    shown = cases.filter((item) => matches(item, filters));
+    list.replaceChildren(...shown.slice(0, limit).map((item) => row(item, names, openOne, measures)));
+    count.textContent = _("%(shown)s of %(count)s cases", { shown: shown.length, count: cases.length });
+    more.hidden = shown.length <= limit;
+    more.textContent = _("Show %(count)s more", { count: Math.min(PAGE_ROWS, shown.length - limit) });
+  };
+  more.addEventListener("click", () => { limit += PAGE_ROWS; draw(); });
+  const set = (name) => (event) => { filters[name] = event.target.value; limit = PAGE_ROWS; draw(); };
+  const places = [...new Set(cases.map((c) => c.place).filter(Boolean))].sort();
+  const usedMeasures = [...new Set(cases.map((c) => c.measure).filter(Boolean))].sort();
+  const search = h("input", { type: "search", autocomplete: "off", oninput: set("search") });
+  const controls = h("div", { className: "filters" },
+    field("case-search", _("Search"), search),
+    select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, p])], set("place"))[1],
+    select("filter-status", _("Status"), [["", _("All")], ["open", _("Open")], ["closed", _("Closed")]], set("status"))[1],
+    select("filter-measure", _("Measure"), [["", _("All measures")], ...usedMeasures.map((m) => [m, measures.get(m) || m])], set("measure"))[1],
+    select("filter-deadline", _("Deadline"), [["", _("Any")], ["48", _("Within 48 hours")], ["168", _("Within 7 days")]], set("within"))[1]);
+  draw();
+  return h("div", { className: "review" }, cases.length ? controls : null, count,
+    cases.length ? list : h("p", { className: "hint" }, _("No case on this device yet.")), more);
+}
