@@ -8,6 +8,7 @@ by reading the schema, and reported as ``WrongDatabaseKey`` rather than as a con
 import contextlib
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -151,16 +152,24 @@ def split_sql(script: str) -> list[str]:
     return statements
 
 
+# The writers of one process wait their turn on this lock rather than in SQLite's busy handler,
+# which sleeps and retries up to 100 ms at a time: under fifty concurrent pushes that left an
+# unlucky writer waiting for seconds (docs/BENCHMARKS.md, section 3). Other processes still meet
+# the busy handler.
+_WRITERS = threading.RLock()
+
+
 @contextlib.contextmanager
 def transaction(conn: sqlcipher3.Connection) -> Iterator[sqlcipher3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    with _WRITERS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def row_to_dict(row: Any) -> dict[str, Any] | None:
