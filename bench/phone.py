@@ -15,7 +15,7 @@ from bench.servers import demo_server
 from bench.workload import NOTES, chunks
 from crypto.writer import create_case_as_member, seal_entry_as_author
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.browser.test_app import set_up_device
+from tests.browser.test_app import set_up_device, wait_for_service_worker
 from tests.browser.test_intake import noisy_png
 from tests.conftest import LiveServer
 from tests.sync_client import demo_writer
@@ -83,8 +83,9 @@ def offline_start_and_unlock(browser: Browser, server: LiveServer) -> tuple[floa
     and one intake sealed and stored (from the save button to the case shown)."""
     with phone_context(browser) as (context, page):
         set_up_device(page, server, *VOLUNTEER)
-        page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
-        page.click("#lock-now")
+        wait_for_service_worker(page)
+        if page.is_visible("#lock-now"):
+            page.click("#lock-now")
         context.set_offline(True)
         page.goto(server.url + "/app")  # a first offline load, so caches are warm as on a phone
         page.wait_for_function(VISIBLE, arg="#unlock-form")

@@ -84,7 +84,7 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
             "ingest": lambda: ingest.run_ingest(results, work, cases=size.ingest_cases, per_case=size.per_case,
                                                 runs=size.runs),
             "growth": lambda: ingest.run_growth(results, work, sizes=size.growth, sample_cases=size.growth_cases,
-                                                per_case=size.per_case),
+                                                per_case=size.per_case, runs=size.runs),
             "load": lambda: load.run_load(results, work, clients=size.load_clients, seconds=size.load_seconds),
             "wire": lambda: wire.run_wire(results, work, entries=size.wire_entries, runs=size.runs),
             "phone": lambda: phone.run_phone(results, work, cases=size.phone_cases, runs=size.phone_runs,
