@@ -1,0 +1,108 @@
+"""The coordinator's review at the scale of a busy association: 2,000 cases and 20,000 entries
+written by a volunteer, synced to the coordinator's browser, listed, sorted and filtered there."""
+
+import datetime
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from crypto.writer import create_case_as_member, seal_entry_as_author
+
+from tests.browser.test_app import set_up_device
+from tests.browser.test_cases_browser import DEMO
+from tests.conftest import LiveServer, free_port
+from tests.sync_client import DemoWriter, demo_writer
+
+PLACES = ("CRA de Lyon", "Maison d'arrêt de Fresnes", "CRA du Mesnil-Amelot", "Permanence Lyon 7e")
+MEASURES = ("OQTF", "IRTF", "ITF", "expulsion", "house_arrest")
+EDITS_PER_CASE = 8  # with the genesis and the intake: ten entries a case
+
+
+def deadline(index: int, today: datetime.date) -> list[dict]:
+    days = {0: 1, 1: 5, 2: 30}.get(index % 10)
+    return [] if days is None else [{"due": (today + datetime.timedelta(days=days)).isoformat(), "label": "Audience"}]
+
+
+def case_entries(writer: DemoWriter, index: int, today: datetime.date) -> list[bytes]:
+    case = create_case_as_member(writer.keys, association_key=writer.association, team_id=writer.members[0].team_id,
+                                 device_id=writer.device, members=writer.members)
+    def seal(body: dict) -> bytes:
+        return seal_entry_as_author(case.log, writer.keys, device_id=writer.device, case_key=case.case_key,
+                                    body_json=json.dumps(body).encode())
+    fields = {"alias": f"Personne {index:04d}", "place_name": PLACES[index % 4], "measure": MEASURES[index % 5]}
+    envelopes = [case.envelope, seal({"type": "intake", "fields": fields, "deadlines": deadline(index, today)})]
+    for visit in range(EDITS_PER_CASE):
+        changes = {"status": "closed"} if index % 7 == 0 and visit == EDITS_PER_CASE - 1 else {"notes": f"visite {visit}"}
+        envelopes.append(seal({"type": "edit", "fields": changes, "deadlines": []}))
+    return envelopes
+
+
+def push_cases(server: LiveServer, count: int) -> None:
+    writer = demo_writer(server.url)
+    today = datetime.date.today()
+    batch: list[bytes] = []
+    for index in range(count):
+        batch += case_entries(writer, index, today)
+        if len(batch) >= 200 or index == count - 1:
+            assert {r["status"] for r in writer.push(batch, timeout=300)} == {"stored"}
+            batch = []
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log",
+                      extra_env={"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000"})
+    live.flask("init")
+    live.flask("demo")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.mark.slow
+def test_two_thousand_cases_are_listed_sorted_by_deadline_and_filtered(server: LiveServer, browser: Browser) -> None:
+    count = int(__import__("os").environ.get("REVIEW_CASES", "2000"))
+    push_cases(server, count)
+    desk = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    try:
+        page = desk.new_page()
+        set_up_device(page, server, *DEMO["coordinator"])
+        page.evaluate("async () => { const s = (await import('/static/js/app/session.js')).unlocked();"
+                      " await s.rosterRefresh; await (await import('/static/js/app/sync.js')).syncNow(s); }")
+        page.click("#open-settings")
+        page.get_by_role("button", name="Annuler").click()
+        counter = page.locator("#case-count")
+        expect(counter).to_have_text(f"{count} dossiers sur {count}", timeout=60_000)
+
+        # Nearest deadline first, then the cases without one; a hundred rows drawn at a time.
+        rows = page.locator("#case-list li")
+        expect(rows).to_have_count(100)
+        page.click("#show-more")
+        expect(rows).to_have_count(200)
+        shown = [re.search(r"Prochaine échéance : (\S+)", text) for text in
+                 rows.evaluate_all("items => items.map(li => li.textContent)")]
+        dated = [match.group(1) for match in shown if match]
+        tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+        assert dated == sorted(dated) and dated[:count // 10] == [tomorrow] * (count // 10)
+        assert len(dated) == min(200, 3 * count // 10) and all(shown[:len(dated)])
+
+        expected = {
+            ("#filter-place", PLACES[1]): count // 4,
+            ("#filter-measure", "OQTF"): count // 5,
+            ("#filter-deadline", "48"): count // 10,
+            ("#filter-deadline", "168"): 2 * count // 10,
+            ("#filter-status", "closed"): len(range(0, count, 7)),
+        }
+        for (control, value), number in expected.items():
+            page.select_option(control, value)
+            expect(counter).to_have_text(f"{number} dossiers sur {count}")
+            page.select_option(control, "")
+        page.fill("#case-search", "Personne 0042")
+        expect(counter).to_have_text(f"1 dossiers sur {count}")
+        expect(rows).to_have_count(1)
+    finally:
+        desk.close()
