@@ -22,7 +22,8 @@ from crypto.keys import generate_account_keys, unwrap_account_keys_with_kek, unw
 from sync import db
 from webapp.cli import DEMO_PEOPLE
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import LOCALES, PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock
 from tests.browser.test_intake import certify_as_demo_admin
 from tests.conftest import LiveServer, free_port
@@ -304,3 +305,47 @@ def signed_entry_with_new_keys(server: LiveServer, user_id: str, serial: int):
                                              role=roster.Role.VOLUNTEER, team_id=team,
                                              encryption_public=other.encryption_public,
                                              signing_public=other.signing_public)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    base = tmp_path_factory.mktemp("coordinator-screens")
+    live = LiveServer(instance=base / "instance", port=free_port(), log_path=base / "server.log")
+    live.flask("init")
+    live.flask("demo")
+    live.start()
+    yield live
+    live.stop()
+
+
+TEAM_CASES = {"fr": "Dossiers de l’équipe", "en": "Team cases", "ar": "ملفات الفريق"}
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
+def test_coordinator_screens_are_translated_accessible_and_fit(shared_server: LiveServer, browser: Browser,
+                                                               language: str, width: int) -> None:
+    context = browser.new_context(locale=LOCALES[language], viewport={"width": width, "height": 800},
+                                  has_touch=width == 360)
+    try:
+        page = context.new_page()
+        set_up_device(page, shared_server, *DEMO["coordinator"])
+        case_id = new_case(page, "Écran du dossier", "accessibilité")
+        page.click("#open-settings")
+        page.locator("#settings-form button[type=button]").click()
+        expect(page.locator("h1")).to_have_text(TEAM_CASES[language])
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+        found = {"review": serious_violations(page)}
+        screenshot(page, f"app-review-{language}-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        open_case(page, case_id)
+        expect(page.locator("#case-members li")).to_have_count(1)
+        found["case"] = serious_violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.locator(".case-view .actions button").last.click()
+        page.click("#open-team")
+        found["team"] = serious_violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert {screen: v for screen, v in found.items() if v} == {}
+    finally:
+        context.close()

@@ -217,6 +217,7 @@ export async function caseScreen(state, caseId, home) {
   photoUrls.forEach((url) => URL.revokeObjectURL(url));
   photoUrls = [];
   const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
+  labels.status = { label: _("Status"), options: [["open", _("Open")], ["closed", _("Closed")]] };
   const display = (name, value) => {
     const spec = labels[name];
     const option = spec?.options?.find(([v]) => v === value);

@@ -68,12 +68,14 @@ export async function reviewList(state, openOne) {
   const places = [...new Set(cases.map((c) => c.place).filter(Boolean))].sort();
   const usedMeasures = [...new Set(cases.map((c) => c.measure).filter(Boolean))].sort();
   const search = h("input", { type: "search", autocomplete: "off", oninput: set("search") });
-  const controls = h("div", { className: "filters" },
-    field("case-search", _("Search"), search),
-    select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, p])], set("place"))[1],
+  // On a phone the filters fold away under the search; on a wider screen they stand open.
+  const controls = h("div", {}, field("case-search", _("Search"), search),
+    h("details", { className: "filter-box", open: window.innerWidth >= 700 }, h("summary", {}, _("Filters")),
+      h("div", { className: "filters" },
+        select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, p])], set("place"))[1],
     select("filter-status", _("Status"), [["", _("All")], ["open", _("Open")], ["closed", _("Closed")]], set("status"))[1],
     select("filter-measure", _("Measure"), [["", _("All measures")], ...usedMeasures.map((m) => [m, measures.get(m) || m])], set("measure"))[1],
-    select("filter-deadline", _("Deadline"), [["", _("Any")], ["48", _("Within 48 hours")], ["168", _("Within 7 days")]], set("within"))[1]);
+        select("filter-deadline", _("Deadline"), [["", _("Any")], ["48", _("Within 48 hours")], ["168", _("Within 7 days")]], set("within"))[1])));
   draw();
   return h("div", { className: "review" }, cases.length ? controls : null, count,
     cases.length ? list : h("p", { className: "hint" }, _("No case on this device yet.")), more);
