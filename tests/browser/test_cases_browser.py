@@ -24,7 +24,7 @@ from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
-from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock
+from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock, wait_for_service_worker
 from tests.browser.test_intake import certify_as_demo_admin
 from tests.conftest import LiveServer, free_port
 from tests.sync_client import demo_writer, log_in
@@ -212,6 +212,14 @@ def test_full_reencryption_interrupted_halfway_resumes_and_loses_nothing(server:
         expect(desk.locator("#reencrypt")).to_have_text("Rechiffrer tout le dossier")
         sync(desk)
         keys = app(desk, "cases:(await s.vault.get('case', args[0])).keys", case_id)
+
+        # The review works with no network on what was last synced.
+        wait_for_service_worker(desk)
+        desk.context.set_offline(True)
+        desk.reload()
+        unlock(desk, DEMO["coordinator"][1])
+        open_case(desk, case_id)
+        expect(desk.locator("dl").first).to_contain_text("note 23")
     finally:
         desk.context.close()
 
