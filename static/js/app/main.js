@@ -9,6 +9,7 @@ import {
 } from "../store/vault.js";
 import { importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { auditHome } from "./audit.js";
 import { refreshRoster } from "./cases.js";
 import { figuresScreen } from "./figures-screen.js";
 import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
@@ -176,7 +177,8 @@ function scheduleSync(state, delay) {
 }
 
 async function runSync(state) {
-  if (syncing || unlocked() !== state) return syncing;
+  // An auditor holds no case: nothing to push, and every case is verified on demand instead.
+  if (syncing || unlocked() !== state || state.profile?.role === "auditor") return syncing;
   const { bar, error, button } = syncUi;
   if (bar) bar.hidden = false;
   if (button) button.disabled = true;
@@ -232,6 +234,7 @@ async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
   screen = "home";
+  if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, panic: panicControl, home: homeScreen });
   const openOne = (id) => { screen = "case"; caseScreen(state, id, homeScreen); };
   const coordinator = state.profile?.role === "coordinator";
   show(header(), h("section", { className: "card" },
