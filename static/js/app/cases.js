@@ -167,6 +167,16 @@ export async function changeCase(state, caseId, write) {
   await queueEntries(state, caseId, [b64urlEncode(envelope)]);
 }
 
+// Entries written on an already opened log: kept with the record and queued for the server.
+export async function keepAppended(state, record, envelopes) {
+  const written = envelopes.map(b64urlEncode);
+  record.envelopes.push(...written);
+  record.updated = Date.now();
+  record.summary = { ...record.summary, lastActivity: record.updated };
+  await state.vault.put("case", record.id, record);
+  await queueEntries(state, record.id, written);
+}
+
 export async function openCaseLog(state, caseId) {
   const record = await state.vault.get("case", caseId);
   return { record, ...(await loadLog(state, record)) };

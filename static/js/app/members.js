@@ -9,7 +9,7 @@ import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES, verifyRosterEntry,
 } from "../protocol/index.js";
-import { associationKey, changeCase, openCaseLog, rosterView } from "./cases.js";
+import { associationKey, changeCase, keepAppended, openCaseLog, rosterView } from "./cases.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
@@ -108,34 +108,27 @@ export function pendingReseals(log) {
 }
 
 // Full re-encryption (docs/PROTOCOL.md 8.9): an unlinked rotation, then every older content
-// entry sealed again under the new key, a few at a time, each batch kept and queued at once.
+// entry sealed again under the new key, a batch at a time, each batch kept and queued at once.
+// The log is verified and opened once; each batch extends it in memory.
 export async function reencryptCase(state, caseId, { progress = () => {} } = {}) {
-  let { log } = await openCaseLog(state, caseId);
-  if (!pendingReseals(log).length) {
-    await rotateKey(state, caseId, { full: true });
-    ({ log } = await openCaseLog(state, caseId));
-  }
+  if (!pendingReseals((await openCaseLog(state, caseId)).log).length) await rotateKey(state, caseId, { full: true });
+  const { record, log, keys } = await openCaseLog(state, caseId);
+  const bodies = await log.openWith(keys);
+  const pending = pendingReseals(log);
   const total = log.entries.filter((v) => v.entry.header.kind === Kind.CONTENT && v.entry.header.epoch < log.state.fullEpoch).length;
-  for (;;) {
-    const batch = pendingReseals(log).slice(0, RESEAL_BATCH);
-    if (!batch.length) break;
-    await changeCaseMany(state, caseId, batch);
-    ({ log } = await openCaseLog(state, caseId));
-    progress(total - pendingReseals(log).length, total);
+  let done = total - pending.length;
+  for (let start = 0; start < pending.length; start += RESEAL_BATCH) {
+    const written = [];
+    for (const verified of pending.slice(start, start + RESEAL_BATCH)) {
+      written.push(await resealEntryAsCoordinator(log, state.account, {
+        deviceId: state.vault.device.deviceId, caseKey: keys.get(log.state.epoch), contentHash: verified.hash,
+        bodyJson: bodies.get(bytesKey(verified.hash)) }));
+    }
+    await keepAppended(state, record, written);
+    done += written.length;
+    progress(done, total);
   }
   progress(total, total);
-}
-
-async function changeCaseMany(state, caseId, batch) {
-  const wanted = new Set(batch.map((v) => bytesKey(v.hash)));
-  for (const key of wanted) {
-    await changeCase(state, caseId, async (log, keys) => {
-      const bodies = await log.openWith(keys);
-      return { envelope: await resealEntryAsCoordinator(log, state.account, {
-        deviceId: state.vault.device.deviceId, caseKey: keys.get(log.state.epoch), contentHash: hexDecode(key),
-        bodyJson: bodies.get(key) }) };
-    });
-  }
 }
 
 // The screen's section --------------------------------------------------------------------------
