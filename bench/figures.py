@@ -66,6 +66,7 @@ class Results:
     def __init__(self) -> None:
         self.figures: list[Figure] = []
         self.readings: dict[str, list[str]] = {}
+        self.failed: list[str] = []
 
     def add(self, section: str, name: str, unit: str, values: list[float], **goal: Any) -> Figure:
         figure = Figure(section, name, unit, [float(v) for v in values], **goal)

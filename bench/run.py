@@ -11,6 +11,7 @@ import platform
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,8 @@ SIZES = {
                  [1_000, 10_000], 5),
 }
 SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard")
+SECTION_TITLES = {"ingest": ingest.INGEST, "growth": ingest.GROWTH, "load": load.LOAD, "wire": wire.WIRE,
+                  "phone": phone.PHONE_SECTION, "rotation": rotation.ROTATION, "dashboard": "7. Coordinator dashboard"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.doc != "none":
         report.update(Path(args.doc), results, size.name, stamp, machine())
         print(f"report written to {args.doc}")
-    return 0
+    if results.failed:
+        print("failed sections: " + ", ".join(results.failed))
+    return 1 if results.failed else 0
 
 
 def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results:
@@ -97,7 +102,12 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
             if name in sections:
                 started = time.perf_counter()
                 print(f"== {name}", flush=True)
-                steps[name]()
+                try:
+                    steps[name]()
+                except Exception as exc:  # noqa: BLE001 - one broken section must not lose the others' figures
+                    traceback.print_exc()
+                    results.failed.append(name)
+                    results.read(SECTION_TITLES[name], f"This section failed in this run: `{exc!r}`."[:600])
                 print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
     return results
 
