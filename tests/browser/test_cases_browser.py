@@ -357,3 +357,24 @@ def test_coordinator_screens_are_translated_accessible_and_fit(shared_server: Li
         assert {screen: v for screen, v in found.items() if v} == {}
     finally:
         context.close()
+
+
+def test_case_keys_rotate_on_the_teams_schedule(server: LiveServer, browser: Browser) -> None:
+    server.flask("team", "policy", "Prisons", "--rotation", "90")
+    desk = browser.new_context(locale="fr-FR", **PHONE).new_page()
+    try:
+        set_up_device(desk, server, *DEMO["coordinator"])
+        case_id = new_case(desk, "Clé à renouveler", "avant")
+        sync(desk)  # the key is new: nothing is due
+        epoch = "cases:(await m.listCases(s)).find((c) => c.id === args[0]).epoch"
+        assert app(desk, epoch, case_id) == 1
+        day = 24 * 3600 * 1000
+        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + 89 * args[0])", day) == 0
+        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + 91 * args[0])", day) == 1
+        assert app(desk, epoch, case_id) == 2
+        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + args[0])", day) == 0
+        assert sync(desk) == []
+    finally:
+        desk.context.close()
+    log = server_log(server, case_id)
+    assert log.state.epoch == 2 and log.entries[-1].entry.header.kind == Kind.ROTATE

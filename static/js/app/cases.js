@@ -8,7 +8,7 @@
 import { ApiProblem, callApi } from "../api.js";
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  bytesKey, createCaseAsMember, importEd25519PublicKey, NotAMember, Role, RosterView, sealEntryAsAuthor, UnknownUser,
+  bytesKey, createCaseAsMember, importEd25519PublicKey, Kind, NotAMember, Role, RosterView, sealEntryAsAuthor, UnknownUser,
   verifyCaseLog,
 } from "../protocol/index.js";
 
@@ -88,6 +88,9 @@ async function firstMembers(state, view) {
   return { members, teamId: mine.teamId };
 }
 
+// The entries that begin an epoch: the current key dates from the latest of them.
+export const EPOCH_STARTS = new Set([Kind.GENESIS, Kind.ROTATE, Kind.REMOVE]);
+
 // What the case lists show without opening a case: kept sealed in the record, rebuilt from the
 // log at every change. Deadlines come from the deadline list and the appeal field.
 function summarise(opened, log) {
@@ -96,10 +99,12 @@ function summarise(opened, log) {
   const members = log ? [...log.state.members.values()].filter((entry) => entry.role === Role.VOLUNTEER)
     .map((entry) => b64urlEncode(entry.userId)) : [];
   const lastActivity = log ? Math.max(...log.entries.map((v) => v.entry.header.time)) : Date.now();
+  const starts = log ? log.entries.filter((v) => EPOCH_STARTS.has(v.entry.header.kind)) : [];
+  const keySince = starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
     place: fields.place_name || "", placeType: fields.place_type || "", measure: fields.measure || "",
     status: fields.status === "closed" ? "closed" : "open", nextDeadline: due[0] || null, members,
-    team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity,
+    team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity, keySince,
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
 

@@ -9,7 +9,7 @@ import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES, verifyRosterEntry,
 } from "../protocol/index.js";
-import { associationKey, changeCase, keepAppended, openCaseLog, rosterView } from "./cases.js";
+import { associationKey, changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterView } from "./cases.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
@@ -189,19 +189,21 @@ export async function membersSection(state, caseId, redraw) {
 
 // When the current epoch began: the time of the entry that started it.
 export function epochStart(log) {
-  const starts = log.entries.filter((v) => [Kind.GENESIS, Kind.ROTATE, Kind.REMOVE].includes(v.entry.header.kind));
-  return starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
+  const starts = log.entries.filter((v) => EPOCH_STARTS.has(v.entry.header.kind));
+  return starts[starts.length - 1].entry.header.time;
 }
 
-// A team's schedule: each case this coordinator holds whose key is older than the policy gets a
-// new one. Run before a push, so the rotations leave with the same sync.
+// A team's schedule: each case this coordinator is a member of whose key is older than the
+// policy gets a new one. Run before a push, so the rotations leave with the same sync. The
+// summaries say which cases are due; only those are opened.
 export async function rotateDueCases(state, rotationDays, now = Date.now()) {
   if (!rotationDays || state.profile?.role !== "coordinator") return 0;
+  const due = (await state.vault.list("case"))
+    .filter(([, record]) => now - (record.summary.keySince ?? 0) >= rotationDays * 24 * 3600 * 1000);
   let rotated = 0;
-  for (const [id] of await state.vault.list("case")) {
+  for (const [id] of due) {
     const { log } = await openCaseLog(state, id);
     if (!log.state.members.has(bytesKey(b64urlDecode(state.vault.userId)))) continue;
-    if (now - epochStart(log) < rotationDays * 24 * 3600 * 1000) continue;
     await rotateKey(state, id);
     rotated += 1;
   }
