@@ -61,15 +61,31 @@ export async function refreshRoster(state) {
   await state.vault.put("roster", "names", Object.fromEntries(people.map((p) => [p.user_id, p.display_name])));
 }
 
+// The roster, verified once per change while the app is unlocked (the device store could have
+// been changed while it was locked, so nothing verified survives a lock).
 export async function rosterView(state, entries = null) {
-  const view = new RosterView(await associationKey(state));
-  for (const raw of entries ?? (await state.vault.get("roster", "entries")) ?? []) {
-    await view.accept(b64urlDecode(raw));
+  const raws = entries ?? (await state.vault.get("roster", "entries")) ?? [];
+  const key = raws.join(",");
+  if (state.roster?.key !== key) {
+    const view = new RosterView(await associationKey(state));
+    const accepted = [];
+    for (const raw of raws) accepted.push(await view.accept(b64urlDecode(raw)));
+    state.roster = { key, view, accepted };
   }
-  return view;
+  return state.roster.view;
 }
 
-// The author and the team's coordinators: who can read a case from its first entry on.
+// Everyone's latest verified roster entry, active or not.
+export async function rosterPeople(state) {
+  await rosterView(state);
+  const latest = new Map();
+  for (const entry of state.roster.accepted) {
+    const known = latest.get(bytesKey(entry.userId));
+    if (!known || known.serial < entry.serial) latest.set(bytesKey(entry.userId), entry);
+  }
+  return [...latest.values()];
+}
+
 async function firstMembers(state, view) {
   const me = b64urlDecode(state.vault.userId);
   let mine;
@@ -80,10 +96,9 @@ async function firstMembers(state, view) {
     throw error;
   }
   const members = [mine];
-  for (const raw of (await state.vault.get("roster", "entries")) ?? []) {
-    const entry = await view.accept(b64urlDecode(raw));
+  for (const entry of await rosterPeople(state)) {
     if (entry.role === Role.COORDINATOR && entry.active && equalBytes(entry.teamId, mine.teamId)
-      && !equalBytes(entry.userId, me)) members.push(view.current(entry.userId));
+      && !equalBytes(entry.userId, me)) members.push(entry);
   }
   return { members, teamId: mine.teamId };
 }
@@ -114,8 +129,9 @@ async function loadLog(state, record) {
   return { log, keys };
 }
 
+// The roster used is the one kept on the device, refreshed at unlock and at every sync.
 export async function createCase(state, fields, deadlines = []) {
-  await refreshRoster(state);
+  await state.rosterRefresh?.catch(() => {});
   const view = await rosterView(state);
   const { members, teamId } = await firstMembers(state, view);
   const author = state.account;

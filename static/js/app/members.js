@@ -7,9 +7,9 @@ import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import { _ } from "../i18n.js";
 import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
-  rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES, verifyRosterEntry,
+  rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
 } from "../protocol/index.js";
-import { associationKey, changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterView } from "./cases.js";
+import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterPeople, rosterView } from "./cases.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
@@ -51,19 +51,8 @@ export async function teamPeople(state) {
   const me = view.current(b64urlDecode(state.vault.userId));
   const known = await names(state);
   const people = [];
-  const association = await associationKey(state);
-  const seen = new Set();
-  for (const raw of (await state.vault.get("roster", "entries")) ?? []) {
-    const { userId } = await verifyRosterEntry(b64urlDecode(raw), association);
-    if (seen.has(bytesKey(userId))) continue;
-    seen.add(bytesKey(userId));
-    let entry;
-    try {
-      entry = view.current(userId);
-    } catch {
-      continue; // revoked
-    }
-    if (!TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(me.teamId)) continue;
+  for (const entry of await rosterPeople(state)) {
+    if (!entry.active || !TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(me.teamId)) continue;
     people.push({ entry, id: b64urlEncode(entry.userId), name: known[b64urlEncode(entry.userId)] ?? "?",
       standing: await standing(state, entry) });
   }

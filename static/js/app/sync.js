@@ -6,7 +6,7 @@ import { ApiProblem, callApi, forgetCsrfToken } from "../api.js";
 import { b64urlDecode } from "../encoding.js";
 import { authForServer } from "../kdf.js";
 import { Kind, parseEntry } from "../protocol/index.js";
-import { caseRecordFromLog, rebuildCase } from "./cases.js";
+import { caseRecordFromLog, rebuildCase, refreshRoster } from "./cases.js";
 import { rotateDueCases } from "./members.js";
 
 const BATCH_ENTRIES = 50;
@@ -181,6 +181,9 @@ export async function casesOnServerOnly(state) {
 export async function syncNow(state, { progress = () => {} } = {}) {
   await ensureSession(state);
   progress(0);
+  // A roster that does not verify is not kept and flags the device (no grants); the sync goes on.
+  state.rosterRefresh = refreshRoster(state).catch(() => {});
+  await state.rosterRefresh;
   await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
   const refused = await pushOutbox(state, progress);
   const changed = await pullChanges(state, progress);

@@ -96,8 +96,21 @@ export function checkX25519PublicKey(raw) {
  * follows RFC 8032 section 5.1.3 strictly: y below p, x^2 = (y^2 - 1) / (d y^2 + 1) a square,
  * and x = 0 without the sign bit. Throws InvalidPublicKey.
  */
+// The strict decoding costs two modular exponentiations in BigInt, and a device checks the same
+// few authors' keys over and over: encodings that passed are remembered (refusals are not).
+const acceptedEd25519Keys = new Set();
+const ACCEPTED_KEYS_MAX = 4096;
+
 export function checkEd25519PublicKey(raw) {
   if (!isBytes(raw, KEY_BYTES)) throw new InvalidPublicKey("an Ed25519 public key is 32 bytes");
+  const encoded = hexEncode(raw);
+  if (acceptedEd25519Keys.has(encoded)) return;
+  decodeEd25519PublicKey(raw);
+  if (acceptedEd25519Keys.size >= ACCEPTED_KEYS_MAX) acceptedEd25519Keys.clear();
+  acceptedEd25519Keys.add(encoded);
+}
+
+function decodeEd25519PublicKey(raw) {
   const sign = raw[31] >> 7;
   const y = littleEndian(raw) & ((1n << 255n) - 1n);
   if (y >= P25519) throw new InvalidPublicKey("non-canonical Ed25519 public key");

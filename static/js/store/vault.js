@@ -34,14 +34,31 @@ export class NoDevice extends VaultError {}
 export class RecordTampered extends VaultError {}
 export class DeviceInUse extends VaultError {}
 
+// One connection, opened at first use and kept: opening costs more than most reads and writes.
+// It is closed when another tab needs the database upgraded or deleted, and before a wipe.
+let connection = null;
+
 function open() {
-  return openDB(DB_NAME, DB_VERSION, {
+  connection ??= openDB(DB_NAME, DB_VERSION, {
     upgrade(db) {
       db.createObjectStore("device");
       const records = db.createObjectStore("records", { keyPath: "id" });
       records.createIndex("kind", "kind");
     },
+    blocking() {
+      closeConnection();
+    },
+    terminated() {
+      connection = null;
+    },
   });
+  return connection;
+}
+
+async function closeConnection() {
+  const pending = connection;
+  connection = null;
+  if (pending) (await pending).close();
 }
 
 // The kek itself never keys AES: a labelled HKDF step gives the key that wraps the local store
@@ -83,12 +100,7 @@ export class Vault {
     const plaintext = encoder.encode(JSON.stringify(value));
     const sealed = new Uint8Array(await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(), plaintext));
-    const db = await open();
-    try {
-      await db.put("records", { id: `${kind}:${id}`, kind, nonce, sealed });
-    } finally {
-      db.close();
-    }
+    await (await open()).put("records", { id: `${kind}:${id}`, kind, nonce, sealed });
   }
 
   async putMany(kind, items) {
@@ -100,13 +112,8 @@ export class Vault {
         encoder.encode(JSON.stringify(value))));
       sealedItems.push({ id: `${kind}:${id}`, kind, nonce, sealed });
     }
-    const db = await open();
-    try {
-      const tx = db.transaction("records", "readwrite");
-      await Promise.all([...sealedItems.map((item) => tx.store.put(item)), tx.done]);
-    } finally {
-      db.close();
-    }
+    const tx = (await open()).transaction("records", "readwrite");
+    await Promise.all([...sealedItems.map((item) => tx.store.put(item)), tx.done]);
   }
 
   async openRecord(record) {
@@ -123,36 +130,19 @@ export class Vault {
   }
 
   async get(kind, id) {
-    const db = await open();
-    let record;
-    try {
-      record = await db.get("records", `${kind}:${id}`);
-    } finally {
-      db.close();
-    }
+    const record = await (await open()).get("records", `${kind}:${id}`);
     return record ? this.openRecord(record) : undefined;
   }
 
   async list(kind) {
-    const db = await open();
-    let records;
-    try {
-      records = await db.getAllFromIndex("records", "kind", kind);
-    } finally {
-      db.close();
-    }
+    const records = await (await open()).getAllFromIndex("records", "kind", kind);
     const out = [];
     for (const record of records) out.push([record.id.slice(kind.length + 1), await this.openRecord(record)]);
     return out;
   }
 
   async delete(kind, id) {
-    const db = await open();
-    try {
-      await db.delete("records", `${kind}:${id}`);
-    } finally {
-      db.close();
-    }
+    await (await open()).delete("records", `${kind}:${id}`);
   }
 
   lock() {
@@ -167,21 +157,11 @@ export async function readDevice() {
   // Only look: opening would create an empty database where a wipe left none.
   const existing = await indexedDB.databases();
   if (!existing.some((info) => info.name === DB_NAME)) return undefined;
-  const db = await open();
-  try {
-    return await db.get("device", "device");
-  } finally {
-    db.close();
-  }
+  return (await open()).get("device", "device");
 }
 
 async function writeDevice(device) {
-  const db = await open();
-  try {
-    await db.put("device", device, "device");
-  } finally {
-    db.close();
-  }
+  await (await open()).put("device", device, "device");
 }
 
 // First use on this device, right after an online login: make the local store key.
@@ -261,6 +241,7 @@ export async function updateDeviceSettings(settings) {
 // Everything of the person on this device goes: the whole database. The service worker cache
 // holds only the app's own files and stays.
 export async function wipeDevice() {
+  await closeConnection();
   await deleteDB(DB_NAME, {
     blocked() {
       // Another tab holds the database open; deletion completes when it closes it.
