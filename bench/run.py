@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import ingest, load, phone, report, rotation, wire  # noqa: E402
+from bench import dashboard, ingest, load, phone, report, rotation, wire  # noqa: E402
 from bench.figures import Results  # noqa: E402
 
 
@@ -41,17 +41,19 @@ class Size:
     phone_cases: list[int]
     phone_runs: int
     day: tuple[int, int] = (20, 5)
+    dashboard_cases: int = 2_000
 
 
 SIZES = {
-    "tiny": Size("tiny", 1, 4, 10, [100, 1_000], 2, 4, 2, 40, [10, 20], 4, [20], 1, (2, 1)),
-    "quick": Size("quick", 3, 50, 20, [1_000, 10_000, 100_000], 10, 50, 8, 500, [100, 1_000], 20, [1_000], 3),
+    "tiny": Size("tiny", 1, 4, 10, [100, 1_000], 2, 4, 2, 40, [10, 20], 4, [20], 1, (2, 1), dashboard_cases=20),
+    "quick": Size("quick", 3, 50, 20, [1_000, 10_000, 100_000], 10, 50, 8, 500, [100, 1_000], 20, [1_000], 3,
+                  dashboard_cases=500),
     "full": Size("full", 5, 150, 20, [1_000, 10_000, 100_000, 1_000_000], 20, 50, 30, 2_000, [100, 1_000], 20,
                  [1_000, 10_000], 5),
 }
 SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard")
 SECTION_TITLES = {"ingest": ingest.INGEST, "growth": ingest.GROWTH, "load": load.LOAD, "wire": wire.WIRE,
-                  "phone": phone.PHONE_SECTION, "rotation": rotation.ROTATION, "dashboard": "7. Coordinator dashboard"}
+                  "phone": phone.PHONE_SECTION, "rotation": rotation.ROTATION, "dashboard": dashboard.DASHBOARD}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +98,8 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
                                             day=size.day),
             "rotation": lambda: rotation.run_rotation(results, entries=size.rotation_entries,
                                                       members=size.rotation_members, runs=size.runs),
-            "dashboard": lambda: dashboard(results),
+            "dashboard": lambda: dashboard.run_dashboard(results, work, cases=size.dashboard_cases,
+                                                         runs=size.phone_runs),
         }
         for name in SECTIONS:
             if name in sections:
@@ -110,11 +113,6 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
                     results.read(SECTION_TITLES[name], f"This section failed in this run: `{exc!r}`."[:600])
                 print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
     return results
-
-
-def dashboard(results: Results) -> None:
-    """The coordinators' dashboard figures belong here once the dashboard exists."""
-    results.read("7. Coordinator dashboard", "Not measured yet: the coordinators' dashboard is still to be built.")
 
 
 def machine() -> str:
