@@ -245,3 +245,27 @@ def test_author_signs_only_their_own_well_sized_entries(world: World) -> None:
         make_entry_as_author(header(author=bob.user_id), seal_entry_body(header(), b"{}", KEY), alice.keys)
     with pytest.raises(OversizedInput):
         make_entry_as_author(header(kind=Kind.ADD, author=alice.user_id), bytes(MAX_PADDED + 100), alice.keys)
+
+
+def test_a_remembered_signature_is_only_ever_the_same_bytes_and_the_memory_is_bounded(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crypto import entry as entry_module
+    from crypto.errors import InvalidSignature
+
+    alice, bob = world["alice"], world["bob"]
+    monkeypatch.setattr(entry_module, "_VERIFIED", set())
+    monkeypatch.setattr(entry_module, "_VERIFIED_MAX", 2)
+    entries = []
+    for number in range(3):
+        h = header(author=alice.user_id, device_seq=number + 2)
+        entries.append(make_entry_as_author(h, seal_entry_body(h, b"{}", KEY), alice.keys))
+    for item in entries:
+        item.verify_signature(alice.keys.signing_public)
+        item.verify_signature(alice.keys.signing_public)  # remembered
+    assert len(entry_module._VERIFIED) == 1  # cleared when full, then the third one kept
+    # Another key, or another signature over the same header, is checked afresh and refused.
+    with pytest.raises(InvalidSignature):
+        entries[2].verify_signature(bob.keys.signing_public)
+    forged = Entry(entries[2].header, entries[2].body, entries[2].body_digest, entries[1].signature)
+    with pytest.raises(InvalidSignature):
+        forged.verify_signature(alice.keys.signing_public)
