@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, running_demo
 from tests.http import HttpSession
 
 
@@ -17,15 +17,10 @@ from tests.http import HttpSession
 def demo_server(work: Path, **env: str) -> Iterator[LiveServer]:
     """Started fresh in its own folder; the per-account sync rate limit is lifted for load."""
     folder = Path(tempfile.mkdtemp(prefix="server-", dir=work))
-    server = LiveServer(instance=folder / "instance", port=free_port(), log_path=folder / "server.log",
-                        extra_env={"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000000", **env})
-    server.flask("init")
-    server.flask("demo")
-    server.start()
     try:
-        yield server
+        with running_demo(folder, **{"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000000", **env}) as server:
+            yield server
     finally:
-        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

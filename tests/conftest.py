@@ -1,5 +1,6 @@
 """Fixtures: a fresh SQLCipher database per test, people of every role, a real server process."""
 
+import contextlib
 import os
 import secrets
 import signal
@@ -138,14 +139,24 @@ class LiveServer:
         self.process = None
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Initialised with the demo association (its passphrases are in webapp.cli.DEMO_PEOPLE)."""
-    base = tmp_path_factory.mktemp("live")
-    server = LiveServer(instance=base / "instance", port=free_port(), log_path=base / "server.log")
+@contextlib.contextmanager
+def running_demo(folder: Path, **extra_env: str) -> Iterator[LiveServer]:
+    """A server process of its own in ``folder``, initialised with the demo association (its
+    passphrases are in webapp.cli.DEMO_PEOPLE), stopped on leaving."""
+    server = LiveServer(instance=folder / "instance", port=free_port(), log_path=folder / "server.log",
+                        extra_env=extra_env)
     server.flask("init")
     server.flask("demo")
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Shared by the whole session: for tests that change nothing others look at."""
+    with running_demo(tmp_path_factory.mktemp("live")) as server:
+        yield server
 

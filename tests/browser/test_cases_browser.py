@@ -26,7 +26,7 @@ from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock, wait_for_service_worker
 from tests.browser.test_intake import certify_as_demo_admin
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, running_demo
 from tests.sync_client import demo_writer, log_in
 
 DEMO = {role: (email, passphrase) for email, _n, role, _t, passphrase in DEMO_PEOPLE}
@@ -35,12 +35,8 @@ STATE = "(await import('/static/js/app/session.js')).unlocked()"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log")
-    live.flask("init")
-    live.flask("demo")
-    live.start()
-    yield live
-    live.stop()
+    with running_demo(tmp_path) as live:
+        yield live
 
 
 def app(page: Page, call: str, *args):
@@ -317,13 +313,8 @@ def signed_entry_with_new_keys(server: LiveServer, user_id: str, serial: int):
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    base = tmp_path_factory.mktemp("coordinator-screens")
-    live = LiveServer(instance=base / "instance", port=free_port(), log_path=base / "server.log")
-    live.flask("init")
-    live.flask("demo")
-    live.start()
-    yield live
-    live.stop()
+    with running_demo(tmp_path_factory.mktemp("coordinator-screens")) as live:
+        yield live
 
 
 TEAM_CASES = {"fr": "Dossiers de l’équipe", "en": "Team cases", "ar": "ملفات الفريق"}

@@ -14,7 +14,7 @@ from crypto.writer import create_case_as_member, seal_entry_as_author
 
 from tests.browser.test_app import set_up_device
 from tests.browser.test_cases_browser import DEMO
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, running_demo
 from tests.sync_client import DemoWriter, demo_writer
 
 PLACES = ("CRA de Lyon", "Maison d'arrêt de Fresnes", "CRA du Mesnil-Amelot", "Permanence Lyon 7e")
@@ -54,13 +54,8 @@ def push_cases(server: LiveServer, count: int) -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log",
-                      extra_env={"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000"})
-    live.flask("init")
-    live.flask("demo")
-    live.start()
-    yield live
-    live.stop()
+    with running_demo(tmp_path, CARNET_SYNC_REQUESTS_PER_MINUTE="100000") as live:
+        yield live
 
 
 @pytest.mark.slow

@@ -12,19 +12,15 @@ from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import PHONE
 from tests.browser.test_app import set_up_device
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, running_demo
 
 DEMO = {role: (email, passphrase) for email, _n, role, _t, passphrase in DEMO_PEOPLE}
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log")
-    live.flask("init")
-    live.flask("demo")
-    live.start()
-    yield live
-    live.stop()
+    with running_demo(tmp_path) as live:
+        yield live
 
 
 def test_intakes_recorded_offline_reach_the_coordinator_and_only_as_ciphertext(server: LiveServer,
