@@ -221,6 +221,18 @@ def _open_key_blob(purpose: KeyBlobPurpose, blob: bytes, kek: bytes, owner_id: b
         raise DecryptionFailed("key blob does not open with this kek") from exc
 
 
+def rewrap_key_blob(blob: bytes, old_kek: bytes, new_kek: bytes, *, owner_id: bytes,
+                    nonce: bytes | None = None) -> bytes:
+    """The same secret, purpose and owner under a new ``kek`` (a stronger KDF, a new passphrase)."""
+    reader = Reader(blob, "key blob")
+    reader.prefix(KEY_BLOB_TAG)
+    try:
+        purpose = KeyBlobPurpose(reader.u8())
+    except ValueError as exc:
+        raise InvalidEncoding("key blob of an unknown purpose") from exc
+    return _seal_key_blob(purpose, owner_id, _open_key_blob(purpose, blob, old_kek, owner_id), new_kek, nonce)
+
+
 def wrap_account_keys_with_kek(keys: AccountKeys, kek: bytes, *, nonce: bytes | None = None) -> bytes:
     """Seal the account's private keys so the server can escrow them as ciphertext."""
     secret = keys.encryption_private.private_bytes_raw() + keys.signing_private.private_bytes_raw()

@@ -75,6 +75,14 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
         raise ApiError("association-exists") from exc
 
 
+def has_association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone() is not None
+
+
+def has_account_keys(conn: sqlcipher3.Connection, user_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM account_keys WHERE user_id = ?", (user_id,)).fetchone() is not None
+
+
 def association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bytes:
     row = conn.execute("SELECT wrapped_key FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone()
     if row is None:

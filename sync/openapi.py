@@ -110,8 +110,11 @@ PATHS: dict[str, dict[str, Any]] = {
                                             request=obj({"token": TOKEN, "display_name": {"type": "string", "maxLength": 80},
                                                          "auth": B64URL}), response=ref("Session"))},
     "/api/v1/me": {"get": op("The person logged in", response=ref("Session"))},
-    "/api/v1/me/kdf": {"post": op("Store the auth derived with the stronger KDF offered at login",
-                                  request=obj({"auth": B64URL}), response=obj({"kdf": ref("KdfParams")}))},
+    "/api/v1/me/kdf": {"post": op("Store the auth derived with the stronger KDF offered at login, with the"
+                                  " escrowed key blobs re-wrapped under the new kek (each required if held)",
+                                  request=obj({"auth": B64URL, "wrapped_private": B64URL,
+                                               "association_wrapped": B64URL}, ["auth"]),
+                                  response=obj({"kdf": ref("KdfParams")}))},
     "/api/v1/me/sessions": {"get": op("This person's open sessions", response={"type": "object"})},
     "/api/v1/me/sessions/{handle}": {"delete": op("End one of this person's sessions", parameters=[path("handle")],
                                                   response=obj({"ended": {"type": "integer"}}))},

@@ -5,8 +5,9 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from crypto.encoding import b64url_encode
+from crypto.encoding import b64url_decode, b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
+from crypto.keys import generate_account_keys, rewrap_key_blob, unwrap_account_keys_with_kek, wrap_account_keys_with_kek
 from webapp import accounts, create_app
 from webapp.config import Config
 from webapp.database import get_db
@@ -244,6 +245,28 @@ def test_kdf_parameters_are_strengthened_at_login_without_re_enrolling(
     assert "kdf_upgrade" not in fresh.post("/api/v1/auth/login", {
         "email": person.email, "auth": b64url_encode(new_auth)}).get_json()
     assert Api(app.test_client()).login(person.email, person.passphrase).status_code == 401
+
+
+def test_a_stronger_kdf_moves_the_escrowed_key_blob_with_it(config: Config, people: dict[str, Person]) -> None:
+    person = people["volunteer"]
+    app = create_app(replace(config, kdf_iterations=700_000))
+    api = Api(app.test_client())
+    old_kdf = KdfParams.from_json(api.post("/api/v1/auth/params", {"email": person.email}).get_json()["kdf"])
+    old = derive_account_secrets(person.passphrase, old_kdf)
+    assert api.login(person.email, person.passphrase).status_code == 200
+    keys = generate_account_keys(b64url_decode(person.id))
+    api.call("PUT", "/api/v1/me/keys", {"encryption_public": b64url_encode(keys.encryption_public),
+                                        "signing_public": b64url_encode(keys.signing_public),
+                                        "wrapped_private": b64url_encode(wrap_account_keys_with_kek(keys, old.kek))})
+    offered = api.login(person.email, person.passphrase).get_json()["kdf_upgrade"]
+    new = derive_account_secrets(person.passphrase, KdfParams.from_json(offered))
+    refused = api.post("/api/v1/me/kdf", {"auth": b64url_encode(new.auth)})
+    assert refused.status_code == 422 and "wrapped_private" in refused.get_json()["fields"]
+    moved = rewrap_key_blob(wrap_account_keys_with_kek(keys, old.kek), old.kek, new.kek, owner_id=keys.user_id)
+    assert api.post("/api/v1/me/kdf", {"auth": b64url_encode(new.auth),
+                                       "wrapped_private": b64url_encode(moved)}).status_code == 200
+    escrowed = b64url_decode(api.get("/api/v1/me/keys").get_json()["wrapped_private"])
+    assert unwrap_account_keys_with_kek(escrowed, new.kek, user_id=keys.user_id).signing_public == keys.signing_public
 
 
 def test_me_tells_team_members_their_teams_policy(app: Flask, people: dict[str, Person]) -> None:

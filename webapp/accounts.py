@@ -223,12 +223,19 @@ def kdf_is_outdated(user: dict[str, Any], config: Config) -> bool:
     return stored.version < KdfParams.version or stored.iterations < config.kdf_iterations
 
 
-def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, auth: bytes, now: int) -> None:
-    """Replace the KDF parameters and the auth hash together (a stronger KDF, or a new passphrase)."""
+def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, auth: bytes, now: int, *,
+               wrapped_private: bytes | None = None, association_wrapped: bytes | None = None) -> None:
+    """Replace the KDF parameters, the auth hash and the key blobs wrapped under the kek, together
+    (a stronger KDF, or a new passphrase)."""
     auth_hash = hash_auth_secret(auth)
     with audit.within_transaction(conn):
         conn.execute("UPDATE users SET kdf = ?, auth_hash = ?, updated_at = ? WHERE id = ?",
                      (json.dumps(params.to_json()), auth_hash, now, user_id))
+        if wrapped_private is not None:
+            conn.execute("UPDATE account_keys SET wrapped_private = ? WHERE user_id = ?", (wrapped_private, user_id))
+        if association_wrapped is not None:
+            conn.execute("UPDATE association_escrow SET wrapped_key = ? WHERE admin_id = ?",
+                         (association_wrapped, user_id))
         audit.record(conn, Action.KDF_CHANGED, now, actor=user_id, subject=user_id)
 
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from crypto.kdf import SECRET_BYTES, KdfParams
 from sync import directory
 from sync.problems import ApiError
+from sync.keys_api import MAX_BLOB_BYTES, blob
 from sync.validation import Field, b64url_bytes, email, parse_json_body, text
 from webapp import accounts, sessions
 from webapp.config import current_config
@@ -108,12 +109,23 @@ def api_me() -> Response:
 
 @bp.post("/api/v1/me/kdf")
 def api_upgrade_kdf() -> Response:
-    """Store the auth derived with the stronger parameters offered at this session's login."""
-    body = parse_json_body([AUTH_FIELD])
+    """Store the auth derived with the stronger parameters offered at this session's login, with
+    the escrowed key blobs re-wrapped under the new kek: the old kek no longer comes from the
+    passphrase, so a blob left under it would lock the person out of every new device."""
+    body = parse_json_body([AUTH_FIELD, Field("wrapped_private", blob(MAX_BLOB_BYTES), required=False),
+                            Field("association_wrapped", blob(MAX_BLOB_BYTES), required=False)])
+    conn = get_db()
+    needed = {"wrapped_private": directory.has_account_keys(conn, g.user["id"]),
+              "association_wrapped": directory.has_association_escrow(conn, g.user["id"])}
+    missing = {name: "re-wrap this key blob under the new kek" for name, held in needed.items()
+               if held and body.get(name) is None}
+    if missing:
+        raise ApiError("validation-failed", fields=missing)
     offered = session.pop(KDF_UPGRADE_KEY, None)
     if offered is None:
         raise ApiError("validation-failed", fields={"kdf": "no KDF upgrade was offered to this session"})
-    accounts.change_kdf(get_db(), g.user["id"], KdfParams.from_json(offered), body["auth"], current_config().now())
+    accounts.change_kdf(conn, g.user["id"], KdfParams.from_json(offered), body["auth"], current_config().now(),
+                        wrapped_private=body.get("wrapped_private"), association_wrapped=body.get("association_wrapped"))
     return jsonify(kdf=offered)
 
 

@@ -1,6 +1,7 @@
 import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+import { strengthenKdf } from "./strengthen.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
@@ -14,10 +15,9 @@ function nextPage() {
 }
 
 // The server's policy was strengthened since enrolment: derive again while the passphrase is here.
-async function upgradeKdf(passphrase, params) {
+async function upgradeKdf(passphrase, params, secrets, person) {
   status.textContent = _("Strengthening the protection of your keys…");
-  const stronger = await deriveAccountSecrets(passphrase, params);
-  await callApi("POST", "/api/v1/me/kdf", { auth: authForServer(stronger) });
+  const stronger = await strengthenKdf(passphrase, params, secrets, person);
   stronger.auth.fill(0);
   stronger.kek.fill(0);
 }
@@ -38,9 +38,9 @@ form.addEventListener("submit", async (event) => {
     const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
     const secrets = await deriveAccountSecrets(passphrase, kdf);
     const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
+    if (session.kdf_upgrade) await upgradeKdf(passphrase, session.kdf_upgrade, secrets, session.person);
     secrets.auth.fill(0);
     secrets.kek.fill(0);
-    if (session.kdf_upgrade) await upgradeKdf(passphrase, session.kdf_upgrade);
     status.textContent = _("Logged in.");
     location.assign(nextPage());
   } catch (problem) {

@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
+from crypto.encoding import b64url_decode
+from crypto.keys import unwrap_association_key_with_kek
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.conftest import LiveServer, free_port
 from tests.http import HttpSession
+from tests.sync_client import log_in as sync_log_in
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "kdf-v1.json"
 DEMO = {role: (email, passphrase) for email, _name, role, _team, passphrase in DEMO_PEOPLE}
@@ -152,6 +155,19 @@ def test_login_strengthens_an_outdated_kdf_in_the_browser(live_server: LiveServe
         page.click("#logout")
         page.wait_for_url(re.compile(r".*/login$"))
         log_in(page, stronger, "coordinator")
+        # The escrowed keys moved to the new kek: a new device still opens them.
+        from tests.browser.test_app import set_up_device  # imported here: test_app imports this module's users
+
+        phone = page.context.browser.new_context(**PHONE)
+        try:
+            set_up_device(phone.new_page(), stronger, *DEMO["coordinator"])
+        finally:
+            phone.close()
+        # So did the admin's association key.
+        log_in(page, stronger, "admin")
+        http, admin_id, kek = sync_log_in(stronger.url, "admin")
+        escrow = b64url_decode(http.request("GET", "/api/v1/association/escrow").json()["wrapped_key"])
+        unwrap_association_key_with_kek(escrow, kek, admin_id=b64url_decode(admin_id))
     finally:
         stronger.stop()
 

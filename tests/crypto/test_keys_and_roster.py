@@ -30,6 +30,7 @@ from crypto.keys import (
     generate_association_key,
     new_id,
     pin_association_key,
+    rewrap_key_blob,
     spoken_fingerprint,
     unwrap_account_keys_with_kek,
     unwrap_association_key_with_kek,
@@ -142,6 +143,24 @@ def test_association_key_round_trips_through_the_admins_key_blob() -> None:
     blob = wrap_association_key_with_kek(association, admin, KEK)
     assert len(blob) == 81
     assert unwrap_association_key_with_kek(blob, KEK, admin_id=admin).public == association.public
+
+
+def test_a_key_blob_moves_to_a_new_kek_with_its_purpose_and_owner() -> None:
+    keys = generate_account_keys(new_id())
+    stronger = seed("the kek of a stronger KDF")
+    moved = rewrap_key_blob(wrap_account_keys_with_kek(keys, KEK), KEK, stronger, owner_id=keys.user_id)
+    assert unwrap_account_keys_with_kek(moved, stronger, user_id=keys.user_id).signing_public == keys.signing_public
+    with pytest.raises(DecryptionFailed):
+        unwrap_account_keys_with_kek(moved, KEK, user_id=keys.user_id)
+    association, admin = generate_association_key(), new_id()
+    moved = rewrap_key_blob(wrap_association_key_with_kek(association, admin, KEK), KEK, stronger, owner_id=admin)
+    assert unwrap_association_key_with_kek(moved, stronger, admin_id=admin).public == association.public
+    with pytest.raises(DecryptionFailed):
+        rewrap_key_blob(moved, KEK, stronger, owner_id=admin)  # the old kek no longer opens it
+    unknown = bytearray(moved)
+    unknown[4] = 9
+    with pytest.raises(InvalidEncoding):
+        rewrap_key_blob(bytes(unknown), stronger, KEK, owner_id=admin)
 
 
 def test_fingerprints_are_labelled_hashes_and_spoken_as_six_groups(world: World) -> None:

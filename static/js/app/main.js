@@ -3,6 +3,7 @@
 import { ApiProblem, callApi } from "../api.js";
 import { _ } from "../i18n.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "../kdf.js";
+import { strengthenKdf } from "../strengthen.js";
 import { registerServiceWorker } from "../sw-client.js";
 import {
   createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
@@ -83,8 +84,7 @@ async function setUpDevice(email, passphrase) {
   const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
   if (session.kdf_upgrade) {
     // The policy was strengthened since enrolment: derive again while the passphrase is here.
-    secrets = await deriveAccountSecrets(passphrase, session.kdf_upgrade);
-    await callApi("POST", "/api/v1/me/kdf", { auth: authForServer(secrets) });
+    secrets = await strengthenKdf(passphrase, session.kdf_upgrade, secrets, session.person);
     usedKdf = session.kdf_upgrade;
   }
   const userId = session.person.id;

@@ -289,6 +289,20 @@ async function openKeyBlob(purpose, blob, kek, ownerId) {
  * Held keys are non-extractable, so this runs where the seeds exist as bytes: inside
  * generateAccountKeys, and in tests that rebuild the vectors from given seeds.
  */
+/** The same secret, purpose and owner under a new kek (a stronger KDF, a new passphrase). */
+export async function rewrapKeyBlob(blob, oldKek, newKek, { ownerId, nonce = undefined }) {
+  const reader = new Reader(blob, "key blob");
+  reader.prefix(KEY_BLOB_TAG);
+  const purpose = reader.u8();
+  if (!Object.values(KeyBlobPurpose).includes(purpose)) throw new InvalidEncoding("key blob of an unknown purpose");
+  const secret = await openKeyBlob(purpose, blob, oldKek, ownerId);
+  try {
+    return await sealKeyBlob(purpose, ownerId, secret, newKek, nonce);
+  } finally {
+    secret.fill(0);
+  }
+}
+
 export async function wrapAccountKeysWithKek({ userId, encryptionSeed, signingSeed }, kek, { nonce } = {}) {
   if (!isBytes(encryptionSeed, KEY_BYTES) || !isBytes(signingSeed, KEY_BYTES)) {
     throw new InvalidEncoding("account seeds are 32 bytes each");
