@@ -8,17 +8,21 @@ from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from crypto import roster
 from crypto.caselog import verify_case_log
-from crypto.encoding import b64url_decode
+from crypto.encoding import b64url_decode, b64url_encode
 from crypto.entry import Kind, open_entry_body
 from crypto.errors import CarnetCryptoError
 from crypto.kdf import KdfParams, derive_account_secrets
-from crypto.keys import generate_account_keys, unwrap_account_keys_with_kek, unwrap_association_key_with_kek
+from crypto.keys import (
+    generate_account_keys,
+    spoken_fingerprint,
+    unwrap_account_keys_with_kek,
+    unwrap_association_key_with_kek,
+)
 from sync import db
 from webapp.cli import DEMO_PEOPLE
 
@@ -350,9 +354,17 @@ def test_coordinator_screens_are_translated_accessible_and_fit(shared_server: Li
         context.close()
 
 
-def test_case_keys_rotate_on_the_teams_schedule(server: LiveServer, browser: Browser) -> None:
+def spoken_of(server: LiveServer, role: str) -> tuple[str, str]:
+    """A demo person's id and spoken fingerprint, from the directory, as they would read it aloud."""
+    writer = demo_writer(server.url, role)
+    return b64url_encode(writer.keys.user_id), spoken_fingerprint(writer.keys.fingerprint())
+
+
+def test_case_keys_rotate_on_the_teams_schedule_and_a_member_added_later_reads_the_history(
+        server: LiveServer, browser: Browser) -> None:
     server.flask("team", "policy", "Prisons", "--rotation", "90")
     desk = browser.new_context(locale="fr-FR", **PHONE).new_page()
+    volunteer = browser.new_context(locale="fr-FR", **PHONE).new_page()
     try:
         set_up_device(desk, server, *DEMO["coordinator"])
         case_id = new_case(desk, "Clé à renouveler", "avant")
@@ -365,7 +377,21 @@ def test_case_keys_rotate_on_the_teams_schedule(server: LiveServer, browser: Bro
         assert app(desk, epoch, case_id) == 2
         assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + args[0])", day) == 0
         assert sync(desk) == []
+        rotated = server_log(server, case_id)
+        assert rotated.state.epoch == 2 and rotated.entries[-1].entry.header.kind == Kind.ROTATE
+
+        # Added after the rotation, the volunteer reads what was sealed before it (history box).
+        volunteer_id, spoken = spoken_of(server, "volunteer")
+        compare_in_person(desk, volunteer_id, spoken)
+        open_case(desk, case_id)
+        desk.select_option("#add-member-choice", volunteer_id)
+        desk.click("#add-member")
+        expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_be_visible()
+        sync(desk)
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        sync(volunteer)
+        open_case(volunteer, case_id)
+        expect(volunteer.locator("dl").first).to_contain_text("avant")
     finally:
         desk.context.close()
-    log = server_log(server, case_id)
-    assert log.state.epoch == 2 and log.entries[-1].entry.header.kind == Kind.ROTATE
+        volunteer.context.close()
