@@ -344,6 +344,7 @@ def test_coordinator_screens_are_translated_accessible_and_fit(shared_server: Li
         open_case(page, case_id)
         expect(page.locator("#case-members li")).to_have_count(1)
         found["case"] = serious_violations(page)
+        screenshot(page, f"app-coordinator-case-{language}-{width}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.locator(".case-view .actions button").last.click()
         page.click("#open-team")

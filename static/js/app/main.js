@@ -237,13 +237,17 @@ async function homeScreen() {
   if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, panic: panicControl, home: homeScreen });
   const openOne = (id) => { screen = "case"; caseScreen(state, id, homeScreen); };
   const coordinator = state.profile?.role === "coordinator";
+  const cases = coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne);
+  const onServer = await serverCasesSection(state);
+  // Drawn again after a background sync: if the person went to another screen meanwhile, stay there.
+  if (screen !== "home" || unlocked() !== state) return;
   show(header(), h("section", { className: "card" },
     h("h1", {}, coordinator ? _("Team cases") : _("My cases")),
     syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
       onclick: () => { screen = "intake"; intakeScreen(state, { home: homeScreen }); } }, _("New intake")),
-    coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne),
-    await serverCasesSection(state),
+    cases,
+    onServer,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },

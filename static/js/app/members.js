@@ -10,7 +10,7 @@ import {
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
 } from "../protocol/index.js";
 import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterPeople, rosterView } from "./cases.js";
-import { announce, errorLine, h, show } from "./ui.js";
+import { announce, errorLine, field, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
   constructor(standingCode) {
@@ -145,13 +145,13 @@ export async function membersSection(state, caseId, redraw) {
     const code = await standing(state, entry);
     rows.push(h("li", { "data-member": id, "data-standing": code },
       h("strong", {}, known[id] ?? "?"), " · ", entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
-      code !== "verified" ? h("p", { className: code === "changed" ? "status-warning" : "hint", role: code === "changed" ? "alert" : null }, standingText(code)) : null,
+      code !== "verified" && id !== me ? h("p", { className: code === "changed" ? "status-warning" : "hint", role: code === "changed" ? "alert" : null }, standingText(code)) : null,
       id !== me ? h("button", { type: "button", className: "danger", onclick: act(() => removeMember(state, caseId, id),
         _("Removed; the case key was changed.")) }, _("Remove from the case")) : null));
   }
   const members = new Set(log.state.members.keys());
   const candidates = (await teamPeople(state)).filter((p) => !members.has(bytesKey(p.entry.userId)));
-  const choice = h("select", { id: "add-member-choice" }, candidates.map((p) =>
+  const choice = h("select", {}, candidates.map((p) =>
     h("option", { value: p.id }, `${p.name}${p.standing === "verified" ? "" : ` (${_("not compared")})`}`)));
   const pending = pendingReseals(log).length;
   const bar = h("progress", { id: "reencrypt-progress", max: "1", value: "0", hidden: true, "aria-label": _("Re-encryption progress") });
@@ -163,7 +163,7 @@ export async function membersSection(state, caseId, redraw) {
     h("h2", { id: "members-title" }, _("Members")),
     state.rosterProblem ? h("p", { className: "status-warning", role: "alert" }, _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator.")) : null,
     h("ul", { className: "people-list", id: "case-members" }, rows),
-    candidates.length ? h("div", { className: "field inline" }, h("label", { for: "add-member-choice" }, _("Add a member")), choice,
+    candidates.length ? h("div", { className: "add-member" }, field("add-member-choice", _("Add a member"), choice),
       h("button", { type: "button", id: "add-member", onclick: act(() => addMember(state, caseId, choice.value),
         _("Added to the case.")) }, _("Add"))) : null,
     h("p", { className: "hint" }, _("Key in use since %(date)s (key number %(epoch)s).", {
