@@ -1,5 +1,5 @@
-"""axe-core finds no serious or critical violation on the account pages and the app's figures and
-fingerprint screens, in French and Arabic."""
+"""axe-core finds no serious or critical violation on the account pages (French and Arabic) and the
+app's figures and fingerprint screens (French, English and Arabic, phone and desk widths)."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -42,14 +42,16 @@ def test_account_pages_have_no_serious_accessibility_violation(live_server: Live
         context.close()
 
 
-@pytest.mark.parametrize("language", ["fr", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("language", ["fr", "en", "ar"])
 def test_figures_and_fingerprint_screens_have_no_serious_accessibility_violation(
-        live_server: LiveServer, browser: Browser, language: str) -> None:
+        live_server: LiveServer, browser: Browser, language: str, width: int) -> None:
     # Imported here: the app's test modules import serious_violations from this one.
     from tests.browser.test_app import set_up_device
     from tests.browser.test_figures import COORDINATOR, fill_short_intake
 
-    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    size = PHONE if width == 360 else {"viewport": {"width": width, "height": 800}}
+    context = browser.new_context(locale=LOCALES[language], **size)
     try:
         page = context.new_page()
         set_up_device(page, live_server, *COORDINATOR)
@@ -58,8 +60,8 @@ def test_figures_and_fingerprint_screens_have_no_serious_accessibility_violation
         page.click("#open-figures")
         page.wait_for_selector("table[data-breakdown=place] tbody tr")
         found["figures"] = serious_violations(page)
-        screenshot(page, f"app-figures-{language}-360x640")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        screenshot(page, f"app-figures-{language}-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.locator(".figures .actions button").last.click()
         page.click("#open-fingerprint")
         page.wait_for_selector("svg.fingerprint-qr")

@@ -173,10 +173,12 @@ def test_a_byte_flipped_in_the_database_fails_verification_for_that_case(tmp_pat
         server.stop()
 
 
+@pytest.mark.parametrize("width", [360, 1280])
 @pytest.mark.parametrize("language", ["fr", "en", "ar"])
-def test_the_audit_screens_are_accessible_at_360_px(server: LiveServer, cases: DemoCases, browser: Browser,
-                                                    language: str) -> None:
-    context = browser.new_context(locale=LOCALES[language], **PHONE)
+def test_the_audit_screens_are_accessible_at_phone_and_desk_widths(server: LiveServer, cases: DemoCases,
+                                                                   browser: Browser, language: str, width: int) -> None:
+    size = PHONE if width == 360 else {"viewport": {"width": width, "height": 800}}
+    context = browser.new_context(locale=LOCALES[language], **size)
     try:
         page = context.new_page()
         set_up_device(page, server, *AUDITOR)
@@ -187,9 +189,9 @@ def test_the_audit_screens_are_accessible_at_360_px(server: LiveServer, cases: D
         for details in page.locator("#audit-inventory details").all():
             details.locator("summary").click()
         found = serious_violations(page)
-        screenshot(page, f"audit-home-{language}-360x640")
+        screenshot(page, f"audit-home-{language}-{width}")
         assert found == []
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         context.close()
 
