@@ -29,22 +29,14 @@ class Rates:
 def measure_once(server: LiveServer, writer: DemoWriter, reader: DemoWriter, work: Path, cases: int,
                  per_case: int) -> Rates:
     """Push fresh cases over HTTP, pull them on another device, then the same rows raw."""
-    built = build_cases(writer, cases, per_case)
-    batches = in_rounds(built, BATCH)
-    count = sum(len(b) for b in batches)
-    _, cursor = pull_from(reader.http, 0)
-    push_seconds = push_all(writer, batches)
-    start = time.perf_counter()
-    pulled, _ = pull_from(reader.http, cursor)
-    pull_seconds = time.perf_counter() - start
-    if len(pulled) != count:
-        raise RuntimeError(f"pulled {len(pulled)} of {count} entries")
+    batches, push_rate, pull_rate = pushed_and_pulled(writer, reader, cases, per_case)
     conn = raw_database(work)
     rows = [[entry_row(raw, 0) for raw in batch] for batch in batches]
     insert_seconds = raw_insert(conn, rows)
     read_count, read_seconds = raw_read(conn, 0)
     conn.close()
-    return Rates(count / push_seconds, count / pull_seconds, count / insert_seconds, read_count / read_seconds)
+    count = sum(len(b) for b in batches)
+    return Rates(push_rate, pull_rate, count / insert_seconds, read_count / read_seconds)
 
 
 def run_ingest(results: Results, work: Path, *, cases: int, per_case: int, runs: int) -> None:
@@ -95,8 +87,14 @@ def run_growth(results: Results, work: Path, *, sizes: list[int], sample_cases: 
 
 
 def sample_rates(writer: DemoWriter, reader: DemoWriter, cases: int, per_case: int) -> tuple[float, float]:
-    built = build_cases(writer, cases, per_case)
-    batches = in_rounds(built, BATCH)
+    _batches, push_rate, pull_rate = pushed_and_pulled(writer, reader, cases, per_case)
+    return push_rate, pull_rate
+
+
+def pushed_and_pulled(writer: DemoWriter, reader: DemoWriter, cases: int,
+                      per_case: int) -> tuple[list[list[bytes]], float, float]:
+    """Fresh cases pushed over HTTP and pulled by another device: the batches, and both rates."""
+    batches = in_rounds(build_cases(writer, cases, per_case), BATCH)
     count = sum(len(b) for b in batches)
     cursor = latest_cursor(reader)
     push_seconds = push_all(writer, batches)
@@ -105,7 +103,7 @@ def sample_rates(writer: DemoWriter, reader: DemoWriter, cases: int, per_case: i
     pull_seconds = time.perf_counter() - start
     if len(pulled) != count:
         raise RuntimeError(f"pulled {len(pulled)} of {count} entries")
-    return count / push_seconds, count / pull_seconds
+    return batches, count / push_seconds, count / pull_seconds
 
 
 def latest_cursor(reader: DemoWriter) -> int:

@@ -19,15 +19,7 @@ def open_raw(path: Path, key: bytes) -> sqlcipher3.Connection:
     """Open an existing SQLCipher file without changing its journal mode (a backup stays one file)."""
     if not path.is_file():
         raise db.DatabaseError(f"no database at {path}")
-    conn = sqlcipher3.connect(str(path), isolation_level=None)
-    conn.row_factory = sqlcipher3.Row
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher3.DatabaseError as exc:
-        conn.close()
-        raise db.WrongDatabaseKey(f"the key does not open {path}") from exc
-    return conn
+    return db.open_keyed(path, key)
 
 
 def export_to(conn: sqlcipher3.Connection, target: Path, key: bytes) -> None:

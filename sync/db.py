@@ -83,14 +83,8 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-def connect(path: Path | str, key: bytes) -> sqlcipher3.Connection:
-    """Open the database with a raw 256-bit key (no passphrase derivation: the key is random)."""
-    if len(key) != KEY_BYTES:
-        raise DatabaseError("the database key must be 32 bytes")
-    path = Path(path)
-    if not path.exists():
-        # Created empty with owner-only permissions; SQLite gives its -wal and -shm files the same.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+def open_keyed(path: Path, key: bytes) -> sqlcipher3.Connection:
+    """Open a SQLCipher file with a raw key and check that the key opens it; nothing else is set."""
     conn = sqlcipher3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlcipher3.Row
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -101,6 +95,18 @@ def connect(path: Path | str, key: bytes) -> sqlcipher3.Connection:
         raise WrongDatabaseKey(
             f"the database key does not open {path}: wrong key, or not a Carnet database"
         ) from exc
+    return conn
+
+
+def connect(path: Path | str, key: bytes) -> sqlcipher3.Connection:
+    """Open the database with a raw 256-bit key (no passphrase derivation: the key is random)."""
+    if len(key) != KEY_BYTES:
+        raise DatabaseError("the database key must be 32 bytes")
+    path = Path(path)
+    if not path.exists():
+        # Created empty with owner-only permissions; SQLite gives its -wal and -shm files the same.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    conn = open_keyed(path, key)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")

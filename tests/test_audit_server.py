@@ -20,7 +20,7 @@ from webapp import accounts
 from webapp.database import get_db
 
 from tests.audit_demo import CANARY, build_demo
-from tests.conftest import ROOT, Clock, LiveServer, free_port
+from tests.conftest import ROOT, Clock, LiveServer, free_port, running_demo
 from tests.helpers import Api, Person, logged_in
 from tests.http import HttpResponse, HttpSession
 from tests.sync_client import demo_writer, log_in
@@ -152,16 +152,10 @@ def wrapped_recipients(envelopes: list[bytes], association: Ed25519PublicKey) ->
 
 @pytest.mark.slow
 def test_backup_restore_and_rekey_end_to_end(tmp_path: Path) -> None:
-    server = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log")
-    server.flask("init")
-    server.flask("demo")
-    server.start()
-    try:
+    with running_demo(tmp_path) as server:
         writer = demo_writer(server.url)
         _log, _key, envelopes = writer.new_case("to be backed up")
         writer.push(envelopes)
-    finally:
-        server.stop()
     backup = tmp_path / "carnet-backup.db"
     backup_key = bytes.fromhex(re.search(r"[0-9a-f]{64}", server.flask("backup", str(backup))).group(0))
     secrets_file = server.instance / "secrets.json"

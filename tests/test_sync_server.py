@@ -9,7 +9,7 @@ import pytest
 
 from crypto.entry import parse_entry
 
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, running_demo
 from tests.sync_client import demo_writer
 
 pytestmark = pytest.mark.slow
@@ -17,15 +17,8 @@ pytestmark = pytest.mark.slow
 
 def test_twenty_clients_push_and_pull_at_once_and_every_entry_comes_back_once(tmp_path: Path) -> None:
     # Twenty clients of one demo account: the per-account rate limit is lifted for this server.
-    server = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log",
-                        extra_env={"CARNET_SYNC_REQUESTS_PER_MINUTE": "1000000"})
-    server.flask("init")
-    server.flask("demo")
-    server.start()
-    try:
+    with running_demo(tmp_path, CARNET_SYNC_REQUESTS_PER_MINUTE="1000000") as server:
         run_twenty_clients(server)
-    finally:
-        server.stop()
 
 
 def run_twenty_clients(live_server: LiveServer) -> None:
@@ -66,11 +59,7 @@ def run_twenty_clients(live_server: LiveServer) -> None:
 
 
 def test_a_server_killed_in_the_middle_of_a_push_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    server = LiveServer(instance=tmp_path / "instance", port=free_port(), log_path=tmp_path / "server.log")
-    server.flask("init")
-    server.flask("demo")
-    server.start()
-    try:
+    with running_demo(tmp_path) as server:
         writer = demo_writer(server.url)
         log, key, envelopes = writer.new_case("before the crash")
         batch = envelopes + [writer.seal(log, key, "x" * 150_000 + str(i)) for i in range(60)]
@@ -92,8 +81,6 @@ def test_a_server_killed_in_the_middle_of_a_push_loses_and_duplicates_nothing(tm
         assert {r["status"] for r in results} <= {"stored", "duplicate"}
         stored = [e for e in writer.pull_all() if e in set(batch)]
         assert sorted(stored) == sorted(batch)
-    finally:
-        server.stop()
 
 
 def push_or_error(writer, batch):
