@@ -28,8 +28,8 @@ from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
-from tests.browser.test_app import PASSPHRASE, enrol, set_up_device, unlock, wait_for_service_worker
-from tests.browser.test_intake import certify_as_demo_admin
+from tests.browser.test_app import PASSPHRASE, set_up_device, unlock, wait_for_service_worker
+from tests.browser.test_intake import enrol_and_certify
 from tests.conftest import LiveServer, running_demo
 from tests.sync_client import demo_writer, log_in
 
@@ -78,12 +78,7 @@ def open_case(page: Page, case_id: str) -> None:
 def second_volunteer(server: LiveServer, browser: Browser) -> tuple[Page, str]:
     """A volunteer enrolled in the browser and certified by the demo admin; returns (page, spoken)."""
     page = browser.new_context(locale="fr-FR", **PHONE).new_page()
-    enrol(server, page)
-    unlock(page)
-    page.click("#open-fingerprint")
-    spoken = page.locator("#my-fingerprint").inner_text()
-    certify_as_demo_admin(server, browser, spoken)
-    page.get_by_role("button", name="Retour").click()
+    spoken = enrol_and_certify(server, browser, page)
     app(page, "cases:m.refreshRoster(s)")
     return page, spoken
 
@@ -95,6 +90,16 @@ def compare_in_person(coordinator: Page, user_id: str, spoken: str) -> None:
     coordinator.click("#mark-verified")
     expect(coordinator.locator(f'#team-people li[data-person="{user_id}"]')).to_have_attribute("data-standing", "verified")
     coordinator.get_by_role("button", name="Retour").click()
+
+
+def grant(desk: Page, case_id: str, user_id: str, spoken: str) -> None:
+    """The coordinator compares the person's fingerprint, gives them the case, and syncs."""
+    compare_in_person(desk, user_id, spoken)
+    open_case(desk, case_id)
+    desk.select_option("#add-member-choice", user_id)
+    desk.click("#add-member")
+    expect(desk.locator(f'#case-members li[data-member="{user_id}"]')).to_be_visible()
+    sync(desk)
 
 
 def device_keys(page: Page, case_id: str, passphrase: str):
@@ -139,12 +144,7 @@ def test_a_removed_member_is_refused_and_opens_nothing_sealed_after_the_rotation
         desk.click("#add-member")
         expect(desk.locator("#members-error")).to_contain_text("comparez-la")
         desk.get_by_role("button", name="Retour").click()
-        compare_in_person(desk, b_id, spoken_b)
-        open_case(desk, case_id)
-        desk.select_option("#add-member-choice", b_id)
-        desk.click("#add-member")
-        expect(desk.locator(f'#case-members li[data-member="{b_id}"]')).to_be_visible()
-        sync(desk)
+        grant(desk, case_id, b_id, spoken_b)
 
         # The new member reads the history written before the grant.
         sync(volunteer_b)
@@ -382,13 +382,7 @@ def test_case_keys_rotate_on_the_teams_schedule_and_a_member_added_later_reads_t
         assert rotated.state.epoch == 2 and rotated.entries[-1].entry.header.kind == Kind.ROTATE
 
         # Added after the rotation, the volunteer reads what was sealed before it (history box).
-        volunteer_id, spoken = spoken_of(server, "volunteer")
-        compare_in_person(desk, volunteer_id, spoken)
-        open_case(desk, case_id)
-        desk.select_option("#add-member-choice", volunteer_id)
-        desk.click("#add-member")
-        expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_be_visible()
-        sync(desk)
+        grant(desk, case_id, *spoken_of(server, "volunteer"))
         set_up_device(volunteer, server, *DEMO["volunteer"])
         sync(volunteer)
         open_case(volunteer, case_id)

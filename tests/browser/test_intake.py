@@ -232,13 +232,8 @@ def test_acceptance_enrol_then_offline_intake_with_photo_survives_a_browser_rest
     profile = tmp_path / "profile"
     context, page = open_phone_profile(playwright, profile)
     try:
-        enrol(live_server, page)
-        unlock(page)
-        page.click("#open-fingerprint")
-        spoken = page.locator("#my-fingerprint").inner_text()
-        certify_as_demo_admin(live_server, browser, spoken)
+        enrol_and_certify(live_server, browser, page)
         # Back online once after being certified: unlocking fetches the roster with the new entry.
-        page.get_by_role("button", name="Retour").click()
         page.click("#lock-now")
         unlock(page)
         expect(page.locator("#new-intake")).to_be_visible()
@@ -265,6 +260,18 @@ def test_acceptance_enrol_then_offline_intake_with_photo_survives_a_browser_rest
         expect(page.locator(".photos img")).to_have_count(1)
     finally:
         context.close()
+
+
+def enrol_and_certify(server: LiveServer, browser: Browser, page: Page) -> str:
+    """A new volunteer enrolled in the page and certified by the demo admin, back on the home
+    screen; returns the fingerprint they read aloud."""
+    enrol(server, page)
+    unlock(page)
+    page.click("#open-fingerprint")
+    spoken = page.locator("#my-fingerprint").inner_text()
+    certify_as_demo_admin(server, browser, spoken)
+    page.get_by_role("button", name="Retour").click()
+    return spoken
 
 
 def certify_as_demo_admin(server: LiveServer, browser: Browser, spoken: str) -> None:

@@ -75,6 +75,11 @@ export async function rosterView(state, entries = null) {
   return state.roster.view;
 }
 
+// Display names by user id, as the directory last gave them: for showing only, never for keys.
+export async function rosterNames(state) {
+  return (await state.vault.get("roster", "names")) ?? {};
+}
+
 // Everyone's latest verified roster entry, active or not.
 export async function rosterPeople(state) {
   await rosterView(state);
@@ -113,7 +118,7 @@ function summarise(opened, log) {
   const due = [...deadlines.map((d) => d.due), fields.appeal_deadline].filter(Boolean).sort();
   const members = log ? [...log.state.members.values()].filter((entry) => entry.role === Role.VOLUNTEER)
     .map((entry) => b64urlEncode(entry.userId)) : [];
-  const lastActivity = log ? Math.max(...log.entries.map((v) => v.entry.header.time)) : Date.now();
+  const lastActivity = log ? log.entries.reduce((last, v) => Math.max(last, v.entry.header.time), 0) : Date.now();
   const starts = log ? log.entries.filter((v) => EPOCH_STARTS.has(v.entry.header.kind)) : [];
   const keySince = starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
@@ -158,16 +163,11 @@ async function appendEntries(state, caseId, bodies) {
   const encoder = new TextEncoder();
   const written = [];
   for (const body of bodies) {
-    const envelope = await sealEntryAsAuthor(log, state.account, {
-      deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) });
-    written.push(b64urlEncode(envelope));
+    written.push(await sealEntryAsAuthor(log, state.account, {
+      deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) }));
   }
-  record.envelopes.push(...written);
-  record.updated = Date.now();
   const opened = await readLog(log, keys);
-  record.summary = summarise(opened, log);
-  await state.vault.put("case", caseId, record);
-  await queueEntries(state, caseId, written);
+  await keepAppended(state, record, written, summarise(opened, log));
   return opened;
 }
 
@@ -177,23 +177,20 @@ export async function changeCase(state, caseId, write) {
   const record = await state.vault.get("case", caseId);
   const { log, keys } = await loadLog(state, record);
   const { envelope, newKey } = await write(log, keys, await rosterView(state));
-  record.envelopes.push(b64urlEncode(envelope));
   if (newKey) {
     record.keys[log.state.epoch] = b64urlEncode(newKey);
     keys.set(log.state.epoch, newKey);
   }
-  record.updated = Date.now();
-  record.summary = summarise(await readLog(log, keys), log);
-  await state.vault.put("case", caseId, record);
-  await queueEntries(state, caseId, [b64urlEncode(envelope)]);
+  await keepAppended(state, record, [envelope], summarise(await readLog(log, keys), log));
 }
 
-// Entries written on an already opened log: kept with the record and queued for the server.
-export async function keepAppended(state, record, envelopes) {
+// Entries just appended to a case's opened log: kept with its record, then queued for the
+// server. Without a new summary only the last activity changes.
+export async function keepAppended(state, record, envelopes, summary = null) {
   const written = envelopes.map(b64urlEncode);
   record.envelopes.push(...written);
   record.updated = Date.now();
-  record.summary = { ...record.summary, lastActivity: record.updated };
+  record.summary = summary ?? { ...record.summary, lastActivity: record.updated };
   await state.vault.put("case", record.id, record);
   await queueEntries(state, record.id, written);
 }

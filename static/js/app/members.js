@@ -9,7 +9,7 @@ import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
 } from "../protocol/index.js";
-import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterPeople, rosterView } from "./cases.js";
+import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterNames, rosterPeople, rosterView } from "./cases.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
@@ -41,15 +41,11 @@ function standingText(code) {
   }[code];
 }
 
-async function names(state) {
-  return (await state.vault.get("roster", "names")) ?? {};
-}
-
 // The people of the coordinator's team, from the verified roster, with their standing.
 export async function teamPeople(state) {
   const view = await rosterView(state);
   const me = view.current(b64urlDecode(state.vault.userId));
-  const known = await names(state);
+  const known = await rosterNames(state);
   const people = [];
   for (const entry of await rosterPeople(state)) {
     if (!entry.active || !TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(me.teamId)) continue;
@@ -124,7 +120,7 @@ export async function reencryptCase(state, caseId, { progress = () => {} } = {})
 
 export async function membersSection(state, caseId, redraw) {
   const { log } = await openCaseLog(state, caseId);
-  const known = await names(state);
+  const known = await rosterNames(state);
   const error = errorLine("members-error");
   const act = (work, done) => async (event) => {
     event.target.disabled = true;

@@ -3,7 +3,7 @@
 // Nothing typed or chosen here is stored or sent.
 
 import { _ } from "../i18n.js";
-import { dueSoon, dueWithin, listCases } from "./cases.js";
+import { dueSoon, dueWithin, listCases, rosterNames } from "./cases.js";
 import { optionLabels } from "./intake.js";
 import { field, h } from "./ui.js";
 
@@ -48,7 +48,7 @@ function row(item, names, openOne, measures) {
 
 export async function reviewList(state, openOne) {
   const cases = (await listCases(state)).sort(byDeadline);
-  const names = (await state.vault.get("roster", "names")) ?? {};
+  const names = await rosterNames(state);
   const measures = optionLabels("measure");
   const filters = {};
   const list = h("ul", { className: "case-list review", id: "case-list" });
