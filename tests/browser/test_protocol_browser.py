@@ -261,7 +261,7 @@ def test_both_implementations_give_the_same_verdict_on_reordered_logs(
 
 # Outside vectors: Project Wycheproof, through the browser's checks and WebCrypto wrappers.
 
-WYCHEPROOF = ROOT.parent / "shared" / "vectors" / "wycheproof"
+WYCHEPROOF = ROOT / "tests" / "vectors" / "outside" / "wycheproof"
 
 
 def wycheproof(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:

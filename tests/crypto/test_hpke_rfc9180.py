@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hpke
 from crypto import labels
 from crypto.casekeys import wrap_case_key_for_member
 
-RFC_TEXT = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "hpke-rfc9180-x25519-aes128gcm.txt"
+RFC_TEXT = Path(__file__).resolve().parents[1] / "vectors" / "outside" / "hpke-rfc9180-x25519-aes128gcm.txt"
 KEM_ID, KDF_ID = 0x0020, 0x0001
 
 

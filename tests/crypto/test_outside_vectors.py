@@ -22,7 +22,7 @@ from crypto.errors import InvalidPublicKey, InvalidSignature
 from crypto.kdf import hkdf_sha256
 from crypto.keys import check_ed25519_public_key, check_x25519_public_key
 
-WYCHEPROOF = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "wycheproof"
+WYCHEPROOF = Path(__file__).resolve().parents[1] / "vectors" / "outside" / "wycheproof"
 
 
 def load(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
