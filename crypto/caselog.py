@@ -41,8 +41,10 @@ from crypto.encoding import Reader, Writer
 from crypto.entry import CONTROL_KINDS, HASH_BYTES, ZERO_HASH, Entry, Kind, open_entry_body, parse_entry
 from crypto.errors import (
     BrokenChain,
+    CounterOutOfRange,
     EpochMismatch,
     ForkDetected,
+    IncompleteLog,
     InvalidControlEntry,
     InvalidEncoding,
     InvalidLog,
@@ -59,6 +61,11 @@ from crypto.roster import TEAM_ROLES, Role, RosterEntry
 
 CHECKPOINT_TAG = b"CNC"
 MAX_CHECKPOINT_DEVICES = 1 << 16
+# An honest writer's Lamport clock is one more than the largest in its view, and its view is
+# part of the log it appends to, so it steps by 1 over the log. The bound leaves room for views
+# the server no longer has (a restored backup) while keeping the clock ~2**33 entries from the
+# largest integer every implementation holds exactly (docs/PROTOCOL.md 9, step 8).
+MAX_LAMPORT_STEP = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,8 @@ class CaseLog:
         self._check_device_chain(entry, base_index)
         if header.kind != Kind.GENESIS and header.lamport <= base.lamport:
             raise InvalidLog("the Lamport clock must exceed the control entry's")
+        if header.lamport > self.max_lamport + MAX_LAMPORT_STEP:
+            raise CounterOutOfRange(f"the Lamport clock steps more than {MAX_LAMPORT_STEP} past the log's")
 
         new_state: CaseState | None = None
         ref: bytes | None = None
@@ -367,9 +376,9 @@ class CaseLog:
             if not verified.entry.is_stub:
                 continue
             if header.kind == Kind.CONTENT and verified.hash not in referenced:
-                raise InvalidLog("a content entry lost its body without being resealed")
+                raise IncompleteLog("a content entry lost its body without being resealed")
             if header.kind == Kind.RESEAL and header.epoch >= full_epoch:
-                raise InvalidLog("a reseal lost its body without a newer full re-encryption")
+                raise IncompleteLog("a reseal lost its body without a newer full re-encryption")
 
     def check_against(self, checkpoint: Checkpoint) -> None:
         """Refuse a log that does not extend a checkpoint verified earlier (or shown by another member)."""

@@ -144,3 +144,15 @@ class InvalidControlEntry(LogError):
 
 class ResealMismatch(LogError):
     """A resealed copy does not hold the same body as the entry it replaces."""
+
+
+class IncompleteLog(InvalidLog):
+    """A stub stands where no reseal holds its body: readers could never open that entry."""
+
+
+class CounterOutOfRange(InvalidLog):
+    """A counter jumps past the bound over the log, leaving honest writers no room after it."""
+
+
+class ClockOutOfRange(LogError):
+    """An entry's time lies outside the window of the receiving server's clock."""

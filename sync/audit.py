@@ -24,7 +24,7 @@ from crypto.audit import (
     parse_audit_record,
     sign_audit_head_as_server,
 )
-from crypto.caselog import CaseLog
+from crypto.acceptance import replay_stored_log
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.entry import Kind
 from crypto.errors import CarnetCryptoError
@@ -145,12 +145,9 @@ def case_inventory(conn: sqlcipher3.Connection, case: Any, association: Ed25519P
     failure = None
     members: list[dict[str, str]] = []
     if association is not None:
-        log = CaseLog(b64url_decode(case["id"]), association)
-        try:
-            for row in rows:
-                log.append(bytes(row["envelope"]))
-        except CarnetCryptoError as exc:
-            failure = type(exc).__name__
+        log, broken = replay_stored_log(b64url_decode(case["id"]), (bytes(row["envelope"]) for row in rows),
+                                        association)
+        failure = type(broken).__name__ if broken else None
         members = [{"user_id": b64url_encode(user_id),
                     "fingerprint": b64url_encode(user_fingerprint(user_id, entry.encryption_public,
                                                                   entry.signing_public))}

@@ -12,6 +12,7 @@ from typing import Any
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from crypto.acceptance import accept_entry
 from crypto.caselog import CaseLog
 from crypto.control import Genesis, parse_control_payload
 from crypto.encoding import b64url_encode
@@ -20,6 +21,9 @@ from crypto.errors import CarnetCryptoError
 from sync import audit, directory
 from sync.db import transaction
 from sync.problems import ApiError
+
+
+MAX_SEQ = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, ke
         log = logs.get(header.case_id)
         if log is None:
             log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
-        log.append(raw)
+        accept_entry(log, raw, now_ms=now * 1000)
     except CarnetCryptoError as exc:
         return PushResult(entry_id, "rejected", type(exc).__name__, str(exc))
     store_entry(conn, log, raw, entry, now, created=not exists)
@@ -123,25 +127,47 @@ def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: An
 
 
 def update_members(conn: sqlcipher3.Connection, case_id: str, members: set[str], seq: int) -> None:
-    """Keep the members of the case's current state, so a removed member is refused at once."""
-    current = {row["user_id"] for row in conn.execute("SELECT user_id FROM case_members WHERE case_id = ?", (case_id,))}
+    """Keep the members of the case's current state, so a removed member is refused at once.
+
+    A removed member's row stays, marked with the seq of the entry that removed them: they may
+    still pull the case up to there. Adding them again makes the row current once more.
+    """
+    rows = conn.execute("SELECT user_id, left_seq FROM case_members WHERE case_id = ?", (case_id,)).fetchall()
+    current = {row["user_id"] for row in rows if row["left_seq"] is None}
+    former = {row["user_id"] for row in rows if row["left_seq"] is not None}
     for gone in current - members:
-        conn.execute("DELETE FROM case_members WHERE case_id = ? AND user_id = ?", (case_id, gone))
+        conn.execute("UPDATE case_members SET left_seq = ? WHERE case_id = ? AND user_id = ?", (seq, case_id, gone))
     for new in members - current:
-        conn.execute("INSERT INTO case_members (case_id, user_id, joined_seq) VALUES (?, ?, ?)", (case_id, new, seq))
+        if new in former:
+            conn.execute("UPDATE case_members SET joined_seq = ?, left_seq = NULL WHERE case_id = ? AND user_id = ?",
+                         (seq, case_id, new))
+        else:
+            conn.execute("INSERT INTO case_members (case_id, user_id, joined_seq) VALUES (?, ?, ?)",
+                         (case_id, new, seq))
 
 
 def is_member(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM case_members WHERE case_id = ? AND user_id = ?",
+    return conn.execute("SELECT 1 FROM case_members WHERE case_id = ? AND user_id = ? AND left_seq IS NULL",
                         (case_id, user_id)).fetchone() is not None
+
+
+def readable_until(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> int | None:
+    """How far a person may read a case: every entry of a member, up to their removal for a
+    former member (0 when they were never one)."""
+    row = conn.execute("SELECT left_seq FROM case_members WHERE case_id = ? AND user_id = ?",
+                       (case_id, user_id)).fetchone()
+    if row is None:
+        return 0
+    return row["left_seq"]
 
 
 def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: int, limit: int,
                  byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
-    """Entries after the cursor in the caller's current cases (every case for an auditor).
+    """Entries after the cursor in the caller's cases (every case for an auditor).
 
     A member added to a case meets its ADD entry here and fetches the earlier history of that
-    case with ``case_entries``: the global cursor has already passed it.
+    case with ``case_entries``: the global cursor has already passed it. A former member gets
+    the entries up to the one that removed them, so their device learns of the removal.
     """
     if caller["role"] == "auditor":
         rows = conn.execute("SELECT seq, case_id, envelope FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -149,7 +175,8 @@ def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: in
     else:
         rows = conn.execute(
             "SELECT e.seq, e.case_id, e.envelope FROM entries e JOIN case_members m"
-            " ON m.case_id = e.case_id AND m.user_id = ? WHERE e.seq > ? ORDER BY e.seq LIMIT ?",
+            " ON m.case_id = e.case_id AND m.user_id = ? WHERE e.seq > ?"
+            " AND (m.left_seq IS NULL OR e.seq <= m.left_seq) ORDER BY e.seq LIMIT ?",
             (caller["id"], cursor, limit + 1))
     return page(rows, cursor, limit, byte_budget)
 
@@ -161,18 +188,20 @@ def list_cases(conn: sqlcipher3.Connection, caller: dict[str, Any]) -> list[dict
         rows = conn.execute(f"SELECT {columns} FROM cases c ORDER BY c.updated_at DESC, c.id")
     else:
         rows = conn.execute(f"SELECT {columns} FROM cases c JOIN case_members m ON m.case_id = c.id AND m.user_id = ?"
-                            " ORDER BY c.updated_at DESC, c.id", (caller["id"],))
+                            " AND m.left_seq IS NULL ORDER BY c.updated_at DESC, c.id", (caller["id"],))
     return [dict(row) for row in rows]
 
 
 def case_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], case_id: str, after: int, limit: int,
                  byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
-    """One case's entries after a position, for its members (and auditors) only."""
-    if caller["role"] != "auditor" and not is_member(conn, case_id, caller["id"]):
+    """One case's entries after a position, for its members (and auditors) only; a former member
+    gets them up to their removal."""
+    until = None if caller["role"] == "auditor" else readable_until(conn, case_id, caller["id"])
+    if until == 0:
         # The same answer as for a case that does not exist: ids cannot be probed.
         raise ApiError("not-found")
-    rows = conn.execute("SELECT seq, case_id, envelope FROM entries WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        (case_id, after, limit + 1))
+    rows = conn.execute("SELECT seq, case_id, envelope FROM entries WHERE case_id = ? AND seq > ? AND seq <= ?"
+                        " ORDER BY seq LIMIT ?", (case_id, after, until or MAX_SEQ, limit + 1))
     return page(rows, after, limit, byte_budget)
 
 

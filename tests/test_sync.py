@@ -169,9 +169,16 @@ def test_a_removed_member_is_refused_at_once(app: Flask, world: dict[str, Member
                                 case_key=case.case_key, body_json=b"{}")
     result = push(world["volunteer"].api, [late]).get_json()["results"][0]
     assert result["status"] == "rejected" and result["code"] == "not-a-member"
-    assert pulled(world["volunteer"].api) == []
+    # What comes after the removal never reaches the former member; the removal itself does, so
+    # their device learns of it and of which of their entries the server holds.
+    after = seal_entry_as_author(case.log, coordinator.keys, device_id=coordinator.device, case_key=_new_key,
+                                 body_json=b'{"after": 1}')
+    assert push(coordinator.api, [after]).get_json()["results"][0]["status"] == "stored"
+    assert pulled(world["volunteer"].api) == [*envelopes, removal]
     case_id = b64url_encode(case.case_id)
-    assert world["volunteer"].api.get(f"/api/v1/sync/cases/{case_id}/entries").status_code == 404
+    fetched = world["volunteer"].api.get(f"/api/v1/sync/cases/{case_id}/entries").get_json()["entries"]
+    assert [b64url_decode(e["envelope"]) for e in fetched] == [*envelopes, removal]
+    assert world["volunteer"].api.get("/api/v1/sync/cases").get_json()["cases"] == []
 
 
 def stale_log(case, envelopes: list[bytes]) -> CaseLog:

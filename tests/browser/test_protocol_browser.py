@@ -90,7 +90,7 @@ def failures_report(result: dict[str, Any]) -> str:
 def test_every_section_of_the_vectors_file_is_run(vectors: dict[str, Any]) -> None:
     # Given the vectors file, then each of its sections is one group below and every negative
     # target is run: a section added to the file without a browser runner fails here.
-    assert set(vectors) - METADATA == set(GROUPS) | {"negative"}
+    assert set(vectors) - METADATA == set(GROUPS) | {"negative", "acceptance"}
     assert {row["target"] for row in vectors["negative"]} == set(NEGATIVE_TARGETS)
 
 
@@ -106,6 +106,14 @@ def test_negative_vectors_throw_exactly_the_named_error_in_the_browser(
         protocol_page: Page, vectors: dict[str, Any], target: str) -> None:
     result = call(protocol_page, "runNegative", target)
     assert result["count"] == sum(row["target"] == target for row in vectors["negative"])
+    assert not result["failures"], failures_report(result)
+
+
+def test_acceptance_vectors_give_the_same_verdicts_in_the_browser(protocol_page: Page, vectors: dict[str, Any]) -> None:
+    # The acceptance rule (docs/PROTOCOL.md 9.1) replayed by the browser: every offered entry is
+    # accepted or refused with exactly the error the Python reference gave when it wrote the row.
+    result = call(protocol_page, "runAcceptance")
+    assert result["count"] == len(vectors["acceptance"]) >= 10
     assert not result["failures"], failures_report(result)
 
 

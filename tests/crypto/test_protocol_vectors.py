@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from crypto import labels
+from crypto.acceptance import accept_entry
 from crypto.caselog import Checkpoint, open_case_log_as_member, verify_case_log
 from crypto.casekeys import (
     WrappedCaseKey,
@@ -282,6 +283,26 @@ def test_negative_vectors_fail_with_exactly_the_named_error(vectors) -> None:
         assert type(raised.value).__name__ == row["error"], row["name"]
 
 
+def offer(vectors: dict[str, Any], row: dict[str, Any]) -> None:
+    base = vectors[row["base"]]
+    association = check_ed25519_public_key(h(vectors["roster"]["association_public"]))
+    log = verify_case_log(h(base["case_id"]), [b64url_decode(e) for e in base["envelopes"]], association)
+    accept_entry(log, b64url_decode(row["offered"]), now_ms=row["now_ms"])
+
+
+def test_acceptance_vectors_give_the_named_verdict(vectors) -> None:
+    # Given the whole case log, when each row's entry is offered at the row's server time, then
+    # it is accepted exactly when the row names no error, and refused with exactly that error.
+    assert len(vectors["acceptance"]) >= 10
+    for row in vectors["acceptance"]:
+        if row["error"] is None:
+            offer(vectors, row)
+            continue
+        with pytest.raises(CarnetCryptoError) as raised:
+            offer(vectors, row)
+        assert type(raised.value).__name__ == row["error"], row["name"]
+
+
 def test_generator_reproduces_the_exact_sections_and_a_file_that_passes_the_same_checks(vectors) -> None:
     # Given a fresh run of the generator, then every section without HPKE randomness is
     # identical to the committed one, and the randomised sections pass the same checks.
@@ -290,5 +311,6 @@ def test_generator_reproduces_the_exact_sections_and_a_file_that_passes_the_same
         assert fresh[section] == vectors[section], section
     for check in (test_wrapped_keys_open_to_the_case_key, test_case_log_verifies_and_opens,
                   test_reencrypted_case_log_verifies_and_opens_with_the_new_key_alone,
-                  test_negative_vectors_fail_with_exactly_the_named_error):
+                  test_negative_vectors_fail_with_exactly_the_named_error,
+                  test_acceptance_vectors_give_the_named_verdict):
         check(fresh)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from crypto import labels
-from crypto.caselog import open_case_log_as_member, verify_case_log
+from crypto.acceptance import MAX_CLOCK_AHEAD_MS
+from crypto.caselog import MAX_LAMPORT_STEP, open_case_log_as_member, verify_case_log
 from crypto.casekeys import (
     case_key_commitment,
     seal_previous_case_key,
@@ -362,7 +363,11 @@ def negative(world: World, case: Any, reencrypted: dict[str, Any]) -> list[dict[
         log_vector(f"header version {version}", "UnsupportedVersion",
                    [{"op": "set_byte", "index": 1, "offset": 7, "value": version}])
     log_vector("unknown entry kind", "InvalidEncoding", [{"op": "set_byte", "index": 1, "offset": 8, "value": 5}])
-    log_vector("content entry stubbed without a reseal", "InvalidLog",
+    log_vector("Lamport clock past the bound over the log", "CounterOutOfRange",
+               [{"op": "append", "envelope": b64(craft(log, alice, Kind.CONTENT, case_key=case.keys[3],
+                                                        body_json=body("far ahead"),
+                                                        lamport=log.max_lamport + MAX_LAMPORT_STEP + 1))}])
+    log_vector("content entry stubbed without a reseal", "IncompleteLog",
                [{"op": "replace", "index": 1, "envelope": b64(stub_of(envelopes[1]))}])
     log_vector("log verified under another association key", "InvalidSignature", [],
                association_public=hx(generate_association_key(seed=seed("impostor association")).public))
@@ -402,6 +407,36 @@ def negative(world: World, case: Any, reencrypted: dict[str, Any]) -> list[dict[
     return rows
 
 
+def acceptance(world: World, case: Any) -> list[dict[str, Any]]:
+    """What a server may add to the case log (docs/PROTOCOL.md 9.1): each row offers one entry to
+    the whole case log at the server time `now_ms`; `error` is null when it is accepted."""
+    log = replay(world, case.envelopes)
+    alice, bob = world["alice"], world["bob"]
+    now = T0 + 3_600_000
+    rows: list[dict[str, Any]] = []
+
+    def offer(name: str, error: str | None, envelope: bytes) -> None:
+        rows.append({"name": name, "base": "case_log", "now_ms": now, "offered": b64(envelope), "error": error})
+
+    def content(**overrides: Any) -> bytes:
+        return craft(log, alice, Kind.CONTENT, case_key=case.keys[3], body_json=body("offered"), **overrides)
+
+    offer("an honest member's next entry", None, content())
+    offer("Lamport clock at the bound over the log", None, content(lamport=log.max_lamport + MAX_LAMPORT_STEP))
+    offer("Lamport clock one past the bound", "CounterOutOfRange",
+          content(lamport=log.max_lamport + MAX_LAMPORT_STEP + 1))
+    offer("Lamport clock at 2**53 - 1", "CounterOutOfRange", content(lamport=2**53 - 1))
+    offer("a stub offered without its body", "IncompleteLog", stub_of(content()))
+    offer("time a day ahead of the server's clock", None, content(time=now + MAX_CLOCK_AHEAD_MS))
+    offer("time a day and a millisecond ahead", "ClockOutOfRange", content(time=now + MAX_CLOCK_AHEAD_MS + 1))
+    offer("time at 2**53 - 1", "ClockOutOfRange", content(time=2**53 - 1))
+    offer("time long past (written offline)", None, content(time=T0 - 30 * 86_400_000))
+    offer("an entry from a removed member, on the state before the removal", "NotAMember",
+          craft(log, bob, Kind.CONTENT, case_key=case.keys[2], body_json=body("backdated"), epoch=2,
+                control_head=log.states[2].entry_hash))
+    return rows
+
+
 def build() -> dict[str, Any]:
     world = make_world()
     log_vectors, case = case_log(world)
@@ -426,6 +461,7 @@ def build() -> dict[str, Any]:
         "case_log": log_vectors,
         "reencrypted_case_log": reencrypted,
         "negative": negative(world, case, reencrypted),
+        "acceptance": acceptance(world, case),
     }
 
 

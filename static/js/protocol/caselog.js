@@ -32,8 +32,10 @@ import { bytesKey, equalBytes, hexDecode, isStrictlySorted, Reader, Writer } fro
 import { CONTROL_KINDS, HASH_BYTES, Kind, openEntryBody, parseEntry, ZERO_HASH } from "./entry.js";
 import {
   BrokenChain,
+  CounterOutOfRange,
   EpochMismatch,
   ForkDetected,
+  IncompleteLog,
   InvalidControlEntry,
   InvalidEncoding,
   InvalidLog,
@@ -52,6 +54,11 @@ import { Role, TEAM_ROLES } from "./roster.js";
 
 export const CHECKPOINT_TAG = "CNC";
 export const MAX_CHECKPOINT_DEVICES = 1 << 16;
+// An honest writer's Lamport clock is one more than the largest in its view, and its view is
+// part of the log it appends to, so it steps by 1 over the log. The bound leaves room for views
+// the server no longer has (a restored backup) while keeping the clock ~2**33 entries from the
+// largest integer every implementation holds exactly (docs/PROTOCOL.md 9, step 8).
+export const MAX_LAMPORT_STEP = 2 ** 20;
 
 /**
  * The case as a control entry leaves it: epoch, members (a Map from the hex of each user id to
@@ -226,6 +233,9 @@ export class CaseLog {
     if (header.kind !== Kind.GENESIS && header.lamport <= base.lamport) {
       throw new InvalidLog("the Lamport clock must exceed the control entry's");
     }
+    if (header.lamport > this.maxLamport + MAX_LAMPORT_STEP) {
+      throw new CounterOutOfRange(`the Lamport clock steps more than ${MAX_LAMPORT_STEP} past the log's`);
+    }
 
     let newState = null;
     let ref = null;
@@ -399,10 +409,10 @@ export class CaseLog {
       const { header } = verified.entry;
       if (!verified.entry.isStub) continue;
       if (header.kind === Kind.CONTENT && !referenced.has(bytesKey(verified.hash))) {
-        throw new InvalidLog("a content entry lost its body without being resealed");
+        throw new IncompleteLog("a content entry lost its body without being resealed");
       }
       if (header.kind === Kind.RESEAL && header.epoch >= fullEpoch) {
-        throw new InvalidLog("a reseal lost its body without a newer full re-encryption");
+        throw new IncompleteLog("a reseal lost its body without a newer full re-encryption");
       }
     }
   }

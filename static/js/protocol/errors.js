@@ -56,3 +56,6 @@ export class EpochMismatch extends LogError {}
 export class StaleEpoch extends EpochMismatch {}
 export class InvalidControlEntry extends LogError {}
 export class ResealMismatch extends LogError {}
+export class IncompleteLog extends InvalidLog {}
+export class CounterOutOfRange extends InvalidLog {}
+export class ClockOutOfRange extends LogError {}

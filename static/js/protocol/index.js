@@ -13,3 +13,4 @@ export * from "./entry.js";
 export * from "./control.js";
 export * from "./caselog.js";
 export * from "./writer.js";
+export * from "./acceptance.js";

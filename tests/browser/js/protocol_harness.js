@@ -327,6 +327,18 @@ async ({ vectors }) => {
     runNegative: (target) => rows(vectors.negative.filter((row) => row.target === target), (row) => row.name,
       (row) => refuses(() => runNegative(row), row.error, row.name)),
 
+    // The acceptance rule (docs/PROTOCOL.md 9.1): each row's entry offered to the whole case log.
+    runAcceptance: () => rows(vectors.acceptance, (row) => row.name, async (row) => {
+      const offer = async () => {
+        const base = vectors[row.base];
+        const log = await P.verifyCaseLog(h(base.case_id), base.envelopes.map(b64d),
+          await P.importEd25519PublicKey(h(vectors.roster.association_public)));
+        await P.acceptEntry(log, b64d(row.offered), { nowMs: row.now_ms });
+      };
+      if (row.error === null) return offer();
+      return refuses(offer, row.error, row.name);
+    }),
+
     // A member's device makes its account: seeds from the CSPRNG, wrapped under the kek,
     // imported non-extractable. Only the public keys and the blob come back to Python.
     async generateAccount(name, userId, kekBytes) {
