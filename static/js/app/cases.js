@@ -18,7 +18,7 @@ let outboxSequence = 0;
 
 // The outbox: every entry written here waits in the device store until the server confirms it.
 // Keys sort in the order entries were written, so each device chain is pushed in order.
-async function queueEntries(state, caseId, envelopes) {
+export async function queueEntries(state, caseId, envelopes) {
   for (const envelope of envelopes) {
     outboxSequence += 1;
     const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
@@ -147,7 +147,7 @@ export async function createCase(state, fields, deadlines = []) {
   const content = await sealEntryAsAuthor(log, author, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
   const record = {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
-    created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
+    pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
   };
   await state.vault.put("case", record.id, record);
   await queueEntries(state, record.id, record.envelopes);
@@ -155,8 +155,8 @@ export async function createCase(state, fields, deadlines = []) {
 }
 
 // Append entries to a case, each sealed under the current epoch's key, and save the record once.
-async function appendEntries(state, caseId, bodies) {
-  const record = await state.vault.get("case", caseId);
+async function appendEntries(state, caseId, bodies, record = null) {
+  record ??= await state.vault.get("case", caseId);
   const { log, keys } = await loadLog(state, record);
   const caseKey = keys.get(log.state.epoch);
   if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
@@ -189,6 +189,8 @@ export async function changeCase(state, caseId, write) {
 export async function keepAppended(state, record, envelopes, summary = null) {
   const written = envelopes.map(b64urlEncode);
   record.envelopes.push(...written);
+  // Written here, not yet seen from the server: the pending part (docs/PROTOCOL.md 8.12).
+  record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();
   record.summary = summary ?? { ...record.summary, lastActivity: record.updated };
   await state.vault.put("case", record.id, record);
@@ -283,21 +285,23 @@ async function readLog(log, keys) {
     attachments: assembleAttachments(versions), entries: versions.length };
 }
 
-// A case as the server sent it: verified whole, with the keys this person can recover from it.
-export async function rebuildCase(state, caseId, envelopes, record) {
-  const log = await verifyCaseLog(b64urlDecode(caseId), envelopes, await associationKey(state));
-  const keys = new Map(Object.entries(record?.keys ?? {}).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
-  for (const [epoch, key] of await log.recoverCaseKeysAsMember(state.account)) keys.set(epoch, key);
-  return { log, keys };
+// What the lists show of a case, from its opened log.
+export async function summaryFor(log, keys) {
+  return summarise(await readLog(log, keys), log);
 }
 
-export async function caseRecordFromLog({ log, keys }, record, envelopes) {
-  const opened = await readLog(log, keys);
-  return {
-    id: b64urlEncode(log.caseId), envelopes,
-    keys: Object.fromEntries([...keys].map(([epoch, key]) => [epoch, b64urlEncode(key)])),
-    created: record?.created ?? Date.now(), updated: Date.now(), summary: summarise(opened, log),
-  };
+// Refused entries (docs/PROTOCOL.md 8.12 item 6): sent again as new entries under the current
+// epoch once the person is a member again, or discarded by the person; nothing else removes them.
+export async function resendRefused(state, caseId, index) {
+  const record = await state.vault.get("case", caseId);
+  const [item] = record.refused.splice(index, 1);
+  return appendEntries(state, caseId, [JSON.parse(item.body)], record);
+}
+
+export async function discardRefused(state, caseId, index) {
+  const record = await state.vault.get("case", caseId);
+  record.refused.splice(index, 1);
+  await state.vault.put("case", caseId, record);
 }
 
 export async function openCase(state, caseId) {
@@ -308,7 +312,8 @@ export async function openCase(state, caseId) {
 
 export async function listCases(state) {
   const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
-    created: record.created }));
+    created: record.created, setAside: Boolean(record.setAside), refused: record.refused?.length ?? 0,
+    removed: Boolean(record.removed) }));
   return cases.sort((a, b) => b.updated - a.updated);
 }
 

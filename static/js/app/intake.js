@@ -1,9 +1,12 @@
 // The intake: the fields of an interview, in short steps, and the case view that merges edits.
 
 import { _ } from "../i18n.js";
-import { attachFile, createCase, dueSoon, editCase, listCases, NotCertified, openCase } from "./cases.js";
+import {
+  attachFile, createCase, discardRefused, dueSoon, editCase, listCases, NotCertified, openCase, resendRefused,
+} from "./cases.js";
 import { membersSection } from "./members.js";
 import { printButton, printHeader, printHistory } from "./print.js";
+import { repairCase } from "./sync.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
@@ -236,30 +239,118 @@ export async function caseScreen(state, caseId, home) {
   });
   const deadlines = opened.deadlines.map((d) => h("li", { className: dueSoon(d.due) ? "due-soon" : "" }, d.due, " — ", d.label || _("Deadline"),
     dueSoon(d.due) ? h("strong", {}, " ", _("due within 48 hours")) : null));
+  const readOnly = Boolean(opened.record.removed);
   show(h("section", { className: "card case-view" },
     printHeader(),
     h("h1", {}, opened.fields.alias || _("Case")),
     closed ? h("p", { className: "notice", id: "case-closed" }, _("This case is closed.")) : null,
+    setAsideNotice(state, caseId, opened.record, redraw),
+    removedNotice(opened.record),
+    refusedSection(state, caseId, opened.record, labels, redraw),
     h("dl", { className: "facts" }, rows.flat()),
     h("h2", {}, _("Documents")),
     opened.attachments.length
       ? h("ul", { className: "photos" }, opened.attachments.map((file) => h("li", {},
         h("img", { src: photoUrl(file), alt: file.name }))))
       : h("p", { className: "hint" }, _("No document yet.")),
-    photoControl(state, caseId, home),
+    readOnly ? null : photoControl(state, caseId, home),
     h("h2", {}, _("Deadlines")),
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
     printHistory(opened.history, (name) => labels[name]?.label || name, display),
-    coordinator ? await membersSection(state, caseId, redraw) : null,
+    coordinator && !readOnly ? await membersSection(state, caseId, redraw) : null,
     h("div", { className: "actions" },
-      h("button", { type: "button", id: "edit-case", className: "primary",
+      readOnly ? null : h("button", { type: "button", id: "edit-case", className: "primary",
         onclick: () => intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf }) }, _("Edit")),
-      coordinator ? h("button", { type: "button", id: "case-status", onclick: async () => {
+      coordinator && !readOnly ? h("button", { type: "button", id: "case-status", onclick: async () => {
         await editCase(state, caseId, { status: closed ? "open" : "closed" }, [], opened.versionOf);
         await redraw();
       } }, closed ? _("Reopen the case") : _("Close the case")) : null,
       printButton(),
       h("button", { type: "button", onclick: home }, _("Back")))));
+}
+
+// A case whose entries from the server did not verify on this device (docs/PROTOCOL.md 8.12).
+function setAsideNotice(state, caseId, record, redraw) {
+  if (!record.setAside) return null;
+  const error = errorLine("repair-error");
+  return h("div", { className: "status-warning", id: "case-set-aside", role: "alert" },
+    h("p", {}, _("This case is set aside on this device: what the server sent for it does not verify (%(code)s). Your notes on it stay here, and your other cases keep syncing.", { code: record.setAside.code })),
+    h("button", { type: "button", id: "repair-case", onclick: async (event) => {
+      event.target.disabled = true;
+      error.textContent = "";
+      try {
+        await repairCase(state, caseId);
+        announce(_("The case was repaired: it is up to date with the server."));
+        await redraw();
+      } catch {
+        error.textContent = _("The repair did not succeed: the server's copy still does not verify, or there is no network. Your notes stay here; try again later or tell a coordinator.");
+        event.target.disabled = false;
+      }
+    } }, _("Repair this case")),
+    error);
+}
+
+function removedNotice(record) {
+  if (!record.removed) return null;
+  return h("p", { className: "notice", id: "case-removed" }, record.removed.at
+    ? _("You were removed from this case on %(date)s. It is read-only on this device.", { date: new Date(record.removed.at).toLocaleDateString() })
+    : _("You are no longer a member of this case. It is read-only on this device."));
+}
+
+function refusalText(item) {
+  if (item.code === "ClockOutOfRange") {
+    return _("Refused: this device's clock is ahead of the server's. Set the date and time, then send it again.");
+  }
+  if (item.code === "not-a-member" || item.code === "NotAMember") {
+    return item.removedAt
+      ? _("Refused: you were removed from this case on %(date)s.", { date: new Date(item.removedAt).toLocaleDateString() })
+      : _("Refused: you were no longer a member of this case.");
+  }
+  return _("Refused by the server (%(code)s).", { code: item.code });
+}
+
+// What the server refused stays here, with its text, until the person sends it again (once they
+// are a member again) or discards it.
+function refusedSection(state, caseId, record, labels, redraw) {
+  if (!record.refused?.length) return null;
+  const error = errorLine("refused-error");
+  const items = record.refused.map((item, index) => {
+    const body = JSON.parse(item.body);
+    const lines = Object.entries(body.fields ?? {}).map(([name, value]) => h("li", {}, `${labels[name]?.label || name} : `, h("bdi", {}, String(value))));
+    const discard = h("button", { type: "button", className: "danger", "data-discard": String(index), onclick: async (event) => {
+      if (event.target.dataset.confirm !== "yes") {
+        event.target.dataset.confirm = "yes";
+        event.target.textContent = _("Tap again to discard it for good");
+        return;
+      }
+      await discardRefused(state, caseId, index);
+      announce(_("The refused entry was discarded."));
+      await redraw();
+    } }, _("Discard"));
+    return h("li", { "data-refused": String(index) },
+      h("p", { className: "status-warning" }, refusalText(item)),
+      h("p", { className: "hint" }, _("Written on %(date)s.", { date: new Date(item.written).toLocaleString() })),
+      h("ul", {}, lines),
+      h("div", { className: "actions" },
+        record.removed ? null : h("button", { type: "button", className: "primary", "data-resend": String(index), onclick: async (event) => {
+          event.target.disabled = true;
+          try {
+            await resendRefused(state, caseId, index);
+            announce(_("Sealed again: it leaves with the next sync."));
+            await redraw();
+          } catch {
+            error.textContent = _("It could not be sealed again: you are not a member of this case on this device yet. Sync, then try again.");
+            event.target.disabled = false;
+          }
+        } }, _("Send again")),
+        discard));
+  });
+  return h("section", { id: "refused-entries", "aria-labelledby": "refused-title" },
+    h("h2", { id: "refused-title" }, _("Entries the server refused")),
+    h("p", { className: "hint" }, record.removed
+      ? _("They stay on this device. Show or print them for a coordinator; once you are a member again you can send them.")
+      : _("They stay on this device until you send them again or discard them.")),
+    h("ul", { className: "refused-list" }, items), error);
 }
 
 export async function caseListItems(state, openOne) {
@@ -268,5 +359,15 @@ export async function caseListItems(state, openOne) {
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
       item.place ? ` · ${item.place}` : "",
-      item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null)));
+      item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null,
+      caseFlags(item))));
+}
+
+// What needs the person's eye on a case, shown in the lists.
+export function caseFlags(item) {
+  const flags = [];
+  if (item.setAside) flags.push(_("set aside: open it to repair"));
+  if (item.refused) flags.push(_("%(count)s refused entries", { count: item.refused }));
+  if (item.removed) flags.push(_("you were removed"));
+  return flags.length ? h("span", { className: "status-warning case-flags" }, ` · ${flags.join(" · ")}`) : null;
 }

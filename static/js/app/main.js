@@ -151,6 +151,7 @@ let screen = "";
 let syncing = null;
 let syncTimer = null;
 let failures = 0;
+let syncMessage = "";
 const syncUi = { status: null, bar: null, error: null, button: null };
 
 async function showSyncStatus(state) {
@@ -171,6 +172,18 @@ function syncErrorText(error) {
   return error instanceof ApiProblem ? error.message : _("Sync failed. Your notes stay on this device.");
 }
 
+// What a sync that went through still asks of the person, in words (docs/PROTOCOL.md 8.12).
+function syncOutcomeText(refused, aside) {
+  const lines = [];
+  if (refused) {
+    lines.push(_("The server refused %(count)s entries: they stay on this device, in their case, with the reason.", { count: refused }));
+  }
+  if (aside.length) {
+    lines.push(_("%(count)s cases are set aside: what the server sent does not verify. Open them to repair; your other cases keep syncing.", { count: aside.length }));
+  }
+  return lines.join(" ");
+}
+
 function scheduleSync(state, delay) {
   clearTimeout(syncTimer);
   syncTimer = setTimeout(() => runSync(state), delay);
@@ -183,17 +196,19 @@ async function runSync(state) {
   if (bar) bar.hidden = false;
   if (button) button.disabled = true;
   if (error) error.textContent = "";
+  syncMessage = "";
   syncing = (async () => {
     try {
-      const { refused, changed } = await syncNow(state, { progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; } });
+      const { refused, changed, aside } = await syncNow(state, { progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; } });
       failures = 0;
-      if (refused.length && syncUi.error) {
-        syncUi.error.textContent = _("The server refused %(count)s entries; they stay on this device.", { count: refused.length });
-      }
+      // Kept for the panel: the home screen drawn again after the sync shows it too.
+      syncMessage = syncOutcomeText(refused, aside);
+      if (syncUi.error) syncUi.error.textContent = syncMessage;
       scheduleSync(state, SYNC_EVERY_MS);
       if (changed && screen === "home") await homeScreen();
     } catch (problem) {
-      if (syncUi.error) syncUi.error.textContent = syncErrorText(problem);
+      syncMessage = syncErrorText(problem);
+      if (syncUi.error) syncUi.error.textContent = syncMessage;
       scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
       failures += 1;
     } finally {
@@ -209,7 +224,7 @@ async function runSync(state) {
 function syncPanel(state) {
   syncUi.status = h("p", { id: "sync-status" });
   syncUi.bar = h("progress", { id: "sync-progress", max: "1", value: "0", hidden: true, "aria-label": _("Sync progress") });
-  syncUi.error = h("p", { id: "sync-error", className: "error", role: "alert" });
+  syncUi.error = h("p", { id: "sync-error", className: "error", role: "alert" }, syncMessage);
   syncUi.button = h("button", { type: "button", id: "sync-now", onclick: () => runSync(state) }, _("Sync now"));
   showSyncStatus(state);
   return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") },

@@ -4,7 +4,7 @@
 
 import { _ } from "../i18n.js";
 import { dueSoon, dueWithin, listCases, rosterNames } from "./cases.js";
-import { optionLabels } from "./intake.js";
+import { caseFlags, optionLabels } from "./intake.js";
 import { field, h } from "./ui.js";
 
 const PAGE_ROWS = 100;
@@ -43,7 +43,8 @@ function row(item, names, openOne, measures) {
         volunteers ? h("span", {}, _("Members: %(names)s", { names: volunteers })) : null,
         item.lastActivity ? h("span", {}, _("Last activity: %(date)s", { date: new Date(item.lastActivity).toLocaleDateString() })) : null,
         item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "" },
-          _("Next deadline: %(date)s", { date: item.nextDeadline })) : null)));
+          _("Next deadline: %(date)s", { date: item.nextDeadline })) : null),
+      caseFlags(item)));
 }
 
 export async function reviewList(state, openOne) {

@@ -1,12 +1,16 @@
 // The sync engine: an outbox of sealed entries in the device store, pushed in batches when
 // there is a network; then what changed is pulled and checked like everything else. An entry
-// leaves the outbox only when the server has confirmed it (stored, or already there).
+// leaves the outbox when the server has confirmed it (stored, or already there), or when its
+// case is brought up to date after the server refused it (docs/PROTOCOL.md 8.12): done again on
+// the new view, or kept in its case as a refused entry for the person. A case whose entries from
+// the server do not verify is set aside; the sync goes on with the others.
 
 import { ApiProblem, callApi, forgetCsrfToken } from "../api.js";
 import { b64urlDecode } from "../encoding.js";
 import { authForServer } from "../kdf.js";
-import { Kind, parseEntry } from "../protocol/index.js";
-import { caseRecordFromLog, rebuildCase, refreshRoster } from "./cases.js";
+import { bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
+import { associationKey, queueEntries, refreshRoster, summaryFor } from "./cases.js";
+import { confirmedPart, pendingPart, rebaseRecord } from "./rebase.js";
 import { rotateDueCases } from "./members.js";
 
 const BATCH_ENTRIES = 50;
@@ -20,7 +24,7 @@ export class SyncFailed extends Error {
 }
 
 export async function pendingCount(state) {
-  return (await state.vault.list("outbox")).length;
+  return (await state.vault.list("outbox")).filter(([, item]) => !item.refused).length;
 }
 
 export async function syncState(state) {
@@ -61,7 +65,8 @@ async function applyRetention(state, now = Date.now()) {
   const waiting = new Set((await state.vault.list("outbox")).map(([, item]) => item.caseId));
   let removed = 0;
   for (const [id, record] of await state.vault.list("case")) {
-    if (waiting.has(id) || record.updated + days * DAY_MS > now) continue;
+    if (waiting.has(id) || record.pending || record.refused?.length || record.setAside) continue;
+    if (record.updated + days * DAY_MS > now) continue;
     await state.vault.delete("case", id);
     removed += 1;
   }
@@ -86,77 +91,138 @@ function batches(items) {
   return out;
 }
 
+// Each batch's results are kept at once: an accepted entry leaves the outbox (it stays pending in
+// its case until pulled); a refused one stays, marked with its code, until its case is rebased.
 async function pushOutbox(state, progress) {
-  const items = await state.vault.list("outbox");
-  const refused = [];
+  const items = (await state.vault.list("outbox")).filter(([, item]) => !item.refused);
   let done = 0;
   for (const batch of batches(items)) {
     const { results } = await callApi("POST", "/api/v1/sync/push", { entries: batch.map(([, item]) => item.envelope) });
     for (const [index, result] of results.entries()) {
-      if (result.status === "stored" || result.status === "duplicate") await state.vault.delete("outbox", batch[index][0]);
-      else refused.push(result);
+      const [key, item] = batch[index];
+      if (result.status === "stored" || result.status === "duplicate") await state.vault.delete("outbox", key);
+      else await state.vault.put("outbox", key, { ...item, refused: result.code ?? result.status });
     }
     done += batch.length;
     progress(done / Math.max(items.length, 1) / 2);
   }
-  return refused;
 }
 
-async function pullChanges(state, progress) {
+async function pullChanges(state) {
   const sync = await syncState(state);
   const touched = new Map();
   for (;;) {
     const page = await callApi("GET", `/api/v1/sync/pull?cursor=${sync.cursor}`);
     for (const entry of page.entries) {
       if (!touched.has(entry.case_id)) touched.set(entry.case_id, []);
-      touched.get(entry.case_id).push(entry.envelope);
+      touched.get(entry.case_id).push({ seq: entry.seq, envelope: entry.envelope });
     }
     sync.cursor = page.next_cursor;
     if (!page.more) break;
   }
-  let done = 0;
-  for (const [caseId, envelopes] of touched) {
-    await mergeCase(state, caseId, envelopes);
-    done += 1;
-    progress(0.5 + done / touched.size / 2);
+  return { touched, sync };
+}
+
+async function outboxOf(state, caseId) {
+  return (await state.vault.list("outbox")).filter(([, item]) => item.caseId === caseId);
+}
+
+// The outbox of a case made to hold exactly its pending entries, in order.
+async function reconcileOutbox(state, caseId, outbox, queued) {
+  const wanted = new Set(queued);
+  const present = new Set();
+  for (const [key, item] of outbox) {
+    if (wanted.has(item.envelope) && !item.refused) present.add(item.envelope);
+    else await state.vault.delete("outbox", key);
   }
-  sync.lastSync = Date.now();
-  await state.vault.put("sync", "state", sync);
-  return touched.size;
+  await queueEntries(state, caseId, queued.filter((envelope) => !present.has(envelope)));
 }
 
-// A case met for the first time (or joined late) is fetched whole; otherwise new entries are
-// appended after the ones this device has. Either way the log is verified before it is kept.
-// Under a retention policy, a case this device does not hold stays on the server until the
-// volunteer opens it.
-async function mergeCase(state, caseId, envelopes) {
-  const record = await state.vault.get("case", caseId);
-  let all;
-  if (record) {
-    const known = new Set(record.envelopes);
-    all = [...record.envelopes, ...envelopes.filter((e) => !known.has(e))];
-  } else if ((await retentionDays(state)) !== null) {
-    return;
-  } else if (await startsWithGenesis(envelopes)) {
-    all = envelopes;
-  } else {
-    all = await fetchCaseEntries(caseId);
+// A record kept before pending entries were counted: its outbox entries are its pending part.
+function normalise(record, outbox) {
+  if (record.pending !== undefined) return record;
+  const waiting = new Set(outbox.map(([, item]) => item.envelope));
+  const confirmed = record.envelopes.filter((envelope) => !waiting.has(envelope));
+  const pending = record.envelopes.filter((envelope) => waiting.has(envelope));
+  return { ...record, envelopes: [...confirmed, ...pending], pending: pending.length };
+}
+
+// A pulled ADD that grants this person: the cursor passed what was written while they were not
+// a member, so the case is fetched from the last entry the device has.
+async function grantsMe(state, pulled) {
+  const me = b64urlDecode(state.vault.userId);
+  for (const { envelope } of pulled) {
+    const entry = await parseEntry(b64urlDecode(envelope));
+    if (entry.header.kind !== Kind.ADD) continue;
+    const payload = await parseControlPayload(Kind.ADD, entry.body, await associationKey(state));
+    if (bytesKey(payload.grant.roster.userId) === bytesKey(me)) return true;
   }
-  const rebuilt = await rebuildCase(state, caseId, all.map(b64urlDecode), record);
-  await state.vault.put("case", caseId, await caseRecordFromLog(rebuilt, record, all));
+  return false;
 }
 
-// A case created since the last pull comes whole in the pull: no need to ask for it again.
-async function startsWithGenesis(envelopes) {
-  return (await parseEntry(b64urlDecode(envelopes[0]))).header.kind === Kind.GENESIS;
+function emptyRecord(caseId) {
+  return { id: caseId, envelopes: [], pending: 0, keys: {}, refused: [], created: Date.now() };
 }
 
-async function fetchCaseEntries(caseId) {
+// One case brought to the server's state (docs/PROTOCOL.md 8.12): new entries verified and kept,
+// pending work appended again or redone. A case whose entries do not verify is set aside, with
+// its record unchanged, and the sync goes on with the others.
+async function bringUpToDate(state, caseId, pulled) {
+  let record = await state.vault.get("case", caseId);
+  const outbox = await outboxOf(state, caseId);
+  // Under a retention policy, a case this device does not hold stays on the server until opened.
+  if (!record && (!pulled.length || (await retentionDays(state)) !== null)) return "same";
+  if (record?.setAside) return "aside";
+  record = record ? normalise(record, outbox) : emptyRecord(caseId);
+  let incoming = pulled;
+  if (!confirmedPart(record).length) {
+    // Nothing confirmed yet: the case starts in this pull, or is fetched whole.
+    if (!pulled.length) return neverStored(state, record, outbox);
+    if ((await parseEntry(b64urlDecode(pulled[0].envelope))).header.kind !== Kind.GENESIS) {
+      incoming = await fetchCaseEntries(caseId);
+    }
+  } else if (await grantsMe(state, pulled)) {
+    incoming = await fetchCaseEntries(caseId, record.lastSeq ?? 0);
+  }
+  return keepRebased(state, record, incoming, outbox);
+}
+
+// `kept` is the record as it stands in the store: what stays, set aside, if the server's entries
+// do not verify.
+async function keepRebased(state, record, incoming, outbox, kept = record) {
+  const refusedByServer = new Map(outbox.filter(([, item]) => item.refused).map(([, item]) => [item.envelope, item.refused]));
+  let rebased;
+  try {
+    rebased = await rebaseRecord(state, record, incoming, refusedByServer);
+  } catch (error) {
+    if (!(error instanceof CarnetCryptoError)) throw error;
+    if (kept.envelopes.length) {
+      await state.vault.put("case", kept.id, { ...kept, setAside: { code: error.constructor.name, at: Date.now() } });
+    }
+    return "aside";
+  }
+  const { record: next, log, keys, queued } = rebased;
+  next.updated = Date.now();
+  next.summary = await summaryFor(log, keys);
+  await state.vault.put("case", next.id, next);
+  await reconcileOutbox(state, next.id, outbox, queued);
+  return rebased.rewritten ? "rewritten" : "same";
+}
+
+// A case whose first entry the server refused: nothing on the server to build on. Its entries
+// wait, the person is told, and a repair offers them to the server again.
+async function neverStored(state, record, outbox) {
+  const refused = outbox.find(([, item]) => item.refused);
+  if (!refused) return "same";
+  await state.vault.put("case", record.id, { ...record, setAside: { code: refused[1].refused, at: Date.now() } });
+  return "aside";
+}
+
+async function fetchCaseEntries(caseId, after = 0) {
   const all = [];
-  let after = 0;
   for (;;) {
     const page = await callApi("GET", `/api/v1/sync/cases/${encodeURIComponent(caseId)}/entries?after=${after}`);
-    all.push(...page.entries.map((e) => e.envelope));
+    all.push(...page.entries.map((e) => ({ seq: e.seq, envelope: e.envelope })));
     after = page.next_cursor;
     if (!page.more) break;
   }
@@ -166,9 +232,34 @@ async function fetchCaseEntries(caseId) {
 // A case kept on the server, fetched whole, verified and stored again because it is opened.
 export async function fetchCase(state, caseId) {
   await ensureSession(state);
+  const outcome = await keepRebased(state, emptyRecord(caseId), await fetchCaseEntries(caseId), []);
+  if (outcome === "aside") throw new SyncFailed("aside", "this case does not verify");
+}
+
+// Repair of a case set aside (docs/PROTOCOL.md 8.12 item 7): fetched whole and verified from its
+// first entry; this device's own entries the server lacks are offered again with the pending ones.
+export async function repairCase(state, caseId) {
+  await ensureSession(state);
+  const record = await state.vault.get("case", caseId);
+  const outbox = await outboxOf(state, caseId);
+  if (!confirmedPart(normalise(record, outbox)).length) {
+    for (const [key, item] of outbox) await state.vault.put("outbox", key, { ...item, refused: undefined });
+    await state.vault.put("case", caseId, { ...record, setAside: null });
+    return syncNow(state);
+  }
   const all = await fetchCaseEntries(caseId);
-  const rebuilt = await rebuildCase(state, caseId, all.map(b64urlDecode), null);
-  await state.vault.put("case", caseId, await caseRecordFromLog(rebuilt, null, all));
+  const onServer = new Set(all.map((e) => e.envelope));
+  const me = bytesKey(b64urlDecode(state.vault.userId));
+  const lacking = [];
+  for (const envelope of confirmedPart(normalise(record, outbox))) {
+    if (!onServer.has(envelope) && bytesKey((await parseEntry(b64urlDecode(envelope))).header.author) === me) {
+      lacking.push(envelope);
+    }
+  }
+  const pending = [...lacking, ...pendingPart(normalise(record, outbox))];
+  const base = { ...record, envelopes: pending, pending: pending.length, lastSeq: 0, setAside: null };
+  if (await keepRebased(state, base, all, outbox, record) === "aside") throw new SyncFailed("aside", "this case does not verify");
+  return syncNow(state);
 }
 
 // The person's cases on the server that this device does not hold (metadata only).
@@ -178,6 +269,22 @@ export async function casesOnServerOnly(state) {
   return cases.filter((item) => !held.has(item.id));
 }
 
+// Cases to bring up to date: those the pull touched and those with entries the server refused.
+async function casesToRebase(state, touched) {
+  const cases = new Map(touched);
+  for (const [, item] of await state.vault.list("outbox")) {
+    if (item.refused && !cases.has(item.caseId)) cases.set(item.caseId, []);
+  }
+  return cases;
+}
+
+function refusedTotal(records) {
+  return records.reduce((n, [, record]) => n + (record.refused?.length ?? 0), 0);
+}
+
+// Rewritten entries leave in the same sync; a few rounds at most, so a sync always ends.
+const MAX_ROUNDS = 3;
+
 export async function syncNow(state, { progress = () => {} } = {}) {
   await ensureSession(state);
   progress(0);
@@ -185,9 +292,29 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   state.rosterRefresh = refreshRoster(state).catch(() => {});
   await state.rosterRefresh;
   await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
-  const refused = await pushOutbox(state, progress);
-  const changed = await pullChanges(state, progress);
+  let changed = 0;
+  const aside = new Set();
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    await pushOutbox(state, (part) => progress(round ? 0.9 : part));
+    const { touched, sync } = await pullChanges(state);
+    let rewritten = false;
+    let done = 0;
+    const cases = await casesToRebase(state, touched);
+    for (const [caseId, pulled] of cases) {
+      const outcome = await bringUpToDate(state, caseId, pulled);
+      if (outcome === "aside") aside.add(caseId);
+      rewritten ||= outcome === "rewritten";
+      done += 1;
+      if (!round) progress(0.5 + done / cases.size / 2);
+    }
+    changed += touched.size;
+    sync.lastSync = Date.now();
+    await state.vault.put("sync", "state", sync);
+    if (!rewritten) break;
+  }
+  const records = await state.vault.list("case");
   const removed = await applyRetention(state);
   progress(1);
-  return { refused, changed: changed + removed, removed };
+  // Refused entries are counted while they wait for the person, not only when they are refused.
+  return { refused: refusedTotal(records), changed: changed + removed, removed, aside: [...aside] };
 }
