@@ -2,6 +2,7 @@
 on, what the server refused is kept and sent again, a removal is told with its date, and a case
 whose log does not verify on a device is set aside and repaired while the others keep syncing."""
 
+import contextlib
 import json
 import re
 import secrets
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -93,23 +95,28 @@ def add_member(desk: Page, case_id: str, user_id: str) -> None:
     expect(desk.locator(f'#case-members li[data-member="{user_id}"]')).to_be_visible()
 
 
+def case_taken_away(server: LiveServer, volunteer: Page, desk: Page, alias: str, notes: str) -> tuple[str, str]:
+    """The volunteer records a case and syncs; the coordinator compares the volunteer's
+    fingerprint in person, removes them from the case and syncs. Returns (volunteer id, case id)."""
+    set_up_device(volunteer, server, *DEMO["volunteer"])
+    volunteer_id = app(volunteer, "session:s.vault.userId")
+    case_id = new_case(volunteer, alias, notes)
+    tap_sync(volunteer)
+    expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+    set_up_device(desk, server, *DEMO["coordinator"])
+    tap_sync(desk)
+    compare_in_person(desk, volunteer_id, spoken_fingerprint(volunteer))
+    remove_member(desk, case_id, volunteer_id)
+    tap_sync(desk)
+    return volunteer_id, case_id
+
+
 def test_a_member_removed_then_added_again_syncs_on_and_sends_the_refused_edit(server: LiveServer,
                                                                               browser: Browser) -> None:
     first, refused_edit, from_desk = (f"CANARY-{secrets.token_hex(6)}" for _ in range(3))
     volunteer, desk, second_phone = phone(browser), phone(browser), phone(browser)
     try:
-        set_up_device(volunteer, server, *DEMO["volunteer"])
-        volunteer_id = app(volunteer, "session:s.vault.userId")
-        case_id = new_case(volunteer, "Dossier retiré", first)
-        tap_sync(volunteer)
-        expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
-
-        # The coordinator compares the volunteer's fingerprint in person, then takes the case away.
-        set_up_device(desk, server, *DEMO["coordinator"])
-        tap_sync(desk)
-        compare_in_person(desk, volunteer_id, spoken_fingerprint(volunteer))
-        remove_member(desk, case_id, volunteer_id)
-        tap_sync(desk)
+        volunteer_id, case_id = case_taken_away(server, volunteer, desk, "Dossier retiré", first)
 
         # Unaware, the volunteer edits the case and syncs: refused, kept, and told why.
         edit_notes(volunteer, case_id, refused_edit)
@@ -170,15 +177,7 @@ def test_a_removed_volunteer_is_told_the_date_and_keeps_unsent_work_until_sent_o
     kept, discarded = (f"CANARY-{secrets.token_hex(6)}" for _ in range(2))
     volunteer, desk = phone(browser), phone(browser)
     try:
-        set_up_device(volunteer, server, *DEMO["volunteer"])
-        volunteer_id = app(volunteer, "session:s.vault.userId")
-        case_id = new_case(volunteer, "Dossier quitté", "début")
-        tap_sync(volunteer)
-        set_up_device(desk, server, *DEMO["coordinator"])
-        tap_sync(desk)
-        compare_in_person(desk, volunteer_id, spoken_fingerprint(volunteer))
-        remove_member(desk, case_id, volunteer_id)
-        tap_sync(desk)
+        _volunteer_id, case_id = case_taken_away(server, volunteer, desk, "Dossier quitté", "début")
 
         # Two edits written with no network, then the next sync.
         volunteer.context.set_offline(True)
@@ -225,33 +224,35 @@ def test_a_removed_volunteer_is_told_the_date_and_keeps_unsent_work_until_sent_o
         desk.context.close()
 
 
+@contextlib.contextmanager
+def server_database(server: LiveServer) -> Iterator[sqlcipher3.Connection]:
+    """The server's SQLCipher database, opened with its key, as someone with the disk would."""
+    key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
+    conn = db.connect(server.instance / "carnet.db", key)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
 def inject_bad_entry(server: LiveServer, case_id: str) -> int:
     """Store, behind the acceptance rule's back, a copy of the case's last entry with a flipped
     signature byte: a log no device can apply. Returns the row's seq."""
-    key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
-    conn = db.connect(server.instance / "carnet.db", key)
-    try:
+    with server_database(server) as conn:
         last = conn.execute("SELECT * FROM entries WHERE case_id = ? ORDER BY seq DESC LIMIT 1", (case_id,)).fetchone()
         envelope = bytearray(last["envelope"])
         envelope[-1] ^= 1
-        with conn:
-            return conn.execute(
-                "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
-                " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (case_id, b64url_encode(secrets.token_bytes(16)), secrets.token_bytes(32), last["kind"], last["epoch"],
-                 last["author"], last["device_id"], last["device_seq"], bytes(envelope), last["received_at"])).lastrowid
-    finally:
-        conn.close()
+        return conn.execute(
+            "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
+            " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, b64url_encode(secrets.token_bytes(16)), secrets.token_bytes(32), last["kind"], last["epoch"],
+             last["author"], last["device_id"], last["device_seq"], bytes(envelope), last["received_at"])).lastrowid
 
 
 def delete_entry(server: LiveServer, seq: int) -> None:
-    key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
-    conn = db.connect(server.instance / "carnet.db", key)
-    try:
-        with conn:
-            conn.execute("DELETE FROM entries WHERE seq = ?", (seq,))
-    finally:
-        conn.close()
+    with server_database(server) as conn:
+        conn.execute("DELETE FROM entries WHERE seq = ?", (seq,))
 
 
 def test_a_case_that_does_not_verify_is_set_aside_the_others_sync_and_the_repair_brings_it_back(
