@@ -19,6 +19,7 @@ from crypto.entry import Kind
 from sync import db
 
 from tests.browser.conftest import PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app, compare_in_person, new_case, open_case, server_log
 from tests.conftest import LiveServer, running_demo
@@ -194,6 +195,7 @@ def test_a_removed_volunteer_is_told_the_date_and_keeps_unsent_work_until_sent_o
         expect(volunteer.locator("#refused-entries [data-resend]")).to_have_count(0)
         screenshot(volunteer, "refused-entries-fr-360x640")
         assert volunteer.evaluate("document.documentElement.scrollWidth") <= 360
+        assert serious_violations(volunteer) == []
 
         # Kept across a lock and an unlock, and across further syncs.
         back_home(volunteer)
