@@ -287,6 +287,8 @@ def offer(vectors: dict[str, Any], row: dict[str, Any]) -> None:
     base = vectors[row["base"]]
     association = check_ed25519_public_key(h(vectors["roster"]["association_public"]))
     log = verify_case_log(h(base["case_id"]), [b64url_decode(e) for e in base["envelopes"]], association)
+    for envelope in row.get("before", []):
+        accept_entry(log, b64url_decode(envelope), now_ms=row["now_ms"])
     accept_entry(log, b64url_decode(row["offered"]), now_ms=row["now_ms"])
 
 

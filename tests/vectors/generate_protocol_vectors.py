@@ -45,7 +45,13 @@ from crypto.keys import (
     wrap_association_key_with_kek,
 )
 from crypto.roster import Role
-from crypto.writer import reencrypt_case_as_coordinator, stub_of
+from crypto.writer import (
+    add_member_as_coordinator,
+    reencrypt_case_as_coordinator,
+    remove_member_as_coordinator,
+    seal_entry_as_author,
+    stub_of,
+)
 from tests.crypto.scenario import (
     T0,
     World,
@@ -434,6 +440,42 @@ def acceptance(world: World, case: Any) -> list[dict[str, Any]]:
     offer("an entry from a removed member, on the state before the removal", "NotAMember",
           craft(log, bob, Kind.CONTENT, case_key=case.keys[2], body_json=body("backdated"), epoch=2,
                 control_head=log.states[2].entry_hash))
+    rows.extend(membership_traces(world, case, now))
+    return rows
+
+
+def membership_traces(world: World, case: Any, now: int) -> list[dict[str, Any]]:
+    """Orders of events the convergence state machine exercises (PROTOCOL 8.8 item 4): `before`
+    holds entries the server stored first, in order, then `offered` comes."""
+    alice, bob, carol = world["alice"], world["bob"], world["carol"]
+    rows: list[dict[str, Any]] = []
+
+    def offer(name: str, error: str | None, before: list[bytes], envelope: bytes) -> None:
+        rows.append({"name": name, "base": "case_log", "now_ms": now, "before": [b64(e) for e in before],
+                     "offered": b64(envelope), "error": error})
+
+    # Bob, removed at epoch 3, is added back; his device chain goes on from its frozen head.
+    log = replay(world, case.envelopes)
+    readd = add_member_as_coordinator(log, carol.keys, device_id=carol.device_id, new_member=bob.roster,
+                                      case_key=case.keys[3], now=T0)
+    offer("a member added back writes on the new base, continuing the frozen device chain", None, [readd],
+          seal_entry_as_author(log, bob.keys, device_id=bob.device_id, case_key=case.keys[3],
+                               body_json=body("back"), now=T0))
+    offer("a member added back still cannot write on a base before the removal", "NotAMember", [readd],
+          craft(replay(world, [*case.envelopes, readd]), bob, Kind.CONTENT, case_key=case.keys[2],
+                body_json=body("old base"), epoch=2, control_head=log.states[2].entry_hash))
+    # The coordinator removes alice on a view that lacks the entry she pushed meanwhile.
+    stale = replay(world, case.envelopes)
+    removal, _ = remove_member_as_coordinator(stale, carol.keys, device_id=carol.device_id, user_id=alice.user_id,
+                                              case_key=case.keys[3], now=T0)
+    pushed_meanwhile = seal_entry_as_author(replay(world, case.envelopes), alice.keys, device_id=alice.device_id,
+                                            case_key=case.keys[3], body_json=body("meanwhile"), now=T0)
+    offer("a removal whose frozen heads miss an entry the server stored first", "InvalidControlEntry",
+          [pushed_meanwhile], removal)
+    again, _ = remove_member_as_coordinator(replay(world, [*case.envelopes, pushed_meanwhile]), carol.keys,
+                                            device_id=carol.device_id, user_id=alice.user_id,
+                                            case_key=case.keys[3], now=T0)
+    offer("the same removal written again on the new view", None, [pushed_meanwhile], again)
     return rows
 
 

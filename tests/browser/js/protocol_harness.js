@@ -333,6 +333,7 @@ async ({ vectors }) => {
         const base = vectors[row.base];
         const log = await P.verifyCaseLog(h(base.case_id), base.envelopes.map(b64d),
           await P.importEd25519PublicKey(h(vectors.roster.association_public)));
+        for (const envelope of row.before ?? []) await P.acceptEntry(log, b64d(envelope), { nowMs: row.now_ms });
         await P.acceptEntry(log, b64d(row.offered), { nowMs: row.now_ms });
       };
       if (row.error === null) return offer();
