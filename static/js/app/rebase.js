@@ -84,7 +84,8 @@ async function redo(state, log, keys, intent) {
     return addMemberAsCoordinator(log, state.account, { deviceId, newMember: payload.grant.roster, caseKey });
   }
   if (intent.kind === Kind.REMOVE && log.state.members.has(bytesKey(payload.userId))) {
-    written = await removeMemberAsCoordinator(log, state.account, { deviceId, userId: payload.userId, caseKey });
+    written = await removeMemberAsCoordinator(log, state.account, {
+      deviceId, userId: payload.userId, caseKey, full: payload.rotation.mode === RotationMode.FULL });
   } else if (intent.kind === Kind.ROTATE) {
     written = await rotateCaseKeyAsCoordinator(log, state.account, {
       deviceId, caseKey, full: payload.rotation.mode === RotationMode.FULL });

@@ -249,10 +249,10 @@ export async function repairCase(state, caseId) {
   }
   const all = await fetchCaseEntries(caseId);
   const onServer = new Set(all.map((e) => e.envelope));
-  const me = bytesKey(b64urlDecode(state.vault.userId));
+  const device = bytesKey(state.vault.device.deviceId);
   const lacking = [];
   for (const envelope of confirmedPart(normalise(record, outbox))) {
-    if (!onServer.has(envelope) && bytesKey((await parseEntry(b64urlDecode(envelope))).header.author) === me) {
+    if (!onServer.has(envelope) && bytesKey((await parseEntry(b64urlDecode(envelope))).header.deviceId) === device) {
       lacking.push(envelope);
     }
   }
