@@ -323,6 +323,7 @@ class Convergence(RuleBasedStateMachine):
     def settle(self) -> None:
         """Every device syncs twice, repairs what it set aside, opens what it let go, and the
         coordinators finish any full re-encryption; then all members agree with the server."""
+        self.server.tamper_next_pull.clear()  # Faults end here: what is served from now on is whole.
         self.sync_all()
         for d in self.devices.values():
             for case_id, record in list(d.cases.items()):
