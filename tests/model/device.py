@@ -187,17 +187,16 @@ class Device:
 
     # Views and keys.
 
-    def _log(self, entries: Iterable[bytes]) -> CaseLog:
-        log = CaseLog(b"\0" * 16, self.association)  # replaced below: the case id is read from the entries
+    def _log(self, case_id: bytes, entries: Iterable[bytes]) -> CaseLog:
+        """A verified log of these entries, built afresh (a CaseLog only grows)."""
+        log = CaseLog(case_id, self.association)
         for raw in entries:
-            if not log.entries:
-                log = CaseLog(parse_entry(raw).header.case_id, self.association)
             log.append(raw)
         return log
 
     def view(self, record: CaseRecord) -> CaseLog:
         if record.view is None:
-            record.view = self._log(record.confirmed + record.pending)
+            record.view = self._log(record.case_id, record.confirmed + record.pending)
         return record.view
 
     def _valid_keys(self, view: CaseLog, candidates: dict[int, bytes]) -> dict[int, bytes]:
@@ -349,7 +348,7 @@ class Device:
         # A refusal is acted on at this sync even when no entry of its case came back.
         for record in self.cases.values():
             if record.refusals and record.set_aside is None and record.case_id not in pulled:
-                self._rebase(record, self._log(record.confirmed))
+                self._rebase(record, self._log(record.case_id, record.confirmed))
 
     def _grants_me(self, raw: bytes) -> bool:
         entry = parse_entry(raw)
@@ -386,7 +385,7 @@ class Device:
         if not new:
             return
         try:
-            log = self._log(record.confirmed + [raw for _, raw in new])
+            log = self._log(case_id, record.confirmed + [raw for _, raw in new])
             log.check_complete()
         except CarnetCryptoError as exc:
             record.set_aside = (type(exc).__name__, self.now())
@@ -491,7 +490,7 @@ class Device:
         record = self.cases.get(case_id) or CaseRecord(case_id)
         try:
             entries = self.server.case_entries(self.caller, case_id)
-            log = self._log(raw for _, raw in entries)
+            log = self._log(case_id, (raw for _, raw in entries))
             log.check_complete()
         except LookupError:
             return False
@@ -523,7 +522,7 @@ class Device:
 
     def confirmed_texts(self, case_id: bytes) -> set[str]:
         record = self.cases[case_id]
-        log = self._log(record.confirmed)
+        log = self._log(case_id, record.confirmed)
         return {text_of(b) for b in log.open_with(self._valid_keys(log, record.keys)).values()}
 
     def waiting_texts(self) -> set[str]:
