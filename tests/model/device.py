@@ -406,21 +406,25 @@ class Device:
         pending: list[bytes] = []
         sending: list[bytes] = []
         rewriting = False
+        # Why the first entry failed stays the reason of those after it: they were written on
+        # the same view, so a refusal that needs the person holds for all of them.
+        cause: str | None = None
         for raw in queue:
             digest = entry_hash(raw)
             code = record.refusals.get(digest)
             if not rewriting and code is None:
                 try:
                     log.append(raw)
-                except CarnetCryptoError:
-                    rewriting = True
+                except CarnetCryptoError as exc:
+                    rewriting, cause = True, type(exc).__name__
                 else:
                     pending.append(raw)
                     if digest in outbox:
                         sending.append(raw)
                     continue
-            rewriting = True
-            again = self._intent(record, log, raw, code, old_keys)
+            if not rewriting:
+                rewriting, cause = True, code
+            again = self._intent(record, log, raw, cause, old_keys)
             if again is not None:
                 pending.append(again)
                 sending.append(again)

@@ -94,7 +94,9 @@ function batches(items) {
 // Each batch's results are kept at once: an accepted entry leaves the outbox (it stays pending in
 // its case until pulled); a refused one stays, marked with its code, until its case is rebased.
 async function pushOutbox(state, progress) {
-  const items = (await state.vault.list("outbox")).filter(([, item]) => !item.refused);
+  // A case set aside waits for its repair: its entries would be built on a view that may be wrong.
+  const aside = new Set((await state.vault.list("case")).filter(([, record]) => record.setAside).map(([id]) => id));
+  const items = (await state.vault.list("outbox")).filter(([, item]) => !item.refused && !aside.has(item.caseId));
   let done = 0;
   for (const batch of batches(items)) {
     const { results } = await callApi("POST", "/api/v1/sync/push", { entries: batch.map(([, item]) => item.envelope) });
