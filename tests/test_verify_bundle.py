@@ -28,7 +28,9 @@ pytestmark = pytest.mark.slow
 def export(app: Flask, path: Path) -> dict:
     result = app.test_cli_runner().invoke(args=["audit", "export", str(path)])
     assert result.exit_code == 0, result.output
-    return json.loads(path.read_text())
+    bundle = json.loads(path.read_text())
+    assert f"Audit key fingerprint: {verify.fingerprint(b64url_decode(bundle['audit_public_key']))}" in result.output
+    return bundle
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +124,14 @@ def test_a_rolled_back_head_fails_the_audit_head_check(exported) -> None:
     earlier, bundle = exported[1], copy.deepcopy(exported[2])
     bundle["audit_head"] = earlier["audit_head"]
     assert "audit_head" in run(bundle).failed
+
+
+def test_the_bundle_extends_the_earlier_export_under_the_printed_key_and_not_the_other_way(exported) -> None:
+    # Given the fingerprint the first export printed, and the earlier bundle kept by the auditor.
+    _demo, earlier, bundle = exported
+    pinned = verify.fingerprint(b64url_decode(earlier["audit_public_key"]))
+    later = verify.verify_bundle(json.dumps(bundle).encode(), audit_key=pinned, previous=json.dumps(earlier).encode())
+    assert later.ok and later.checks["continuity"].checked == 3
+    # A server that serves the earlier bundle again after the later one has rolled its log back.
+    rolled = verify.verify_bundle(json.dumps(earlier).encode(), previous=json.dumps(bundle).encode())
+    assert rolled.failed == ["continuity"]
