@@ -205,12 +205,12 @@ def inventory(conn: sqlcipher3.Connection, association_public: bytes | None, now
     association = Ed25519PublicKey.from_public_bytes(association_public) if association_public else None
     policies = rotation_days(conn)
     gone = inactive_people(conn, association)
-    teams: dict[str, dict[str, Any]] = {row["id"]: {"team_id": row["id"], "cases": []}
-                                        for row in conn.execute("SELECT id FROM teams ORDER BY id")}
+    teams: dict[str, dict[str, Any]] = {row["id"]: {"team_id": row["id"], "name": row["name"], "cases": []}
+                                        for row in conn.execute("SELECT id, name FROM teams ORDER BY id")}
     alerts = audit_chain_alerts(conn) + roster_alerts(conn)
     for case in conn.execute("SELECT id, team_id, epoch FROM cases ORDER BY id").fetchall():
         item = case_inventory(conn, case, association, now)
-        teams.setdefault(case["team_id"], {"team_id": case["team_id"], "cases": []})["cases"].append(item)
+        teams.setdefault(case["team_id"], {"team_id": case["team_id"], "name": None, "cases": []})["cases"].append(item)
         alerts += alerts_of(item, policies.get(case["team_id"], DEFAULT_ROTATION_DAYS), gone)
     count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     return {"teams": list(teams.values()), "audit_records": count, "alerts": alerts}
