@@ -78,10 +78,11 @@ function named(id, fallback = null) {
   return fallback ?? code(id);
 }
 
-// A translated sentence whose %(name)s markers become the given nodes, not text.
-function sentence(text, nodes) {
-  const markers = Object.fromEntries(Object.keys(nodes).map((name) => [name, `\u0000${name}\u0000`]));
-  return _(text, markers).split("\u0000").map((part, index) => (index % 2 ? nodes[part] : part));
+// A translated sentence whose slots become the given nodes, not text: _("… %(x)s …", { x: slot("x") }).
+const slot = (name) => `\u0000${name}\u0000`;
+
+function sentence(translated, nodes) {
+  return translated.split("\u0000").map((part, index) => (index % 2 ? nodes[part] : part));
 }
 
 let namesReady = Promise.resolve();
@@ -120,7 +121,7 @@ function caseItem(item) {
 function teamSection(team) {
   const title = `team-${team.team_id}`;
   return h("section", { "aria-labelledby": title, "data-team": team.team_id },
-    h("h3", { id: title }, sentence("Team %(team)s", { team: named(team.team_id) })),
+    h("h3", { id: title }, sentence(_("Team %(team)s", { team: slot("team") }), { team: named(team.team_id) })),
     team.cases.length ? h("ul", { className: "case-list" }, team.cases.map(caseItem)) : h("p", { className: "hint" }, _("No case.")));
 }
 
@@ -149,7 +150,7 @@ function inventorySections() {
 function recordItem(record) {
   return h("li", { "data-seq": record.seq, "data-action": record.action },
     h("strong", {}, `${record.seq}. ${actionLabel(record.action)}`), " ", when(record.time), h("br"),
-    h("span", { className: "hint" }, sentence("by %(actor)s, about %(subject)s", {
+    h("span", { className: "hint" }, sentence(_("by %(actor)s, about %(subject)s", { actor: slot("actor"), subject: slot("subject") }), {
       actor: record.actor === ZERO_ID ? _("the server") : named(record.actor),
       subject: record.subject === ZERO_ID ? "—" : named(record.subject) })));
 }
