@@ -53,7 +53,8 @@ function alertText(alert) {
       { case: alert.case_id, count: alert.policy_days });
   }
   if (alert.alert === "former-member-holds-current-key") {
-    return _("Case %(case)s: a former member (%(user)s) still holds the current key.", { case: alert.case_id, user: alert.user_id });
+    return sentence(_("Case %(case)s: a former member (%(user)s) still holds the current key.",
+      { case: alert.case_id, user: slot("user") }), { user: named(alert.user_id) });
   }
   if (alert.alert === "case-log-fails-verification") {
     return _("Case %(case)s fails the server's signature and chain checks (%(error)s).", { case: alert.case_id, error: alert.error });
