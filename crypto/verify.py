@@ -496,9 +496,19 @@ def check_previous(report: Report, bundle: Bundle, older: bytes) -> None:
         return
     check.result(previous.audit_key == bundle.audit_key, "the audit key differs from the previous bundle's")
     kept = previous.audit_log[:head.count]
-    check.result(len(kept) == head.count and bundle.audit_log[:head.count] == kept,
+    check.result(signed_prefix(kept, head) and bundle.audit_log[:head.count] == kept,
                  f"the log does not extend the previous bundle's {head.count} signed records:"
                  " rolled back or rewritten")
+
+
+def signed_prefix(records: list[bytes], head: AuditHead) -> bool:
+    """The records are as many as the head counts, the last one hashing to the head's hash."""
+    if len(records) != head.count:
+        return False
+    try:
+        return head.count == 0 or parse_audit_record(records[-1]).hash == head.last_hash
+    except CarnetCryptoError:
+        return False
 
 
 def verify_bundle(data: bytes, *, audit_key: str | None = None, previous: bytes | None = None) -> Report:

@@ -258,7 +258,16 @@ def test_a_rolled_back_bundle_fails_against_the_later_one(good: dict, world: Wor
 
 
 def test_an_unreadable_previous_bundle_or_pinned_key_fails_the_continuity_check(good: dict) -> None:
-    for kwargs in ({"previous": b"{}"}, {"audit_key": "not a key"}):
+    # A previous bundle whose log no longer matches its own signed head proves nothing either.
+    changed, unreadable = copy.deepcopy(good), copy.deepcopy(good)
+    last = records_of(good)[-1]
+    changed["audit_log"][-1] = b64url_encode(AuditRecord(last.seq, last.time + 1, last.action, last.actor,
+                                                         last.subject, last.digest, last.prev_hash).to_bytes())
+    unreadable["audit_log"][-1] = b64url_encode(b"not a record")
+    cut = copy.deepcopy(good)
+    cut["audit_log"].pop()
+    for kwargs in ({"previous": b"{}"}, {"audit_key": "not a key"}, {"previous": json.dumps(changed).encode()},
+                   {"previous": json.dumps(unreadable).encode()}, {"previous": json.dumps(cut).encode()}):
         report = verify.verify_bundle(json.dumps(good).encode(), **kwargs)
         assert report.failed == ["continuity"]
 
