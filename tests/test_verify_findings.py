@@ -6,6 +6,7 @@ the audit log is re-chained and the head re-signed, as a server rewriting its ow
 """
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from crypto import verify
 from crypto.audit import Action, AuditRecord, next_audit_record, parse_audit_record, sign_audit_head_as_server
 from crypto.encoding import b64url_decode, b64url_encode
-from crypto.entry import Kind, parse_entry
-from crypto.roster import Role, RosterEntry, Status, sign_roster_entry_as_admin
+from crypto.entry import parse_entry
+from crypto.roster import RosterEntry, Status, sign_roster_entry_as_admin
 
-from tests.crypto.scenario import MINUTE, T0, World, body, craft, replay, standard_case
+from tests.crypto.scenario import MINUTE, T0, World, body, standard_case
 from tests.test_verify import AUDIT_KEY, envelopes_of, good, make_bundle, run, set_envelopes, standard, world
 
 __all__ = ["good", "standard", "world"]
@@ -41,7 +42,7 @@ def rewrite_log(bundle: dict, records: list[AuditRecord], key: Ed25519PrivateKey
 
 
 def roster_record(entry: RosterEntry) -> AuditRecord:
-    return AuditRecord(1, T0, Action.ROSTER_ENTRY, bytes(16), entry.user_id, verify.hashlib.sha256(entry.raw).digest(),
+    return AuditRecord(1, T0, Action.ROSTER_ENTRY, bytes(16), entry.user_id, hashlib.sha256(entry.raw).digest(),
                        bytes(32))
 
 
@@ -220,7 +221,7 @@ def test_a_head_signed_at_another_time_than_the_export_fails_the_head_check(good
 
 # Continuity across bundles (--audit-key, --previous) ------------------------------------------------------
 
-def drop_record_and_entry(bundle: dict) -> dict:
+def drop_record_and_entry(bundle: dict) -> tuple[dict, list[AuditRecord]]:
     """A server removes the last note of the second case and its record, re-chains and re-signs."""
     forged = copy.deepcopy(bundle)
     dropped = parse_entry(envelopes_of(forged, 1)[-1])
