@@ -10,7 +10,7 @@ without a next value). Two more hold only at the moment an entry is offered:
 - time: the entry's time lies within a window of the receiver's clock, so no entry dates the
   case into a future that outlives every honest device.
 
-The server calls ``accept_entry`` for every pushed entry; clients and verifiers run the same
+The server calls ``accept_entry_with_roster`` for every pushed entry; clients and verifiers run the same
 ``CaseLog.append`` and ``check_complete``; the auditor's inventory runs ``replay_stored_log``.
 
 A case log pins each member's roster entry when they are granted, and a revocation is a later
