@@ -9,6 +9,7 @@ are told apart from the real thing. Formats: docs/PROTOCOL.md section 13.
 """
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -149,3 +150,24 @@ def verify_audit_head(raw: bytes, key: Ed25519PublicKey) -> AuditHead:
     except _BadSignature as exc:
         raise InvalidSignature("the audit head is not signed by this audit key") from exc
     return AuditHead(head.count, head.last_hash, head.time, signature)
+
+
+# Roster completeness (PROTOCOL 14.2) ---------------------------------------------------------------
+
+def roster_records_missing(records: Iterable[AuditRecord], roster: Iterable[bytes]) -> list[AuditRecord]:
+    """The ``roster_entry`` records whose roster entry is not among those held."""
+    held = {hashlib.sha256(raw).digest() for raw in roster}
+    return [r for r in records if r.action == Action.ROSTER_ENTRY and r.digest not in held]
+
+
+def serials_contiguous(serials: Iterable[int]) -> bool:
+    """A person's serials are 1 to n, each once: a missing one is a roster entry held back."""
+    ordered = sorted(serials)
+    return ordered == list(range(1, len(ordered) + 1))
+
+
+def roster_gaps(records: Iterable[AuditRecord], roster: Iterable[bytes],
+                serials: Mapping[bytes, list[int]]) -> list[str]:
+    """Every way the roster held falls short of the audit log's, in words (for an alert)."""
+    gaps = [f"record {r.seq}: the roster entry it records is missing" for r in roster_records_missing(records, roster)]
+    return gaps + [f"serials {sorted(s)} are not 1 to {len(s)}" for s in serials.values() if not serials_contiguous(s)]

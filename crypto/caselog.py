@@ -368,11 +368,20 @@ class CaseLog:
     # Checks over the whole log.
 
     def check_complete(self) -> None:
-        """Every stub must be accounted for: a content stub by a reseal, a reseal stub by a newer one."""
+        """Every stub must be accounted for: a content stub by a reseal, a reseal stub by a newer one.
+
+        The reseals of one full re-encryption are stubbed together or not at all: a stub hides
+        which entry its reseal named, so a whole reseal beside it could be a second one.
+        """
         referenced = {ref for ref, _ in self._resealed}
         full_epoch = self.state.full_epoch
+        stubbed = {self.states[v.base].full_epoch for v in self.entries
+                   if v.entry.header.kind == Kind.RESEAL and v.entry.is_stub}
         for verified in self.entries:
             header = verified.entry.header
+            if header.kind == Kind.RESEAL and not verified.entry.is_stub \
+                    and self.states[verified.base].full_epoch in stubbed:
+                raise IncompleteLog("a reseal kept its body while another of the same re-encryption lost it")
             if not verified.entry.is_stub:
                 continue
             if header.kind == Kind.CONTENT and verified.hash not in referenced:

@@ -21,6 +21,7 @@ from crypto.audit import (
     AuditRecord,
     check_audit_chain,
     next_audit_record,
+    roster_gaps,
     parse_audit_record,
     sign_audit_head_as_server,
 )
@@ -180,17 +181,36 @@ def audit_chain_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     return []
 
 
+def readable_records(conn: sqlcipher3.Connection) -> list[AuditRecord]:
+    """The records that parse; one that does not is the chain alert's to report."""
+    readable = []
+    for raw in all_records(conn):
+        with contextlib.suppress(CarnetCryptoError):
+            readable.append(parse_audit_record(raw))
+    return readable
+
+
+def roster_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+    """The roster held must hold every entry the audit log recorded, with serials 1 to n per person."""
+    rows = conn.execute("SELECT user_id, serial, raw FROM roster_entries").fetchall()
+    serials: dict[bytes, list[int]] = {}
+    for row in rows:
+        serials.setdefault(id_bytes(row["user_id"]), []).append(row["serial"])
+    gaps = roster_gaps(readable_records(conn), (bytes(row["raw"]) for row in rows), serials)
+    return [{"alert": "roster-incomplete", "detail": gap} for gap in gaps]
+
+
 def inventory(conn: sqlcipher3.Connection, association_public: bytes | None, now: int) -> dict[str, Any]:
     """What the server holds, per team and case, with the alerts an auditor must see."""
     association = Ed25519PublicKey.from_public_bytes(association_public) if association_public else None
     policies = rotation_days(conn)
     gone = inactive_people(conn, association)
-    teams: dict[str, dict[str, Any]] = {row["id"]: {"team_id": row["id"], "cases": []}
-                                        for row in conn.execute("SELECT id FROM teams ORDER BY id")}
-    alerts = audit_chain_alerts(conn)
+    teams: dict[str, dict[str, Any]] = {row["id"]: {"team_id": row["id"], "name": row["name"], "cases": []}
+                                        for row in conn.execute("SELECT id, name FROM teams ORDER BY id")}
+    alerts = audit_chain_alerts(conn) + roster_alerts(conn)
     for case in conn.execute("SELECT id, team_id, epoch FROM cases ORDER BY id").fetchall():
         item = case_inventory(conn, case, association, now)
-        teams.setdefault(case["team_id"], {"team_id": case["team_id"], "cases": []})["cases"].append(item)
+        teams.setdefault(case["team_id"], {"team_id": case["team_id"], "name": None, "cases": []})["cases"].append(item)
         alerts += alerts_of(item, policies.get(case["team_id"], DEFAULT_ROTATION_DAYS), gone)
     count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     return {"teams": list(teams.values()), "audit_records": count, "alerts": alerts}

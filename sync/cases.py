@@ -12,12 +12,13 @@ from typing import Any
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from crypto.acceptance import accept_entry
+from crypto.acceptance import accept_entry_with_roster
 from crypto.caselog import CaseLog
 from crypto.control import Genesis, parse_control_payload
 from crypto.encoding import b64url_encode
 from crypto.entry import Kind, parse_entry
 from crypto.errors import CarnetCryptoError
+from crypto.roster import RosterEntry
 from sync import audit, directory
 from sync.db import transaction
 from sync.problems import ApiError
@@ -65,11 +66,13 @@ def push_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], envelopes:
     key = association_key(conn)
     logs: dict[bytes, CaseLog] = {}
     with transaction(conn):
-        return [push_one(conn, caller, raw, key, logs, now) for raw in envelopes]
+        # The revocations the server holds refuse grants to, and writes by, revoked people (9.2).
+        roster = directory.roster_entries(conn, key)
+        return [push_one(conn, caller, raw, key, logs, now, roster) for raw in envelopes]
 
 
 def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
-             logs: dict[bytes, CaseLog], now: int) -> PushResult:
+             logs: dict[bytes, CaseLog], now: int, roster: list[RosterEntry]) -> PushResult:
     try:
         entry = parse_entry(raw)
     except CarnetCryptoError as exc:
@@ -98,7 +101,7 @@ def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, ke
         log = logs.get(header.case_id)
         if log is None:
             log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
-        accept_entry(log, raw, now_ms=now * 1000)
+        accept_entry_with_roster(log, raw, roster, now_ms=now * 1000)
     except CarnetCryptoError as exc:
         return PushResult(entry_id, "rejected", type(exc).__name__, str(exc))
     store_entry(conn, log, raw, entry, now, created=not exists)

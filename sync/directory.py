@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlcipher3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto import roster as protocol_roster
 from crypto.encoding import b64url_decode, b64url_encode
@@ -157,6 +158,12 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
                      (user_id, entry.serial, raw, signed_by, now))
         audit.record(conn, Action.ROSTER_ENTRY, now, actor=signed_by, subject=user_id, digest=audit.digest_of(raw))
     return {"user_id": user_id, "serial": entry.serial}
+
+
+def roster_entries(conn: sqlcipher3.Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:
+    """Every roster entry the server holds, each verified again under the association key."""
+    rows = conn.execute("SELECT raw FROM roster_entries ORDER BY user_id, serial")
+    return [protocol_roster.verify_roster_entry(bytes(row["raw"]), association) for row in rows]
 
 
 def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:

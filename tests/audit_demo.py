@@ -12,6 +12,7 @@ from crypto.caselog import CaseLog
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.keys import (
     AccountKeys,
+    AssociationKey,
     generate_account_keys,
     generate_association_key,
     wrap_account_keys_with_kek,
@@ -52,6 +53,7 @@ class Member:
 class Demo:
     app: Flask
     members: dict[str, Member]
+    association: AssociationKey
     logs: list[tuple[CaseLog, dict[int, bytes]]] = field(default_factory=list)
 
     def push(self, name: str, envelopes: list[bytes]) -> None:
@@ -69,10 +71,9 @@ class Demo:
                                               case_key=keys[log.state.epoch], body_json=body)])
 
 
-def enrol_people(app: Flask, now: int = 1_800_000_000) -> dict[str, Member]:
+def enrol_people(app: Flask, association: AssociationKey, now: int = 1_800_000_000) -> dict[str, Member]:
     """People with keys and signed roster entries, as their apps and the admin's would make them."""
     kek = secrets_for(PASSPHRASE).kek
-    association = generate_association_key()
     members: dict[str, Member] = {}
     with app.app_context():
         conn = get_db()
@@ -98,7 +99,8 @@ def enrol_people(app: Flask, now: int = 1_800_000_000) -> dict[str, Member]:
 
 def build_demo(app: Flask) -> Demo:
     """Per team: a case with an addition, a rotation and a removal; a second, quieter case."""
-    demo = Demo(app, enrol_people(app))
+    association = generate_association_key()
+    demo = Demo(app, enrol_people(app, association), association)
     with app.app_context():
         association = directory.association_public_key(get_db())
     key = Ed25519PublicKey.from_public_bytes(association)

@@ -22,6 +22,7 @@ from crypto.audit import (
     verify_audit_head,
 )
 from crypto.control import RotateKey, Rotation, RotationMode
+from crypto.caselog import verify_case_log
 from crypto.casekeys import wrap_case_key_for_member
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.entry import Kind, parse_entry
@@ -43,12 +44,14 @@ def records_for(cases: dict[bytes, list[bytes]]) -> list[AuditRecord]:
     for case_id, envelopes in cases.items():
         for raw in envelopes:
             entry = parse_entry(raw)
-            action = {Kind.GENESIS: Action.CASE_OPENED, Kind.ADD: Action.MEMBER_ADDED,
-                      Kind.REMOVE: Action.MEMBER_REMOVED, Kind.ROTATE: Action.KEY_ROTATED}.get(
-                entry.header.kind, Action.ENTRY_STORED)
+            action = verify.ACTION_OF_KIND[entry.header.kind]
             records.append(next_audit_record(records[-1] if records else None, time=T0, action=action,
                                              actor=entry.header.author, subject=case_id, digest=entry.hash))
     return records
+
+
+def team_of(world: World, case_id: bytes, envelopes: list[bytes]) -> bytes:
+    return verify_case_log(case_id, envelopes[:1], world.association.public_key).state.team_id
 
 
 def make_bundle(world: World, cases: dict[bytes, list[bytes]]) -> dict:
@@ -60,7 +63,7 @@ def make_bundle(world: World, cases: dict[bytes, list[bytes]]) -> dict:
         "audit_public_key": b64url_encode(AUDIT_KEY.public_key().public_bytes_raw()),
         "database": dict(CIPHER), "static_files": {"js/app.js": "ab" * 32},
         "roster": [b64url_encode(p.roster.raw) for p in world.people.values()],
-        "cases": [{"case_id": b64url_encode(case_id), "team_id": "x", "entries": [b64url_encode(e) for e in envelopes]}
+        "cases": [{"case_id": b64url_encode(case_id), "team_id": b64url_encode(team_of(world, case_id, envelopes)), "entries": [b64url_encode(e) for e in envelopes]}
                   for case_id, envelopes in cases.items()],
         "audit_log": [b64url_encode(r.to_bytes()) for r in records],
         "audit_head": b64url_encode(head.to_bytes()),

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.slow
 def export(app: Flask, path: Path) -> dict:
     result = app.test_cli_runner().invoke(args=["audit", "export", str(path)])
     assert result.exit_code == 0, result.output
-    return json.loads(path.read_text())
+    bundle = json.loads(path.read_text())
+    assert f"Audit key fingerprint: {verify.fingerprint(b64url_decode(bundle['audit_public_key']))}" in result.output
+    return bundle
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_the_demo_bundle_verifies_with_every_check_counted(exported) -> None:
     counts = {c["name"]: c["checked"] for c in report.to_json()["checks"]}
     assert len(bundle["cases"]) == 4 and counts["case_logs"] == 4
     assert counts["epoch_changes"] == 6 and counts["removed_members"] == 4
-    assert counts["ciphertext_entropy"] >= 10 and counts["audit_coverage"] == report.facts["entries"]
+    assert counts["ciphertext_entropy"] >= 10 and counts["audit_coverage"] == 2 * report.facts["entries"]
     assert bundle["database"]["cipher_page_size"] == "4096" and bundle["static_files"]
     assert report.facts["app_version"] == bundle["app_version"]
 
@@ -122,3 +124,14 @@ def test_a_rolled_back_head_fails_the_audit_head_check(exported) -> None:
     earlier, bundle = exported[1], copy.deepcopy(exported[2])
     bundle["audit_head"] = earlier["audit_head"]
     assert "audit_head" in run(bundle).failed
+
+
+def test_the_bundle_extends_the_earlier_export_under_the_printed_key_and_not_the_other_way(exported) -> None:
+    # Given the fingerprint the first export printed, and the earlier bundle kept by the auditor.
+    _demo, earlier, bundle = exported
+    pinned = verify.fingerprint(b64url_decode(earlier["audit_public_key"]))
+    later = verify.verify_bundle(json.dumps(bundle).encode(), audit_key=pinned, previous=json.dumps(earlier).encode())
+    assert later.ok and later.checks["continuity"].checked == 3
+    # A server that serves the earlier bundle again after the later one has rolled its log back.
+    rolled = verify.verify_bundle(json.dumps(earlier).encode(), previous=json.dumps(bundle).encode())
+    assert rolled.failed == ["continuity"]

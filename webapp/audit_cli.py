@@ -13,6 +13,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from crypto.encoding import b64url_decode
+from crypto.verify import fingerprint
 from sync import backup, db
 from sync.bundle import export_bundle
 from webapp.config import SECRETS_FILE, current_config, stage_secrets
@@ -36,6 +38,10 @@ def audit_export(out: Path) -> None:
     out.write_text(json.dumps(bundle, indent=1), "utf-8")
     cases = len(bundle["cases"])
     click.echo(f"Audit bundle written to {out}: {cases} case(s), {len(bundle['audit_log'])} audit record(s).")
+    # Pinned at the first export, the fingerprint shows any later bundle signed under another key.
+    click.echo(f"Audit key fingerprint: {fingerprint(b64url_decode(bundle['audit_public_key']))}")
+    click.echo("Keep it and this bundle; check the next one with"
+               " python -m crypto.verify NEXT --audit-key FINGERPRINT --previous THIS.")
 
 
 @click.command("backup")

@@ -24,8 +24,9 @@ from tests.sync_client import demo_writer
 
 AUDITOR = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "auditor")
 CANARY = "CANARY-audit-5d1c-only-members-may-read-this"
-CHECKS = ["roster_signatures", "envelope_format", "device_sequences", "hash_links", "removed_members", "case_logs",
-          "ciphertext_entropy", "audit_chain", "audit_head", "kept_head", "audit_coverage"]
+CHECKS = ["roster_signatures", "roster_completeness", "envelope_format", "device_sequences", "hash_links",
+          "removed_members", "revoked_members", "case_logs", "ciphertext_entropy", "audit_chain", "audit_head",
+          "kept_head", "audit_coverage"]
 
 
 @dataclass

@@ -4,7 +4,7 @@
 
 import { ApiProblem, callApi } from "../api.js";
 import { ACTIONS } from "../audit/chain.js";
-import { verifyEverything } from "../audit/verify.js";
+import { auditKeyFingerprint, verifyEverything } from "../audit/verify.js";
 import { b64urlDecode } from "../encoding.js";
 import { _, language } from "../i18n.js";
 import { spokenFingerprint } from "../protocol/index.js";
@@ -31,11 +31,13 @@ function actionLabel(name) {
 function checkLabel(name) {
   const labels = {
     roster_signatures: _("Each roster entry is signed by the association key."),
+    roster_completeness: _("Each person's roster entry is the latest one the audit log recorded for them."),
+    revoked_members: _("No key is granted to, and nothing is written by, a person revoked before it."),
     envelope_format: _("Each stored entry is well formed and filed under its own case."),
     device_sequences: _("Each device's entries are numbered without a gap."),
     hash_links: _("Each entry names the hash of its device's previous entry and of an earlier control entry."),
     removed_members: _("No key of a rotation is wrapped to a removed member."),
-    case_logs: _("Each case log verifies: signatures, members, epochs."),
+    case_logs: _("Each case log verifies (signatures, members, epochs), is listed once, under the team it was opened in."),
     ciphertext_entropy: _("Each sealed body looks like ciphertext, not text."),
     audit_chain: _("Each audit record follows the one before it by its hash."),
     audit_head: _("The audit head is signed by the server's audit key and matches the log."),
@@ -51,22 +53,52 @@ function alertText(alert) {
       { case: alert.case_id, count: alert.policy_days });
   }
   if (alert.alert === "former-member-holds-current-key") {
-    return _("Case %(case)s: a former member (%(user)s) still holds the current key.", { case: alert.case_id, user: alert.user_id });
+    return sentence(_("Case %(case)s: a former member (%(user)s) still holds the current key.",
+      { case: alert.case_id, user: slot("user") }), { user: named(alert.user_id) });
   }
   if (alert.alert === "case-log-fails-verification") {
     return _("Case %(case)s fails the server's signature and chain checks (%(error)s).", { case: alert.case_id, error: alert.error });
   }
   if (alert.alert === "audit-chain-broken") return _("The audit log's chain is broken (%(error)s).", { error: alert.error });
+  if (alert.alert === "roster-incomplete") {
+    return _("The roster the server holds lacks an entry its audit log recorded (%(detail)s).", { detail: alert.detail });
+  }
   return alert.alert;
 }
 
 const when = (milliseconds) => new Date(milliseconds).toLocaleString(language());
 const code = (text) => h("code", { dir: "ltr" }, text);
 
+// Names typed by people may be in any script: each is isolated for direction, its id beside it.
+const ZERO_ID = "AAAAAAAAAAAAAAAAAAAAAA";
+let names = new Map();
+
+function named(id, fallback = null) {
+  const name = names.get(id);
+  if (name) return h("span", { className: "named", "data-id": id }, h("bdi", {}, name), " ", code(id));
+  return fallback ?? code(id);
+}
+
+// A translated sentence whose slots become the given nodes, not text: _("… %(x)s …", { x: slot("x") }).
+const slot = (name) => `\u0000${name}\u0000`;
+
+function sentence(translated, nodes) {
+  return translated.split("\u0000").map((part, index) => (index % 2 ? nodes[part] : part));
+}
+
+let namesReady = Promise.resolve();
+
+function loadPeopleNames() {
+  names = new Map();
+  namesReady = callApi("GET", "/api/v1/directory")
+    .then(({ people }) => people.forEach((person) => names.set(person.user_id, person.display_name)))
+    .catch(() => undefined); // Without names the screens show ids, as before.
+}
+
 // The inventory and its alerts ------------------------------------------------------------------
 
 function fingerprintItem(member) {
-  return h("li", { "data-user": member.user_id }, code(member.user_id), " ",
+  return h("li", { "data-user": member.user_id }, named(member.user_id), " ",
     h("span", { className: "fingerprint-inline", dir: "ltr" }, spokenFingerprint(b64urlDecode(member.fingerprint))));
 }
 
@@ -90,7 +122,7 @@ function caseItem(item) {
 function teamSection(team) {
   const title = `team-${team.team_id}`;
   return h("section", { "aria-labelledby": title, "data-team": team.team_id },
-    h("h3", { id: title }, _("Team %(team)s", { team: team.team_id })),
+    h("h3", { id: title }, sentence(_("Team %(team)s", { team: slot("team") }), { team: named(team.team_id) })),
     team.cases.length ? h("ul", { className: "case-list" }, team.cases.map(caseItem)) : h("p", { className: "hint" }, _("No case.")));
 }
 
@@ -99,7 +131,9 @@ function inventorySections() {
     h("h2", { id: "audit-alerts-title" }, _("Alerts")), h("p", { className: "hint" }, _("Loading…")));
   const inventory = h("section", { "aria-labelledby": "audit-inventory-title" },
     h("h2", { id: "audit-inventory-title" }, _("What the server holds")), h("p", { className: "hint" }, _("Loading…")));
-  callApi("GET", "/api/v1/audit/inventory").then((held) => {
+  callApi("GET", "/api/v1/audit/inventory").then(async (held) => {
+    await namesReady;
+    held.teams.forEach((team) => team.name && names.set(team.team_id, team.name));
     alerts.lastChild.replaceWith(held.alerts.length
       ? h("ul", { id: "audit-alerts", className: "people-list" }, held.alerts.map((a) => h("li", { "data-alert": a.alert }, alertText(a))))
       : h("p", { id: "audit-alerts" }, _("No alert.")));
@@ -117,7 +151,9 @@ function inventorySections() {
 function recordItem(record) {
   return h("li", { "data-seq": record.seq, "data-action": record.action },
     h("strong", {}, `${record.seq}. ${actionLabel(record.action)}`), " ", when(record.time), h("br"),
-    h("span", { className: "hint" }, _("by %(actor)s, about %(subject)s", { actor: record.actor, subject: record.subject })));
+    h("span", { className: "hint" }, sentence(_("by %(actor)s, about %(subject)s", { actor: slot("actor"), subject: slot("subject") }), {
+      actor: record.actor === ZERO_ID ? _("the server") : named(record.actor),
+      subject: record.subject === ZERO_ID ? "—" : named(record.subject) })));
 }
 
 function logSection() {
@@ -135,6 +171,7 @@ function logSection() {
     const action = filter.value ? `&action=${filter.value}` : "";
     try {
       const page = await callApi("GET", `/api/v1/audit/log?after=${cursors[cursors.length - 1]}&limit=${LOG_PAGE}${action}`);
+      await namesReady;
       list.replaceChildren(...page.records.map(recordItem));
       if (!page.records.length) list.replaceChildren(h("li", {}, _("No record.")));
       cursors.push(page.next_cursor);
@@ -183,7 +220,26 @@ function reportView(json) {
       _("Download the report (JSON)"))));
 }
 
+// The audit key pinned by the first verification on this device, and the head kept since (14.5).
+async function keptView(state) {
+  const kept = (await state.vault.get("audit", "head")) ?? null;
+  if (!kept) {
+    return h("p", { id: "audit-kept", className: "hint" },
+      _("Nothing is kept yet: the first verification pins the audit key the server shows and keeps its head."));
+  }
+  return h("dl", { id: "audit-kept", className: "facts" },
+    h("dt", {}, _("Pinned audit key (fingerprint)")),
+    h("dd", {}, h("code", { id: "audit-kept-key", dir: "ltr", className: "fingerprint-inline" },
+      await auditKeyFingerprint(kept.auditPublicKey))),
+    h("dt", {}, _("Head kept from the last verification")),
+    h("dd", { id: "audit-kept-head" }, _("%(count)s records, the last one's hash:", { count: kept.count }), " ",
+      code(kept.lastHash)));
+}
+
 function verifySection(state) {
+  const kept = h("div", {}, h("p", { className: "hint" }, _("Loading…")));
+  const refreshKept = () => keptView(state).then((view) => kept.replaceChildren(view));
+  refreshKept();
   const bar = h("progress", { id: "verify-progress", max: "1", value: "0", hidden: true, "aria-label": _("Verification progress") });
   const error = errorLine("verify-error");
   const result = h("div", {});
@@ -198,6 +254,7 @@ function verifySection(state) {
         associationKey: await associationKey(state), kept: (await state.vault.get("audit", "head")) ?? null,
         progress: (part) => { bar.value = part; } });
       if (keep) await state.vault.put("audit", "head", keep);
+      await refreshKept();
       result.replaceChildren(reportView(report.toJson()));
       announce(report.ok ? _("Every check holds.") : _("Verification found failures."));
     } catch (problem) {
@@ -210,13 +267,14 @@ function verifySection(state) {
   } }, _("Verify everything"));
   return h("section", { "aria-labelledby": "verify-title" }, h("h2", { id: "verify-title" }, _("Verify everything")),
     h("p", { className: "hint" }, _("This browser fetches every case's ciphertext, the roster and the audit log, and checks them under the association key pinned on this device. No case key is used and nothing is decrypted.")),
-    button, bar, error, result);
+    kept, button, bar, error, result);
 }
 
 // The screen -----------------------------------------------------------------------------------
 
 /** The auditor's home; `app` gives the shell's parts: header(), settings(), panic(), home(). */
 export function auditHome(state, app) {
+  loadPeopleNames();
   show(app.header(), h("section", { className: "card" },
     h("h1", {}, _("Audit")),
     h("p", { className: "hint" }, _("You see what the server holds and verify it. No case key reaches this device.")),

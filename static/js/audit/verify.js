@@ -6,13 +6,18 @@
 
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  AddMember, CONTROL_KINDS, equalBytes, importEd25519PublicKey, Kind, parseControlPayload, parseEntry, RemoveMember,
-  verifyCaseLog, verifyRosterEntry, ZERO_HASH,
+  AddMember, CaseLog, checkNotRevoked, CONTROL_KINDS, equalBytes, hexEncode, importEd25519PublicKey, Kind,
+  parseControlPayload, parseEntry, RemoveMember, revocationsOf, RevokedUser, sha256, verifyCaseLog, verifyRosterEntry,
+  ZERO_HASH,
 } from "../protocol/index.js";
 import { checkAuditLink, ENTRY_ACTIONS, parseAuditRecord, verifyAuditHead } from "./chain.js";
 
-export const CHECKS = ["roster_signatures", "envelope_format", "device_sequences", "hash_links", "removed_members",
-  "case_logs", "ciphertext_entropy", "audit_chain", "audit_head", "kept_head", "audit_coverage"];
+export const CHECKS = ["roster_signatures", "roster_completeness", "envelope_format", "device_sequences", "hash_links",
+  "removed_members", "revoked_members", "case_logs", "ciphertext_entropy", "audit_chain", "audit_head", "kept_head",
+  "audit_coverage"];
+// The kind of entry each entry action records (PROTOCOL 13.1).
+const ACTION_OF_KIND = new Map([[Kind.GENESIS, "case_opened"], [Kind.CONTENT, "entry_stored"], [Kind.ADD, "member_added"],
+  [Kind.REMOVE, "member_removed"], [Kind.ROTATE, "key_rotated"], [Kind.RESEAL, "entry_resealed"]]);
 // A sealed body of at least 284 random-looking bytes measures above 7 bits per byte; text, even
 // base64, stays at or below 6 (the threshold of crypto/verify.py).
 const MIN_ENTROPY_BITS = 6.5;
@@ -70,13 +75,29 @@ async function auditRecords(get) {
 // The roster ----------------------------------------------------------------------------------------
 
 async function checkRoster(report, people, associationKey) {
+  const verified = [];
   for (const person of people.filter((p) => p.roster)) {
     try {
-      await verifyRosterEntry(b64urlDecode(person.roster), associationKey);
+      verified.push(await verifyRosterEntry(b64urlDecode(person.roster), associationKey));
       report.result("roster_signatures", true, "");
     } catch (error) {
       report.result("roster_signatures", false, `roster entry of ${person.user_id}: ${reason(error)}`);
     }
+  }
+  return verified;
+}
+
+// The directory serves each person's latest entry: it must be the latest the audit log recorded
+// for them, so a revocation or a whole account cannot be left out of what the server serves.
+async function checkRosterComplete(report, people, records) {
+  const latest = new Map();
+  for (const record of records.filter((r) => r.action === "roster_entry")) latest.set(b64urlEncode(record.subject), record);
+  const served = new Map(people.filter((p) => p.roster).map((p) => [p.user_id, p.roster]));
+  for (const [userId, record] of latest) {
+    const roster = served.get(userId);
+    const digest = roster ? b64urlEncode(await sha256(b64urlDecode(roster))) : null;
+    report.result("roster_completeness", digest === b64urlEncode(record.digest),
+      `audit record ${record.seq}: the roster entry it records for ${userId} is not the one the directory serves`);
   }
 }
 
@@ -142,13 +163,57 @@ async function checkRemovals(report, caseId, entries, associationKey) {
   }
 }
 
-async function checkCaseLog(report, caseId, envelopes, associationKey) {
+// Section 9, steps 1-12; the case is listed once, under the team its GENESIS names.
+async function checkCaseLog(report, item, envelopes, associationKey, listed) {
+  const caseId = item.id;
   try {
-    await verifyCaseLog(b64urlDecode(caseId), envelopes, associationKey);
-    report.result("case_logs", true, "");
+    const log = await verifyCaseLog(b64urlDecode(caseId), envelopes, associationKey);
+    report.result("case_logs", !listed.has(caseId) && b64urlEncode(log.state.teamId) === item.team_id,
+      `case ${caseId}: listed twice, or under another team than its GENESIS`);
   } catch (error) {
     report.result("case_logs", false, `case ${caseId}: ${reason(error)}`);
   }
+  listed.add(caseId);
+}
+
+// PROTOCOL 9.2 before each entry joins the log: no grant to, or write by, a person revoked before
+// it, "before" by the signed times or by the audit log's order (the revocation recorded first).
+async function checkRevocations(report, caseId, envelopes, associationKey, revocations, order) {
+  const log = new CaseLog(b64urlDecode(caseId), associationKey);
+  for (const [index, raw] of envelopes.entries()) {
+    try {
+      const stored = order.entries.get(`${caseId}:${b64urlEncode((await parseEntry(raw)).hash)}`);
+      const known = (revocation) => stored !== undefined && stored > (order.revoked.get(revocation) ?? Infinity);
+      await checkNotRevoked(log, raw, revocations, { known });
+      report.result("revoked_members", true, "");
+    } catch (error) {
+      if (!(error instanceof RevokedUser)) return;
+      report.result("revoked_members", false, `case ${caseId} entry ${index}: ${reason(error)}`);
+    }
+    try {
+      await log.append(raw);
+    } catch {
+      return; // case_logs reports it.
+    }
+  }
+}
+
+// Where the audit log places each entry and each revocation, by record seq.
+async function auditOrder(records, revocations) {
+  const order = { entries: new Map(), roster: new Map(), revoked: new Map() };
+  for (const record of records) {
+    if (ENTRY_ACTIONS.has(record.action)) {
+      const key = `${b64urlEncode(record.subject)}:${b64urlEncode(record.digest)}`;
+      if (!order.entries.has(key)) order.entries.set(key, record.seq);
+    } else if (record.action === "roster_entry" && !order.roster.has(b64urlEncode(record.digest))) {
+      order.roster.set(b64urlEncode(record.digest), record.seq);
+    }
+  }
+  for (const revocation of [...revocations.values()].flat()) {
+    const seq = order.roster.get(b64urlEncode(await sha256(revocation.raw)));
+    if (seq !== undefined) order.revoked.set(revocation, seq);
+  }
+  return order;
 }
 
 export function entropy(bytes) {
@@ -168,12 +233,13 @@ function checkEntropy(report, caseId, entries) {
   }
 }
 
-async function checkCase(report, caseId, envelopes, associationKey, held) {
+async function checkCase(report, item, envelopes, associationKey, held, listed) {
+  const caseId = item.id;
   const entries = await parseCase(report, caseId, envelopes);
-  for (const entry of entries) if (entry !== null) held.add(`${caseId}:${b64urlEncode(entry.hash)}`);
+  for (const entry of entries) if (entry !== null) held.set(`${caseId}:${b64urlEncode(entry.hash)}`, entry);
   checkChains(report, caseId, entries);
   await checkRemovals(report, caseId, entries, associationKey);
-  await checkCaseLog(report, caseId, envelopes, associationKey);
+  await checkCaseLog(report, item, envelopes, associationKey, listed);
   checkEntropy(report, caseId, entries);
 }
 
@@ -228,15 +294,26 @@ function checkKept(report, kept, served, records) {
   `the log no longer extends the head of ${kept.count} records kept from the last verification`);
 }
 
-// Every entry held has its record; every entry record up to the signed head names an entry held.
+// Every entry record up to the signed head names, once, an entry held of its kind and author;
+// every entry held has its record.
 function checkCoverage(report, records, held, headCount) {
   const recorded = new Set();
   for (const record of records.filter((r) => ENTRY_ACTIONS.has(r.action))) {
     const key = `${b64urlEncode(record.subject)}:${b64urlEncode(record.digest)}`;
+    const entry = held.get(key);
+    if (record.seq <= headCount) {
+      report.result("audit_coverage", entry !== undefined && !recorded.has(key)
+        && ACTION_OF_KIND.get(entry.header.kind) === record.action && equalBytes(entry.header.author, record.actor),
+      `audit record ${record.seq} names an entry the server did not hand over, names it twice, or is of another kind or author`);
+    }
     recorded.add(key);
-    if (record.seq <= headCount) report.result("audit_coverage", held.has(key), `audit record ${record.seq} names an entry the server did not hand over`);
   }
-  for (const key of held) report.result("audit_coverage", recorded.has(key), `entry ${key.split(":")[1]} of case ${key.split(":")[0]} has no audit record`);
+  for (const key of held.keys()) report.result("audit_coverage", recorded.has(key), `entry ${key.split(":")[1]} of case ${key.split(":")[0]} has no audit record`);
+}
+
+/** What an auditor pins of the server's audit key: SHA-256 of its 32 bytes, in hex (PROTOCOL 14). */
+export async function auditKeyFingerprint(publicKey) {
+  return hexEncode(await sha256(b64urlDecode(publicKey)));
 }
 
 // Everything -----------------------------------------------------------------------------------------
@@ -252,23 +329,28 @@ export async function verifyEverything({ get, associationKey, kept = null, progr
   const { people } = await get("/api/v1/directory");
   const { cases } = await get("/api/v1/sync/cases");
   const steps = cases.length + 2;
-  await checkRoster(report, people, associationKey);
+  const revocations = revocationsOf(await checkRoster(report, people, associationKey));
   progress(1 / steps);
-  const held = new Set();
-  let entryCount = 0;
+  const held = new Map();
+  const listed = new Set();
+  const fetched = [];
   for (const [index, item] of cases.entries()) {
     const envelopes = await caseEnvelopes(get, item.id);
-    entryCount += envelopes.length;
-    await checkCase(report, item.id, envelopes, associationKey, held);
+    fetched.push([item.id, envelopes]);
+    await checkCase(report, item, envelopes, associationKey, held, listed);
     progress((index + 2) / steps);
   }
   const records = await checkChain(report, await auditRecords(get));
+  await checkRosterComplete(report, people, records);
+  const order = await auditOrder(records, revocations);
+  for (const [caseId, envelopes] of fetched) await checkRevocations(report, caseId, envelopes, associationKey, revocations, order);
   const head = await checkHead(report, served, records);
   checkKept(report, kept, served, records);
   checkCoverage(report, records, held, head ? head.count : 0);
   progress(1);
-  Object.assign(report.facts, { cases: cases.length, entries: entryCount, roster_entries: people.filter((p) => p.roster).length,
-    audit_records: records.length, signed_head_count: served.count, audit_public_key: served.audit_public_key,
+  Object.assign(report.facts, { cases: cases.length, entries: fetched.reduce((sum, [, e]) => sum + e.length, 0),
+    roster_entries: people.filter((p) => p.roster).length, audit_records: records.length, signed_head_count: served.count,
+    audit_public_key: served.audit_public_key, audit_key_fingerprint: await auditKeyFingerprint(served.audit_public_key),
     verified_at: new Date().toISOString() });
   const chainOk = !report.checks.get("audit_chain").failures.length && !report.checks.get("kept_head").failures.length;
   return { report, keep: head && chainOk

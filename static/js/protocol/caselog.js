@@ -402,11 +402,18 @@ export class CaseLog {
   // Checks over the whole log.
 
   /** Every stub must be accounted for: a content stub by a reseal, a reseal stub by a newer one. */
+  // The reseals of one full re-encryption are stubbed together or not at all: a stub hides which
+  // entry its reseal named, so a whole reseal beside it could be a second one.
   checkComplete() {
     const referenced = new Set([...this.#resealed.values()].map(bytesKey));
     const { fullEpoch } = this.state;
+    const stubbed = new Set(this.entries.filter((v) => v.entry.header.kind === Kind.RESEAL && v.entry.isStub)
+      .map((v) => this.states[v.base].fullEpoch));
     for (const verified of this.entries) {
       const { header } = verified.entry;
+      if (header.kind === Kind.RESEAL && !verified.entry.isStub && stubbed.has(this.states[verified.base].fullEpoch)) {
+        throw new IncompleteLog("a reseal kept its body while another of the same re-encryption lost it");
+      }
       if (!verified.entry.isStub) continue;
       if (header.kind === Kind.CONTENT && !referenced.has(bytesKey(verified.hash))) {
         throw new IncompleteLog("a content entry lost its body without being resealed");
