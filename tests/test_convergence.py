@@ -30,7 +30,7 @@ and records the result in docs/BENCHMARKS.md). ``CARNET_CONVERGENCE_EXAMPLES=N``
 
 **A deliberately broken rule.** ``test_a_broken_acceptance_rule_is_caught`` replaces the
 server's acceptance rule by a bare ``CaseLog.append`` (no stub check, no clock window), as
-``monkeypatch.setattr(sync.cases, "accept_entry", lambda log, raw, now_ms: log.append(raw))``,
+``monkeypatch.setattr(sync.cases, "accept_entry_with_roster", lambda log, raw, roster, now_ms: log.append(raw))``,
 and asserts that the machine finds a failing sequence within its CI budget. To see it by hand,
 set ``CARNET_BREAK_RULE=stub`` when running this module: the main test then runs with the rule
 broken and fails, printing the shrunk sequence.
@@ -522,7 +522,7 @@ def print_settings(capsys: pytest.CaptureFixture[str], name: str, used: settings
 def test_every_honest_device_converges(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     print_settings(capsys, "convergence", SETTINGS)
     if os.environ.get("CARNET_BREAK_RULE") == "stub":
-        monkeypatch.setattr(sync.cases, "accept_entry", lambda log, raw, now_ms: log.append(raw))
+        monkeypatch.setattr(sync.cases, "accept_entry_with_roster", lambda log, raw, roster, now_ms: log.append(raw))
         monkeypatch.setattr(Convergence, "check_refusal_codes", False)
     run_state_machine_as_test(Convergence, settings=SETTINGS)
 
@@ -538,7 +538,7 @@ def test_a_broken_acceptance_rule_is_caught(capsys: pytest.CaptureFixture[str], 
                       stateful_step_count=PROFILES["ci"]["stateful_step_count"],
                       report_multiple_bugs=False, phases=(Phase.explicit, Phase.generate, Phase.shrink))
     print_settings(capsys, "broken rule", broken)
-    monkeypatch.setattr(sync.cases, "accept_entry", lambda log, raw, now_ms: log.append(raw))
+    monkeypatch.setattr(sync.cases, "accept_entry_with_roster", lambda log, raw, roster, now_ms: log.append(raw))
     with pytest.raises(AssertionError) as failure:
         run_state_machine_as_test(BrokenRule, settings=broken)
     found = str(failure.value)
