@@ -92,6 +92,10 @@ def test_two_devices_editing_one_field_offline_both_keep_their_work(server: Live
         for page, context in ((volunteer, phone), (coordinator, desk), (volunteer, phone)):
             context.set_offline(False)
             page.click("#sync-now")
+            # The status may already read "sent" from the sync the network's return started:
+            # wait for the one tapped here to end.
+            expect(page.locator("#sync-progress")).to_be_hidden()
+            expect(page.locator("#sync-now")).to_be_enabled()
             expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
 
         shown = set()

@@ -8,11 +8,11 @@
 
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  addMemberAsCoordinator, bytesKey, CarnetCryptoError, checkCaseKeyCommitment, Kind, NotAMember, openEntryBody,
-  parseControlPayload, parseEntry, removeMemberAsCoordinator, Role, rotateCaseKeyAsCoordinator, RotationMode,
-  sealEntryAsAuthor, verifyCaseLog,
+  addMemberAsCoordinator, bytesKey, CarnetCryptoError, CaseLog, checkCaseKeyCommitment, checkNotRevoked,
+  InvalidLog, Kind, NotAMember, openEntryBody, parseControlPayload, parseEntry, removeMemberAsCoordinator,
+  revocationsOf, Role, rotateCaseKeyAsCoordinator, RotationMode, sealEntryAsAuthor,
 } from "../protocol/index.js";
-import { associationKey } from "./cases.js";
+import { associationKey, rosterPeople } from "./cases.js";
 
 // Refusals that only the person can answer: they were removed from the case after the point the
 // entry was written on, or the server found the device's clock too far ahead.
@@ -99,6 +99,22 @@ function refusal(intent, code, removedAt) {
   return { body: new TextDecoder().decode(intent.body), code, at: Date.now(), written: intent.time, removedAt };
 }
 
+// The server's entries verified as every reader must (docs/PROTOCOL.md 9), each first checked
+// against the revocations of the verified roster (9.2): nothing granted to, or written by, a
+// person after their revocation is accepted.
+async function verifyConfirmed(state, caseId, envelopes, assocKey) {
+  const revocations = revocationsOf(await rosterPeople(state));
+  const log = new CaseLog(caseId, assocKey);
+  if (!envelopes.length) throw new InvalidLog("the case log is empty");
+  for (const envelope of envelopes) {
+    const raw = b64urlDecode(envelope);
+    await checkNotRevoked(log, raw, revocations);
+    await log.append(raw);
+  }
+  log.checkComplete();
+  return log;
+}
+
 /**
  * Bring `record` to the server's state: `incoming` are the case's entries from the server
  * ({seq, envelope}, in the server's order), `refusedByServer` maps envelopes the server just
@@ -120,7 +136,7 @@ export async function rebaseRecord(state, record, incoming, refusedByServer = ne
   }
   const pending = pendingPart(record).filter((envelope) => !known.has(envelope));
   const intents = await intentsOf(pending, held, assocKey);
-  const log = await verifyCaseLog(b64urlDecode(record.id), confirmed.map(b64urlDecode), assocKey);
+  const log = await verifyConfirmed(state, b64urlDecode(record.id), confirmed, assocKey);
   const keys = await viewKeys(log, held, state.account);
   const kept = [];
   const refused = [...(record.refused ?? [])];
