@@ -15,8 +15,21 @@ export async function loadCatalog(lang = language()) {
   }
 }
 
+// Text put into a sentence is isolated (FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, the
+// plain-text form of <bdi>), as Fluent does: a name in Arabic inside a French sentence, or the
+// reverse, keeps its own direction and cannot reorder the words around it.
+const FSI = "\u2068";
+const PDI = "\u2069";
+
+export function isolate(text) {
+  return FSI + String(text) + PDI;
+}
+
 // `_` marks strings for extraction by Babel (babel.cfg) and translates them at run time.
 export function _(text, values = {}) {
   const translated = messages[text] || text;
-  return translated.replace(/%\((\w+)\)s/g, (_match, name) => String(values[name] ?? ""));
+  return translated.replace(/%\((\w+)\)s/g, (_match, name) => {
+    const value = values[name] ?? "";
+    return typeof value === "string" && value ? isolate(value) : String(value);
+  });
 }
