@@ -49,6 +49,9 @@ def log_in(record: dict[str, Any]) -> None:
     session.start_login()  # type: ignore[attr-defined]
     if not login_user(Person(record)):
         raise RuntimeError("only active accounts are logged in")
+    # Flask-Login's hash of the address and browser serves only its session protection, which is
+    # off (see init_app): not kept.
+    session.pop("_id", None)
 
 
 def log_out() -> None:
