@@ -12,10 +12,14 @@ database serves every example of a run.
 The CI profile is bounded and derandomized (the same examples at every run); its settings are
 printed with the results. ``CARNET_FUZZ_EXAMPLES=500`` runs a deeper search locally.
 
+Random generation rarely draws the few values that broke the server before (a "²" among
+digits, a number of five thousand digits): every parameter and every body field the document
+names also gets each value of a fixed table of hostile ones (``HOSTILE_VALUES``).
+
 How we know it can fail: ``test_the_fuzz_catches_a_server_error_injected_into_one_endpoint``
 replaces one view (the pull) by one that raises on odd cursors, and checks that the same routine
 reports it. It was also checked once by hand: with ``int_query`` back to ``str.isdigit()`` (the
-code before issue 13), the negative profile finds "²" in ``limit`` and fails.
+code before issue 13), the hostile table fails on "²" in ``cursor``.
 """
 
 import os
@@ -52,6 +56,7 @@ class Caller:
 
     def renew(self) -> None:
         api = logged_in(self.app, self.person) if self.person else Api(self.app.test_client())
+        self.client = api.client
         cookie = api.client.get_cookie(COOKIE_NAME)
         self.cookies = {COOKIE_NAME: cookie.value} if cookie else {}
         self.token = api.token
@@ -81,6 +86,46 @@ def fuzz_operation(operation: Any, mode: GenerationMode, caller: Caller) -> None
         assert mode is GenerationMode.NEGATIVE
 
 
+HOSTILE_VALUES: list[Any] = [
+    "²", "³", "١٢", "9" * 5000, "-1", "1e9", " ", "", "\x00", "é" * 100, "\u202e", "%00", "../" * 20, "A" * 70_000,
+    "[" * 5000, 2**70, -1, 1.5, True, None, [], {}, [[[[[]]]]], {"a": {"b": {}}},
+]
+
+
+def hostile_requests(operation: Any) -> list[dict[str, Any]]:
+    """Each parameter and each body field of one operation, set in turn to each hostile value."""
+    definition = operation.definition.raw
+    path = operation.path
+    params = definition.get("parameters", [])
+    path_args = {p["name"]: "AAAAAAAAAAAAAAAAAAAAAA" for p in params if p["in"] == "path"}
+    body_schema = (definition.get("requestBody", {}).get("content", {}).get("application/json", {})
+                   .get("schema", {}))
+    fields = list(body_schema.get("properties", {}))
+    requests = []
+    for value in HOSTILE_VALUES:
+        for param in params:
+            if param["in"] == "query":
+                requests.append({"path": path.format(**path_args), "query": {param["name"]: str(value)}})
+            elif param["in"] == "path" and isinstance(value, str) and value and "/" not in value:
+                requests.append({"path": path.format(**{**path_args, param["name"]: value}), "query": {}})
+        for name in fields:
+            requests.append({"path": path.format(**path_args), "query": {}, "json": {name: value}})
+    return requests
+
+
+def hostile_sweep(caller: Caller, found: list[Any]) -> int:
+    sent = 0
+    for operation in found:
+        for spec in hostile_requests(operation):
+            response = caller.client.open(spec["path"], method=operation.method.upper(), query_string=spec["query"],
+                                          json=spec.get("json"), headers={"X-CSRF-Token": caller.token})
+            sent += 1
+            assert response.status_code < 500, f"{operation.method.upper()} {spec} answered {response.status_code}"
+            if (operation.method.upper(), operation.path) in SESSION_ENDING:
+                caller.renew()
+    return sent
+
+
 def operations(app: Flask) -> list[Any]:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     return [result.ok() for result in schema.get_all_operations()]
@@ -102,12 +147,13 @@ def test_no_generated_request_gets_a_server_error(fuzz_app: Flask, people: dict[
     caller = Caller(fuzz_app, None if role == "anonymous" else people[role])
     found = operations(fuzz_app)
     assert len(found) >= 25, "the document lists every operation of the API"
+    sent = hostile_sweep(caller, found)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         for operation in found:
             fuzz_operation(operation, mode, caller)
     with capsys.disabled():
         print(f"\n[api fuzz] role={role} operations={len(found)} modes=positive,negative "
-              f"max_examples={EXAMPLES} derandomize=True deadline=None: no 5xx")
+              f"max_examples={EXAMPLES} derandomize=True deadline=None hostile_table={sent} requests: no 5xx")
 
 
 def raising_on_odd_cursors(view: Callable[..., Any]) -> Callable[..., Any]:
