@@ -37,7 +37,7 @@ from webapp.sessions import COOKIE_NAME
 
 from tests.helpers import Api, Person, logged_in
 
-EXAMPLES = int(os.environ.get("CARNET_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("CARNET_FUZZ_EXAMPLES", "6"))
 PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                    suppress_health_check=list(HealthCheck))
 # Coordinators reach what volunteers reach (the access table), with other data.

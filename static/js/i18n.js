@@ -15,11 +15,13 @@ export async function loadCatalog(lang = language()) {
   }
 }
 
-// Text put into a sentence is isolated (FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, the
-// plain-text form of <bdi>), as Fluent does: a name in Arabic inside a French sentence, or the
-// reverse, keeps its own direction and cannot reorder the words around it.
+// Names people chose, put into a sentence, are isolated (FIRST STRONG ISOLATE ... POP
+// DIRECTIONAL ISOLATE, the plain-text form of <bdi>): a name in Arabic inside a French sentence,
+// or the reverse, keeps its own direction and cannot reorder the words around it. Placeholders
+// that carry such text are named so in every message; dates, counts and ids stay as they are.
 const FSI = "\u2068";
 const PDI = "\u2069";
+const CHOSEN_TEXT = new Set(["name", "names", "team"]);
 
 export function isolate(text) {
   return FSI + String(text) + PDI;
@@ -30,6 +32,6 @@ export function _(text, values = {}) {
   const translated = messages[text] || text;
   return translated.replace(/%\((\w+)\)s/g, (_match, name) => {
     const value = values[name] ?? "";
-    return typeof value === "string" && value ? isolate(value) : String(value);
+    return CHOSEN_TEXT.has(name) && typeof value === "string" && value ? isolate(value) : String(value);
   });
 }
