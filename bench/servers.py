@@ -15,10 +15,12 @@ from tests.http import HttpSession
 
 @contextlib.contextmanager
 def demo_server(work: Path, **env: str) -> Iterator[LiveServer]:
-    """Started fresh in its own folder; the per-account sync rate limit is lifted for load."""
+    """Started fresh in its own folder; the per-account sync rate limit and the per-address limit of
+    anonymous requests (every simulated client logs in from loopback) are lifted for load."""
     folder = Path(tempfile.mkdtemp(prefix="server-", dir=work))
     try:
-        with running_demo(folder, **{"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000000", **env}) as server:
+        with running_demo(folder, **{"CARNET_SYNC_REQUESTS_PER_MINUTE": "100000000",
+                                     "CARNET_ANONYMOUS_REQUESTS_PER_MINUTE": "100000000", **env}) as server:
             yield server
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -51,6 +51,10 @@ class Action(IntEnum):
     ENROLLED = 34
     KDF_CHANGED = 35
     ACCOUNT_CHANGED = 36
+    INVITED = 37
+    SESSIONS_ENDED = 38
+    TEAM_CHANGED = 39
+    ACCOUNT_CREATED = 40
     EXPORT = 48
     BACKUP = 49
     RESTORE = 50

@@ -85,7 +85,7 @@ def path(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-TOKEN = {"type": "string", "minLength": 20, "maxLength": 100}
+TOKEN = {"type": "string", "minLength": 20, "maxLength": 100, "pattern": "^[A-Za-z0-9_-]*$"}
 # Sync answers of 1 KiB or more come back gzip-compressed to a client that accepts it.
 GZIP_BODY = {"name": "Content-Encoding", "in": "header", "required": False, "schema": {"enum": ["gzip"]},
              "description": "the body may be sent gzip-compressed; it may inflate to at most 16 MiB"}

@@ -40,6 +40,9 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "roster-mismatch": (409, _l("This roster entry does not match the person's role, team or keys.")),
     "roster-stale": (409, _l("A newer roster entry exists for this person.")),
     "rate-limited": (429, _l("Too many requests from this account. Sync will try again in a moment.")),
+    "rate-limited-anonymous": (429, _l("Too many requests from this address. Wait a minute and try again.")),
+    "last-admin": (409, _l("This would leave the association without an active administrator.")),
+    "invalid-name": (422, _l("This name cannot be used.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

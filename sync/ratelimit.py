@@ -1,4 +1,5 @@
-"""Requests per account and minute, for the sync API: a phone that loops cannot starve the rest.
+"""Requests per key and minute: per account for the sync API (a phone that loops cannot starve
+the rest), per address for what anonymous visitors reach.
 
 Counted in memory, per server process: right for the embedded default (one process); behind
 several workers each counts alone, which a deployment must take into account (docs/OPERATIONS.md).
@@ -15,8 +16,10 @@ WINDOW_SECONDS = 60
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, *,
+                 code: str = "rate-limited") -> None:
         self.per_minute = per_minute
+        self.code = code
         self.clock = clock
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -30,7 +33,11 @@ class RateLimiter:
                 seen.popleft()
             if len(seen) >= self.per_minute:
                 retry_after = max(1, int(seen[0] + WINDOW_SECONDS - now) + 1)
-                error = ApiError("rate-limited", retry_after=retry_after)
+                error = ApiError(self.code, retry_after=retry_after)
                 error.headers["Retry-After"] = str(retry_after)
                 raise error
             seen.append(now)
+            # Keys with nothing left in the window are forgotten, so the table stays small
+            # whatever number of addresses or accounts comes by.
+            if len(self._seen) > 10_000:
+                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - WINDOW_SECONDS}

@@ -120,9 +120,11 @@ class LiveServer:
 
     def start(self) -> None:
         log = open(self.log_path, "ab")
+        # The production server, as scripts/run.sh starts it (gunicorn, webapp/gunicorn_conf.py).
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "webapp", "run", "--port", str(self.port), "--no-reload"],
-            env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf", "--bind",
+             f"127.0.0.1:{self.port}", "webapp.wsgi:app"],
+            env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -134,8 +136,10 @@ class LiveServer:
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=10)
+            # The whole group, gunicorn's master and its workers: a SIGKILL to the master alone
+            # would leave a worker serving (and holding the instance's lock).
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=15)
         self.process = None
 
 

@@ -274,7 +274,7 @@ def test_me_tells_team_members_their_teams_policy(app: Flask, people: dict[str, 
     team = volunteer.get("/api/v1/me").get_json()["team"]
     assert team["name"] == "Prisons" and team["retention_days"] is None and team["rotation_days"] is None
     with app.app_context():
-        accounts.set_team_policy(get_db(), team["id"], retention_days=0, rotation_days=90)
+        accounts.set_team_policy(get_db(), team["id"], retention_days=0, rotation_days=90, now=2)
     team = volunteer.get("/api/v1/me").get_json()["team"]
     assert (team["retention_days"], team["rotation_days"]) == (0, 90)
     assert logged_in(app, people["auditor"]).get("/api/v1/me").get_json()["team"] is None

@@ -11,7 +11,7 @@ from sync import api as sync_api
 from sync import audit_api
 from sync import keys_api
 from sync.ratelimit import RateLimiter
-from webapp import access, admin, auth, cli, database, errors, i18n, pages, pwa, security
+from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
 
@@ -25,6 +25,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["carnet_clock"] = config.clock
     app.extensions["carnet_audit_key"] = Ed25519PrivateKey.from_private_bytes(config.audit_key or os.urandom(32))
     app.extensions["carnet_sync_rate"] = RateLimiter(config.sync_requests_per_minute, config.clock)
+    app.extensions["carnet_anonymous_rate"] = RateLimiter(config.anonymous_requests_per_minute, config.clock,
+                                                          code="rate-limited-anonymous")
     app.config.update(
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,
@@ -47,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     app.before_request(sync_api.apply_body_limit)
+    login.init_app(app)
     access.init_app(app)
     CSRFProtect(app)
     pages.init_app(app)
@@ -57,4 +60,6 @@ def create_app(config: Config | None = None) -> Flask:
     audit_api.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
+    # Outermost: whatever happens inside, the answer carries the security headers.
+    app.wsgi_app = security.HeadersOnEveryResponse(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -4,12 +4,12 @@ An endpoint missing from the table is refused to everyone, so a forgotten entry 
 Case membership is checked next to the data, in ``sync``; this table only knows roles.
 """
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from webapp.accounts import get_user
-from webapp.database import get_db
 from sync.problems import ApiError
+from webapp import login
+from webapp.security import safe_redirect_target
 
 ANONYMOUS = "anonymous"
 ALL_ROLES = frozenset({"volunteer", "coordinator", "auditor", "admin"})
@@ -72,16 +72,21 @@ def current_role() -> str:
 
 
 def load_user() -> None:
-    """Attach the logged-in, active person (or nobody) to ``g.user``."""
-    g.user = None
-    user_id = getattr(session, "user_id", None)
-    if user_id is None:
-        return
-    user = get_user(get_db(), user_id)
-    if user is None or user["status"] != "active":
-        session.end()  # type: ignore[attr-defined]
-        return
-    g.user = user
+    """Attach the logged-in, active person (or nobody) to ``g.user``, through Flask-Login."""
+    g.user = login.current_record()
+
+
+# What anonymous visitors reach without counting: the files of the pages and of the app shell
+# (a first visit precaches dozens at once), the catalogs and the health check.
+UNCOUNTED = frozenset({"static", "pwa.app_shell", "pwa.service_worker", "pwa.manifest", "pages.catalog",
+                       "pages.health"})
+
+
+def count_anonymous_request() -> None:
+    """Anonymous requests count against their address's budget per minute (login guesses,
+    enrolment tokens, page views): one address cannot keep the server busy for everyone."""
+    if g.get("user") is None and request.endpoint not in UNCOUNTED:
+        current_app.extensions["carnet_anonymous_rate"].check(request.remote_addr or "")
 
 
 def check_access() -> Response | None:
@@ -95,9 +100,10 @@ def check_access() -> Response | None:
         raise ApiError("forbidden")
     if request.path.startswith("/api/") or request.method != "GET":
         raise ApiError("not-authenticated")
-    return redirect(url_for("auth.login_page", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login_page", next=safe_redirect_target(request.full_path.rstrip("?"), "/home")))
 
 
 def init_app(app: Flask) -> None:
     app.before_request(load_user)
+    app.before_request(count_anonymous_request)
     app.before_request(check_access)

@@ -57,7 +57,9 @@ def hash_auth_secret(auth: bytes) -> str:
 
 def create_team(conn: sqlcipher3.Connection, name: str, now: int) -> str:
     team_id = new_id()
-    conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
+    with audit.within_transaction(conn):
+        conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
+        audit.record(conn, Action.TEAM_CHANGED, now, digest=audit.digest_of(team_id.encode()))
     return team_id
 
 
@@ -80,7 +82,7 @@ def team_policy(conn: sqlcipher3.Connection, team_id: str) -> dict[str, Any]:
 
 
 def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days: int | None,
-                    rotation_days: int | None) -> None:
+                    rotation_days: int | None, now: int) -> None:
     if retention_days is not None and retention_days < 0:
         raise ValueError("retention_days must be 0 or more, or None")
     if rotation_days is not None and rotation_days < 1:
@@ -88,6 +90,7 @@ def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days
     with transaction(conn):
         conn.execute("UPDATE teams SET retention_days = ?, rotation_days = ? WHERE id = ?",
                      (retention_days, rotation_days, team_id))
+        audit.record(conn, Action.TEAM_CHANGED, now, digest=audit.digest_of(team_id.encode()))
 
 
 # People -----------------------------------------------------------------------------------------
@@ -132,26 +135,37 @@ def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, r
     return user_id
 
 
+def check_an_admin_remains(conn: sqlcipher3.Connection) -> None:
+    """Run inside the transaction of a change: refuse it if no active admin would be left, as
+    nobody could then invite, change roles or sign the roster (the admin themselves included)."""
+    if conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'").fetchone()[0] == 0:
+        raise ApiError("last-admin")
+
+
 def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_id: str | None, now: int,
                   actor: str | None = None) -> None:
     check_role_and_team(role, team_id)
-    with audit.within_transaction(conn):
+    with transaction(conn):
         conn.execute("UPDATE users SET role = ?, team_id = ?, updated_at = ? WHERE id = ?",
                      (role, team_id if role in TEAM_ROLES else None, now, user_id))
+        check_an_admin_remains(conn)
         audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=actor, subject=user_id)
 
 
 def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int, actor: str | None = None) -> None:
     with transaction(conn):
         conn.execute("UPDATE users SET status = ?, updated_at = ? WHERE id = ?", (status, now, user_id))
+        check_an_admin_remains(conn)
         audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=actor, subject=user_id)
         if status == "disabled":
             # A disabled account loses every session at once, not at their next expiry.
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
 
-def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str) -> None:
-    conn.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str, now: int) -> None:
+    with transaction(conn):
+        if conn.execute("UPDATE users SET locale = ? WHERE id = ? AND locale IS NOT ?", (locale, user_id, locale)).rowcount:
+            audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=user_id, subject=user_id)
 
 
 # Invitations and enrolment ----------------------------------------------------------------------
@@ -161,12 +175,14 @@ def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str
     """Record an invitation and return its one-time token (only its hash is stored)."""
     check_role_and_team(role, team_id)
     token = secrets.token_urlsafe(32)
-    conn.execute(
-        "INSERT INTO invitations (token_hash, email, role, team_id, kdf, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (hash_token(token), email, role, team_id if role in TEAM_ROLES else None,
-         json.dumps(new_kdf_params(config).to_json()), created_by, now, now + config.invitation_ttl_seconds),
-    )
+    with audit.within_transaction(conn):
+        conn.execute(
+            "INSERT INTO invitations (token_hash, email, role, team_id, kdf, created_by, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (hash_token(token), email, role, team_id if role in TEAM_ROLES else None,
+             json.dumps(new_kdf_params(config).to_json()), created_by, now, now + config.invitation_ttl_seconds),
+        )
+        audit.record(conn, Action.INVITED, now, actor=created_by, digest=bytes.fromhex(hash_token(token)))
     return token
 
 
@@ -196,17 +212,21 @@ def open_invitation(conn: sqlcipher3.Connection, token: str, now: int) -> dict[s
     return row_to_dict(row)  # type: ignore[return-value]
 
 
+def claim_invitation(conn: sqlcipher3.Connection, token_hash: str, now: int) -> None:
+    """Mark an invitation used, only if nobody did before: the update's condition decides, not
+    an earlier read, so two requests that both saw it open cannot both use it."""
+    claimed = conn.execute("UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                           (now, token_hash)).rowcount
+    if claimed != 1:
+        raise ApiError("invitation-used")
+
+
 def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: bytes, now: int) -> str:
     """Use an invitation once: create the person with the KDF parameters it carried."""
     auth_hash = hash_auth_secret(auth)
     with transaction(conn):
         invitation = open_invitation(conn, token, now)
-        claimed = conn.execute(
-            "UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
-            (now, invitation["token_hash"]),
-        ).rowcount
-        if claimed != 1:
-            raise ApiError("invitation-used")
+        claim_invitation(conn, invitation["token_hash"], now)
         user_id = create_user(conn, email=invitation["email"], display_name=display_name,
                               role=invitation["role"], team_id=invitation["team_id"],
                               kdf=KdfParams.from_json(json.loads(invitation["kdf"])),
@@ -240,12 +260,24 @@ def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, aut
 
 
 def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) -> KdfParams:
-    """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration)."""
+    """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration).
+
+    Made-up parameters copy those of a real account, picked by a keyed hash of the email: under
+    any policy, and after any change of it, an unknown email gets parameters drawn from the same
+    set as the known ones (a fixed choice, the policy's own, would single out every account
+    enrolled before a change until its next login).
+    """
     user = user_by_email(conn, email)
     if user is not None:
         return KdfParams.from_json(json.loads(user["kdf"]))
-    fake_salt = hmac.new(config.secret_key, b"carnet/v1/fake-salt/" + email.lower().encode(), "sha256").digest()
-    return KdfParams(iterations=config.kdf_iterations, salt=fake_salt[:SALT_BYTES])
+    keyed = hmac.new(config.secret_key, b"carnet/v1/fake-kdf/" + email.lower().encode(), "sha256").digest()
+    iterations = config.kdf_iterations
+    count = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    if count:
+        pick = int.from_bytes(keyed[SALT_BYTES:], "big") % count
+        row = conn.execute("SELECT kdf FROM users ORDER BY id LIMIT 1 OFFSET ?", (pick,)).fetchone()
+        iterations = KdfParams.from_json(json.loads(row["kdf"])).iterations
+    return KdfParams(iterations=iterations, salt=keyed[:SALT_BYTES])
 
 
 @dataclass(frozen=True)
@@ -270,6 +302,19 @@ class Throttle:
             return 0
         return min(2 ** (failures - self.config.login_slow_after), 60)
 
+    def check_and_record_attempt(self, keys: list[str], now: int) -> None:
+        """Refuse the attempt, or count it as a failure before the secret is checked, in one
+        transaction: concurrent attempts (threads or processes) each see those before them, so
+        no more are evaluated than if they came one by one. A success gives its count back."""
+        with transaction(self.conn):
+            self.check(keys, now)
+            self.record_failure(keys, now)
+
+    def give_back(self, keys: list[str]) -> None:
+        """A successful login: it was counted as a failure in advance; it was not one."""
+        self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (keys[0],))
+        self.conn.execute("UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?", (keys[1],))
+
     def record_failure(self, keys: list[str], now: int) -> None:
         for key in keys:
             row = self.conn.execute("SELECT * FROM login_throttle WHERE key = ?", (key,)).fetchone()
@@ -282,9 +327,6 @@ class Throttle:
                 " last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until",
                 (key, failures, now, locked_until),
             )
-
-    def clear(self, key: str) -> None:
-        self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (key,))
 
     @staticmethod
     def _refuse(code: str, retry_after: int) -> ApiError:
@@ -304,7 +346,8 @@ def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, aut
                  address: str, now: int) -> dict[str, Any]:
     throttle = Throttle(config, conn)
     keys = throttle_keys(email, address)
-    throttle.check(keys, now)
+    # Counted before Argon2 runs, never after: see Throttle.check_and_record_attempt.
+    throttle.check_and_record_attempt(keys, now)
     user = user_by_email(conn, email)
     try:
         _hasher.verify(user["auth_hash"] if user else dummy_hash(), auth)
@@ -312,7 +355,6 @@ def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, aut
             raise VerificationError("unknown account")
     except (VerificationError, InvalidHashError):
         with audit.within_transaction(conn):
-            throttle.record_failure(keys, now)
             audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"] if user else None)
         raise ApiError("login-failed") from None
     if user["status"] != "active":
@@ -321,7 +363,7 @@ def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, aut
         raise ApiError("account-disabled")
     rehashed = hash_auth_secret(auth) if _hasher.check_needs_rehash(user["auth_hash"]) else None
     with audit.within_transaction(conn):
-        throttle.clear(keys[0])
+        throttle.give_back(keys)
         if rehashed:
             conn.execute("UPDATE users SET auth_hash = ? WHERE id = ?", (rehashed, user["id"]))
         audit.record(conn, Action.LOGIN, now, actor=user["id"], subject=user["id"])

@@ -107,7 +107,7 @@ def end_sessions(user_id: str) -> Response:
     person_or_404(user_id)
     if not EndSessionsForm().validate_on_submit():
         raise ApiError("bad-request")
-    ended = sessions.end_all_sessions(user_id)
+    ended = sessions.end_all_sessions(user_id, actor=g.user["id"], now=current_config().now())
     flash(_("%(count)d session(s) ended.", count=ended))
     return redirect(url_for("admin.person", user_id=user_id))
 

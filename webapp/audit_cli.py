@@ -1,12 +1,13 @@
 """Command line for auditors and for the server at rest: ``audit export``, ``backup``, ``restore``, ``rekey``.
 
-Each is recorded in the audit log. Stop the server before ``restore`` and ``rekey``: both
-replace what a running server has open.
+Each is recorded in the audit log. ``restore`` and ``rekey`` replace what a running server has
+open: they refuse to run while a server holds the instance (webapp.serving).
 """
 
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from sync import backup, db
 from sync.bundle import export_bundle
 from webapp.config import SECRETS_FILE, current_config, stage_secrets
 from webapp.database import get_db
+from webapp.serving import ServerRunning, server_stopped
 
 
 @click.group("audit")
@@ -57,19 +59,42 @@ def backup_command(out: Path) -> None:
     click.echo(f"Backup key (keep it apart from the backup and from secrets.json): {key.hex()}")
 
 
+def read_backup_key(key_file: str) -> bytes:
+    """The backup key from a file, or from standard input ("-"): never from the command line,
+    where ``ps`` and the shell's history would show it to others."""
+    if key_file == "-":
+        if os.isatty(0):
+            text = click.prompt("Backup key (hex)", hide_input=True, err=True)
+        else:
+            text = sys.stdin.readline()
+    else:
+        try:
+            text = Path(key_file).read_text("utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read the key file: {exc.strerror}") from exc
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        raise click.ClickException("the backup was not restored: the key is not hexadecimal") from None
+
+
 @click.command("restore")
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--key", "key_hex", required=True, help="The backup key that 'backup' printed (hex).")
+@click.option("--key-file", default="-", show_default=True,
+              help="A file holding the backup key that 'backup' printed (hex); '-' reads it from standard input.")
 @click.option("--force", is_flag=True, help="Replace the existing database.")
 @with_appcontext
-def restore_command(source: Path, key_hex: str, force: bool) -> None:
-    """Replace the database by the backup SOURCE (stop the server first)."""
+def restore_command(source: Path, key_file: str, force: bool) -> None:
+    """Replace the database by the backup SOURCE (refused while a server runs)."""
     config = current_config()
     if config.database_path.exists() and not force:
         raise click.ClickException(f"{config.database_path} exists: add --force to replace it by the backup")
+    key = read_backup_key(key_file)
     try:
-        key = bytes.fromhex(key_hex)
-        backup.restore(source, key, config.database_path, config.database_key, config.now())
+        with server_stopped(config.instance_path):
+            backup.restore(source, key, config.database_path, config.database_key, config.now())
+    except ServerRunning as exc:
+        raise click.ClickException(f"the backup was not restored: {exc}") from exc
     except (ValueError, db.DatabaseError) as exc:
         raise click.ClickException(f"the backup was not restored: {exc}") from exc
     click.echo(f"Restored {config.database_path} from {source}.")
@@ -78,14 +103,18 @@ def restore_command(source: Path, key_hex: str, force: bool) -> None:
 @click.command("rekey")
 @with_appcontext
 def rekey_command() -> None:
-    """Re-encrypt the database under a new key and store the key in secrets.json (stop the server first)."""
+    """Re-encrypt the database under a new key and store the key in secrets.json (refused while a server runs)."""
     config = current_config()
     new_key = secrets.token_bytes(db.KEY_BYTES)
-    # The new key is on disk before the database needs it: a crash in between leaves it in
-    # secrets.json.new, next to the file it replaces.
-    staged = stage_secrets(config.instance_path, {"database_key": new_key.hex()})
-    backup.rekey(config.database_path, config.database_key, new_key, config.now())
-    os.replace(staged, config.instance_path / SECRETS_FILE)
+    try:
+        with server_stopped(config.instance_path):
+            # The new key is on disk before the database needs it: a crash in between leaves it
+            # in secrets.json.new, next to the file it replaces.
+            staged = stage_secrets(config.instance_path, {"database_key": new_key.hex()})
+            backup.rekey(config.database_path, config.database_key, new_key, config.now())
+            os.replace(staged, config.instance_path / SECRETS_FILE)
+    except ServerRunning as exc:
+        raise click.ClickException(f"the database was not rekeyed: {exc}") from exc
     click.echo("The database is under a new key; secrets.json holds it. Restart the server.")
 
 

@@ -11,13 +11,13 @@ from crypto.kdf import SECRET_BYTES, KdfParams
 from sync import directory
 from sync.problems import ApiError
 from sync.keys_api import MAX_BLOB_BYTES, blob
-from sync.validation import Field, b64url_bytes, email, parse_json_body, text
-from webapp import accounts, sessions
+from sync.validation import Field, b64url_bytes, display_name, email, parse_json_body, token
+from webapp import accounts, login, sessions
 from webapp.config import current_config
 from webapp.database import get_db
 
 bp = Blueprint("auth", __name__)
-TOKEN_FIELD = Field("token", text(100, 20))
+TOKEN_FIELD = Field("token", token)
 AUTH_FIELD = Field("auth", b64url_bytes(SECRET_BYTES))
 KDF_UPGRADE_KEY = "kdf_upgrade"
 
@@ -28,7 +28,7 @@ def person_json(user: dict[str, Any]) -> dict[str, Any]:
 
 
 def logged_in_response(user: dict[str, Any]) -> Response:
-    session.log_in(user["id"])  # type: ignore[attr-defined]
+    login.log_in(user)
     g.user = user
     body: dict[str, Any] = {"person": person_json(user)}
     if accounts.kdf_is_outdated(user, current_config()):
@@ -75,7 +75,9 @@ def api_login() -> Response:
 
 @bp.post("/api/v1/auth/logout")
 def api_logout() -> Response:
-    session.end()  # type: ignore[attr-defined]
+    if session.session_id:  # type: ignore[attr-defined]
+        sessions.end_session(session.session_id, g.user["id"], now=current_config().now())  # type: ignore[attr-defined]
+    login.log_out()
     response = jsonify(logged_out=True)
     # Not "storage": the device's encrypted store may hold notes not yet synced.
     response.headers["Clear-Site-Data"] = '"cache", "cookies"'
@@ -94,7 +96,7 @@ def api_enrolment_start() -> Response:
 
 @bp.post("/api/v1/enrolment/finish")
 def api_enrolment_finish() -> Response:
-    body = parse_json_body([TOKEN_FIELD, Field("display_name", text(80)), AUTH_FIELD])
+    body = parse_json_body([TOKEN_FIELD, Field("display_name", display_name), AUTH_FIELD])
     conn = get_db()
     user_id = accounts.enrol(conn, token=body["token"], display_name=body["display_name"],
                              auth=body["auth"], now=current_config().now())
@@ -138,15 +140,15 @@ def api_sessions() -> Response:
 
 @bp.delete("/api/v1/me/sessions/<handle>")
 def api_end_session(handle: str) -> Response:
-    if not sessions.end_session_by_handle(g.user["id"], handle):
+    if not sessions.end_session_by_handle(g.user["id"], handle, actor=g.user["id"], now=current_config().now()):
         raise ApiError("not-found")
     return jsonify(ended=1)
 
 
 @bp.post("/api/v1/me/sessions/end-all")
 def api_end_all_sessions() -> Response:
-    ended = sessions.end_all_sessions(g.user["id"])
-    session.end()  # type: ignore[attr-defined]
+    ended = sessions.end_all_sessions(g.user["id"], actor=g.user["id"], now=current_config().now())
+    login.log_out()
     return jsonify(ended=ended)
 
 

@@ -18,7 +18,8 @@ from crypto.keys import (
     wrap_account_keys_with_kek,
     wrap_association_key_with_kek,
 )
-from sync import db, directory
+from crypto.audit import Action
+from sync import audit, db, directory
 from webapp import accounts, audit_cli, sessions
 from webapp.config import add_audit_key_if_missing, current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
@@ -115,7 +116,7 @@ def team_policy(name: str, retention: str | None, rotation: str | None) -> None:
     kept = policy["retention_days"] if retention is None else days_option(retention, never="always")
     rotated = policy["rotation_days"] if rotation is None else days_option(rotation, never="never")
     try:
-        accounts.set_team_policy(conn, team_id, retention_days=kept, rotation_days=rotated)
+        accounts.set_team_policy(conn, team_id, retention_days=kept, rotation_days=rotated, now=current_config().now())
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     click.echo(f"Team {name!r}: synced cases kept on volunteers' devices "
@@ -140,9 +141,11 @@ def demo_command() -> None:
         if accounts.user_by_email(conn, email) is None:
             params = accounts.new_kdf_params(current_config())
             auth = derive_account_secrets(passphrase, params).auth
-            accounts.create_user(conn, email=email, display_name=name, role=role,
-                                 team_id=accounts.team_by_name(conn, team) if team else None,
-                                 kdf=params, auth_hash=accounts.hash_auth_secret(auth), now=now)
+            with db.transaction(conn):
+                user_id = accounts.create_user(conn, email=email, display_name=name, role=role,
+                                               team_id=accounts.team_by_name(conn, team) if team else None,
+                                               kdf=params, auth_hash=accounts.hash_auth_secret(auth), now=now)
+                audit.record(conn, Action.ACCOUNT_CREATED, now, subject=user_id)
     set_up_demo_keys(conn, now)
     base = current_config().base_url
     click.echo(f"Demo association ready: the app at {base}/app, the admin pages at {base}/login")
@@ -202,7 +205,7 @@ def sessions_end(email: str) -> None:
     user = accounts.user_by_email(get_db(), email.strip().lower())
     if user is None:
         raise click.ClickException(f"nobody with the email {email}")
-    ended = sessions.end_all_sessions(user["id"])
+    ended = sessions.end_all_sessions(user["id"], actor=None, now=current_config().now())
     click.echo(f"Ended {ended} session(s).")
 
 

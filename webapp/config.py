@@ -44,6 +44,9 @@ class Config:
     login_lock_seconds: int = 15 * 60
     behind_proxy: bool = False
     sync_requests_per_minute: int = 600
+    # Requests per address and minute to what anonymous visitors can reach (pages, login,
+    # enrolment), static files and the app shell apart.
+    anonymous_requests_per_minute: int = 120
     clock: Callable[[], float] = field(default=time.time, compare=False)
     # The seed of the server's Ed25519 audit key (signs the audit log's head); tests may leave
     # it empty and get a fresh key per app.
@@ -81,6 +84,8 @@ class Config:
             kdf_iterations=int(env.get("CARNET_KDF_ITERATIONS", cls.kdf_iterations)),
             behind_proxy=env.get("CARNET_BEHIND_PROXY", "") == "1",
             sync_requests_per_minute=int(env.get("CARNET_SYNC_REQUESTS_PER_MINUTE", cls.sync_requests_per_minute)),
+            anonymous_requests_per_minute=int(env.get("CARNET_ANONYMOUS_REQUESTS_PER_MINUTE",
+                                                      cls.anonymous_requests_per_minute)),
         )
 
 

@@ -1,4 +1,12 @@
-"""Errors: RFC 9457 problem details on the API, translated pages elsewhere."""
+"""Errors: RFC 9457 problem details on the API, translated pages elsewhere.
+
+An error page must never fail in turn: if the translated page cannot be drawn (the request that
+failed may have broken what the page reads, such as the session), a plain page goes out instead,
+with the same status and, through the app's after-request hook and webapp.security's middleware,
+the same security headers.
+"""
+
+from html import escape
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -28,26 +36,44 @@ def wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
-def handle_api_error(error: ApiError) -> Response | tuple[str, int]:
+PLAIN_ERROR_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error {status} · Carnet'
+                    '</title></head><body><main><h1>Error {status}</h1><p>{title}</p><p><a href="/">Carnet</a>'
+                    '</p></main></body></html>')
+
+
+def error_page(code: str) -> Response:
+    status = PROBLEMS[code][0]
+    try:
+        body = render_template("error.html", title=PROBLEMS[code][1], status=status)
+    except Exception:  # noqa: BLE001 - whatever broke the page, the person still gets an answer
+        current_app.logger.exception("the error page failed on %s %s", request.method, request.path)
+        # The English title, untranslated: translating is one of the things that may have failed.
+        title = getattr(PROBLEMS[code][1], "_args", (str(PROBLEMS[code][1]),))[0]
+        body = PLAIN_ERROR_PAGE.format(status=status, title=escape(title))
+    return Response(body, status=status, mimetype="text/html")
+
+
+def handle_api_error(error: ApiError) -> Response:
     if wants_problem():
         return problem_response(error)
-    return render_template("error.html", title=PROBLEMS[error.code][1], status=error.status), error.status
+    response = error_page(error.code)
+    response.headers.update(error.headers)
+    return response
 
 
-def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
+def handle_http_exception(error: HTTPException) -> Response:
     code = "csrf-failed" if isinstance(error, CSRFError) else _HTTP_CODES.get(error.code or 500, "internal-error")
     if wants_problem():
         return problem_response(ApiError(code))
-    status = PROBLEMS[code][0]
-    return render_template("error.html", title=PROBLEMS[code][1], status=status), status
+    return error_page(code)
 
 
-def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+def handle_unexpected(error: Exception) -> Response:
     # Logged without the request body: bodies may hold personal data.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     if wants_problem():
         return problem_response(ApiError("internal-error"))
-    return render_template("error.html", title=PROBLEMS["internal-error"][1], status=500), 500
+    return error_page("internal-error")
 
 
 def init_app(app: Flask) -> None:

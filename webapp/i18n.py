@@ -10,6 +10,7 @@ from pathlib import Path
 from babel.support import Translations
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
+from markupsafe import Markup
 
 LANGUAGES = ("fr", "en", "ar")
 DEFAULT_LANGUAGE = "fr"
@@ -41,10 +42,18 @@ def catalog(language: str) -> dict[str, str]:
     return {key: value for key, value in messages.items() if isinstance(key, str) and key and value}
 
 
+def bdi(text: object) -> Markup:
+    """A name or other text a person chose, isolated inside a translated sentence, so that a
+    right-to-left name in a left-to-right sentence (or the reverse) cannot reorder its words."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     Babel(app, locale_selector=select_locale)
+
+    app.jinja_env.globals["bdi"] = bdi
 
     @app.context_processor
     def language_context() -> dict[str, object]:

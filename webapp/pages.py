@@ -4,16 +4,11 @@ from flask import Blueprint, Flask, abort, g, jsonify, redirect, render_template
 from werkzeug.wrappers import Response
 
 from webapp import accounts, i18n
+from webapp.security import safe_redirect_target
+from webapp.config import current_config
 from webapp.database import get_db
 
 bp = Blueprint("pages", __name__)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    # Only paths on this site: "//host" or "/\\host" would leave it.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
 
 
 @bp.get("/")
@@ -31,9 +26,9 @@ def set_language() -> Response:
     language = request.form.get("language", "")
     if language not in i18n.LANGUAGES:
         abort(400)
-    response = redirect(safe_next(request.form.get("next"), url_for("pages.index")))
+    response = redirect(safe_redirect_target(request.form.get("next"), url_for("pages.index")))
     if g.user:
-        accounts.set_locale(get_db(), g.user["id"], language)
+        accounts.set_locale(get_db(), g.user["id"], language, current_config().now())
     response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 86400, path="/", secure=True,
                         httponly=True, samesite="Strict")
     return response

@@ -1,4 +1,11 @@
-"""Security headers on every response and the cross-site check on every state change."""
+"""Security headers on every response, the cross-site check on every state change, and the one
+check of where the server may send a browser next."""
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
@@ -20,6 +27,16 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+# Headers every response carries, even the bare 500 Flask falls back to when an error page fails.
+STATIC_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(self), geolocation=(), microphone=(), payment=(), usb=()"),
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
@@ -36,21 +53,60 @@ def check_same_origin() -> None:
         raise ApiError("cross-site-request")
 
 
+MAX_REDIRECT_LENGTH = 2048
+# Browsers drop tabs and newlines from URLs and read a backslash as a slash: "/\t/evil.example"
+# and "/\\evil.example" both leave the site. Any control, space or backslash disqualifies a target.
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+def safe_redirect_target(target: object, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: the only check of a ``next``.
+
+    Accepted: an absolute path ("/home", "/admin/?x=1"), nothing else. Refused: schemes, hosts,
+    "//" and "/\\", any control or white space (also Unicode's, which a browser may drop or
+    fold), and the same once percent-decoded, since a browser's ``URLSearchParams`` decodes once.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_REDIRECT_LENGTH:
+        return default
+    # Once decoded, a plain space is only a space inside a query ("?q=a%20b"); the rest holds.
+    for form, allowed in ((target, ""), (unquote(target), " ")):
+        if (not form.startswith("/") or form.startswith("//") or _UNSAFE_IN_TARGET.search(form.replace(allowed, "x"))
+                or any(unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cc", "Cf") for c in form if c != allowed)):
+            return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Permissions-Policy"] = "camera=(self), geolocation=(), microphone=(), payment=(), usb=()"
+    for name, value in STATIC_HEADERS:
+        headers[name] = value
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages are rendered per person and carry a CSRF token: none of them may be cached.
     if request.path.startswith("/api/") or response.mimetype == "text/html" or g.get("user"):
         headers["Cache-Control"] = "no-store"
     return response
+
+
+class HeadersOnEveryResponse:
+    """WSGI middleware, outermost: adds the static security headers to any response that lacks
+    them, such as the bare 500 Flask sends when even the error page failed."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _value in headers}
+            headers.extend((name, value) for name, value in STATIC_HEADERS if name.lower() not in present)
+            if not any(name.lower() == "cache-control" for name, _value in headers) and not status.startswith("2"):
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, with_headers)
 
 
 def init_app(app: Flask) -> None:

@@ -3,22 +3,36 @@
 The database stores the SHA-256 of the id, so a copy of the database does not hand out live
 sessions. A session ends after ``session_idle_seconds`` without a request or
 ``session_absolute_seconds`` after it began, whichever comes first.
+
+Only people who logged in (or just enrolled) get a row. Before that, the little an anonymous
+visitor's session holds (the CSRF token's random seed, nothing secret from them) travels in a
+signed cookie of its own, so page views, pulls of the app shell and guesses at the login API
+write nothing to the database.
 """
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
+from crypto.audit import Action
+from sync import audit
 from sync.db import transaction
 from webapp.config import Config
 from webapp.database import get_db
 
 COOKIE_NAME = "__Host-carnet"
+ANONYMOUS_COOKIE_NAME = "__Host-carnet-anon"
+# What an anonymous session may hold; anything else waits for a login.
+ANONYMOUS_KEYS = frozenset({"csrf_token"})
+# Session ids are secrets.token_urlsafe(32): anything else is not ours and is ignored.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # Writing last_seen_at on every request would turn every read into a write; a minute of slack
 # on the idle timeout is an acceptable price.
 TOUCH_INTERVAL_SECONDS = 60
@@ -43,12 +57,18 @@ class ServerSession(CallbackDict, SessionMixin):
         self.rotate = False
         self.ended = False
 
-    def log_in(self, user_id: str) -> None:
-        """Bind to a person under a brand-new id, so an id planted before login is worthless."""
+    def start_login(self) -> None:
+        """Empty the session and give it a brand-new id when it is saved, so an id planted before
+        login is worthless; Flask-Login's ``login_user`` then names the person in it."""
         self.clear()
-        self.user_id = user_id
         self.rotate = True
         self.modified = True
+
+    @property
+    def person_id(self) -> str | None:
+        """The person this session is for, as Flask-Login stored it (None before a login)."""
+        value = self.get("_user_id")
+        return value if isinstance(value, str) else None
 
     def end(self) -> None:
         self.clear()
@@ -60,11 +80,12 @@ class ServerSession(CallbackDict, SessionMixin):
 class ServerSessionInterface(SessionInterface):
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.anonymous = URLSafeTimedSerializer(config.secret_key, salt="carnet/v1/anonymous-session")
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         session_id = request.cookies.get(COOKIE_NAME)
-        if not session_id or len(session_id) > 100:
-            return ServerSession()
+        if not session_id or not SESSION_ID.fullmatch(session_id):
+            return self._open_anonymous(request)
         row = get_db().execute(
             "SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?",
             (hash_session_id(session_id),),
@@ -73,9 +94,27 @@ class ServerSessionInterface(SessionInterface):
         if row is None or self._expired(row["created_at"], row["last_seen_at"], now):
             if row is not None:
                 delete_session(session_id)
-            return ServerSession()
-        return ServerSession(json.loads(row["data"]), session_id=session_id, user_id=row["user_id"],
+            return self._open_anonymous(request)
+        data = json.loads(row["data"])
+        # The row's column names the person; Flask-Login reads it from the session's data.
+        data.pop("_user_id", None)
+        if row["user_id"] is not None:
+            data["_user_id"] = row["user_id"]
+        return ServerSession(data, session_id=session_id, user_id=row["user_id"],
                              created_at=row["created_at"], last_seen_at=row["last_seen_at"])
+
+    def _open_anonymous(self, request: Request) -> ServerSession:
+        """The anonymous session from its signed cookie; a missing, forged or stale one is empty."""
+        cookie = request.cookies.get(ANONYMOUS_COOKIE_NAME)
+        if not cookie or len(cookie) > 512:
+            return ServerSession()
+        try:
+            data = self.anonymous.loads(cookie, max_age=self.config.session_absolute_seconds)
+        except BadData:
+            return ServerSession()
+        if not isinstance(data, dict):
+            return ServerSession()
+        return ServerSession({k: v for k, v in data.items() if k in ANONYMOUS_KEYS and isinstance(v, str)})
 
     def _expired(self, created_at: int, last_seen_at: int, now: int) -> bool:
         return (now - last_seen_at > self.config.session_idle_seconds
@@ -88,10 +127,17 @@ class ServerSessionInterface(SessionInterface):
             response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="Strict")
             return
         now = self.config.now()
-        if session.rotate or (session.session_id is None and session.modified and bool(session)):
+        if session.rotate:
             self._store_new(session, now)
             response.set_cookie(COOKIE_NAME, session.session_id or "", path="/", secure=True,
                                 httponly=True, samesite="Strict")
+            if ANONYMOUS_COOKIE_NAME in request.cookies:
+                response.delete_cookie(ANONYMOUS_COOKIE_NAME, path="/", secure=True, httponly=True, samesite="Strict")
+        elif session.session_id is None:
+            if session.modified and bool(session):
+                kept = {k: v for k, v in session.items() if k in ANONYMOUS_KEYS}
+                response.set_cookie(ANONYMOUS_COOKIE_NAME, self.anonymous.dumps(kept), path="/", secure=True,
+                                    httponly=True, samesite="Strict")
         elif session.session_id and (session.modified or now - session.last_seen_at >= TOUCH_INTERVAL_SECONDS):
             get_db().execute(
                 "UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?",
@@ -112,24 +158,41 @@ class ServerSessionInterface(SessionInterface):
             conn.execute(
                 "INSERT INTO sessions (id_hash, handle, user_id, data, created_at, last_seen_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (hash_session_id(session.session_id), secrets.token_urlsafe(12), session.user_id,
+                (hash_session_id(session.session_id), secrets.token_urlsafe(12), session.person_id,
                  json.dumps(dict(session)), now, now),
             )
+        session.user_id = session.person_id
         session.created_at = session.last_seen_at = now
         session.rotate = False
 
 
 def delete_session(session_id: str) -> None:
+    """Forget a session that has expired or was ended already (bookkeeping, not an action)."""
     get_db().execute("DELETE FROM sessions WHERE id_hash = ?", (hash_session_id(session_id),))
 
 
-def end_session_by_handle(user_id: str, handle: str) -> bool:
-    cursor = get_db().execute("DELETE FROM sessions WHERE user_id = ? AND handle = ?", (user_id, handle))
-    return cursor.rowcount > 0
+def _end_where(where: str, args: tuple[Any, ...], user_id: str, actor: str | None, now: int) -> int:
+    """Delete sessions of one person and record it in the audit log, in one transaction."""
+    conn = get_db()
+    with audit.within_transaction(conn):
+        ended = conn.execute(f"DELETE FROM sessions WHERE {where}", args).rowcount
+        if ended:
+            audit.record(conn, Action.SESSIONS_ENDED, now, actor=actor, subject=user_id)
+    return ended
 
 
-def end_all_sessions(user_id: str) -> int:
-    return get_db().execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
+def end_session(session_id: str, user_id: str, *, now: int) -> int:
+    """The person ends the session they are using (logout)."""
+    return _end_where("id_hash = ?", (hash_session_id(session_id),), user_id, user_id, now)
+
+
+def end_session_by_handle(user_id: str, handle: str, *, actor: str | None, now: int) -> bool:
+    return _end_where("user_id = ? AND handle = ?", (user_id, handle), user_id, actor, now) > 0
+
+
+def end_all_sessions(user_id: str, *, actor: str | None, now: int) -> int:
+    """Every session of one person; ``actor`` is who asked (None: the command line)."""
+    return _end_where("user_id = ?", (user_id,), user_id, actor, now)
 
 
 def list_sessions(user_id: str) -> list[dict[str, Any]]:

@@ -9,6 +9,9 @@ const MIN_PASSPHRASE = 12;
 const form = document.getElementById("enrol-form");
 const status = document.getElementById("enrol-status");
 const error = document.getElementById("enrol-error");
+const nameField = document.getElementById("display-name");
+const passphraseField = document.getElementById("passphrase");
+const againField = document.getElementById("passphrase-again");
 const linkParams = new URLSearchParams(location.hash.slice(1));
 const token = linkParams.get("token") || "";
 const linkFingerprint = linkParams.get("association");
@@ -24,8 +27,10 @@ function showProblem(problem) {
   } else if (problem instanceof CarnetCryptoError) {
     error.textContent = _("The association key offered by the server does not match your link. Do not go on: tell your coordinator.");
   } else {
-    error.textContent = problem instanceof ApiProblem ? problem.message
-      : _("Something went wrong on the server. Nothing was saved.");
+    // A refused name comes with the server's own reason, translated there.
+    const reason = problem instanceof ApiProblem ? problem.problem?.fields?.display_name : null;
+    error.textContent = reason || (problem instanceof ApiProblem ? problem.message
+      : _("Something went wrong on the server. Nothing was saved."));
   }
 }
 
@@ -47,7 +52,8 @@ async function start() {
     document.getElementById("enrol-email").textContent = invitation.email;
     status.textContent = "";
     form.hidden = false;
-    form.display_name.focus();
+    document.getElementById("enrol-submit").disabled = false;
+    nameField.focus();
   } catch (problem) {
     showProblem(problem);
   }
@@ -56,8 +62,12 @@ async function start() {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   error.textContent = "";
-  const passphrase = form.passphrase.value;
-  if (!form.display_name.value.trim()) {
+  const passphrase = passphraseField.value;
+  const again = againField.value;
+  // Out of the page at once: a browser's password manager finds nothing to offer to keep.
+  passphraseField.value = "";
+  againField.value = "";
+  if (!nameField.value.trim()) {
     error.textContent = _("Enter your name.");
     return;
   }
@@ -65,7 +75,7 @@ form.addEventListener("submit", async (event) => {
     error.textContent = _("The passphrase must have at least 12 characters.");
     return;
   }
-  if (passphrase !== form.passphrase_again.value) {
+  if (passphrase !== again) {
     error.textContent = _("The two passphrases differ.");
     return;
   }
@@ -73,7 +83,7 @@ form.addEventListener("submit", async (event) => {
   try {
     const secrets = await deriveAccountSecrets(passphrase, kdf);
     const session = await callApi("POST", "/api/v1/enrolment/finish",
-      { token, display_name: form.display_name.value.trim(), auth: authForServer(secrets) });
+      { token, display_name: nameField.value.trim(), auth: authForServer(secrets) });
     // The token has been used: take it out of the address bar and the history.
     history.replaceState(null, "", "/enrol");
     status.textContent = _("Making your keys on this device…");

@@ -1,17 +1,19 @@
 import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+import { safeNext } from "./redirect.js";
 import { strengthenKdf } from "./strengthen.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
 const error = document.getElementById("login-error");
 const submit = document.getElementById("login-submit");
+const emailField = document.getElementById("email");
+const passphraseField = document.getElementById("passphrase");
 const catalogReady = loadCatalog();
 
 function nextPage() {
-  const next = new URLSearchParams(location.search).get("next") || "";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/home";
+  return safeNext(new URLSearchParams(location.search).get("next"));
 }
 
 // The server's policy was strengthened since enrolment: derive again while the passphrase is here.
@@ -26,8 +28,10 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   await catalogReady;
   error.textContent = "";
-  const email = form.email.value.trim();
-  const passphrase = form.passphrase.value;
+  const email = emailField.value.trim();
+  const passphrase = passphraseField.value;
+  // Out of the page at once: a browser's password manager finds nothing to offer to keep.
+  passphraseField.value = "";
   if (!email || !passphrase) {
     error.textContent = _("Enter your email address and your passphrase.");
     return;
@@ -55,3 +59,6 @@ form.addEventListener("submit", async (event) => {
     submit.disabled = false;
   }
 });
+
+// Only now can the form be used: before this script ran, it could not be submitted at all.
+submit.disabled = false;

@@ -22,7 +22,9 @@ function actionLabel(name) {
     member_removed: _("Member removed"), key_rotated: _("Key rotated"), entry_resealed: _("Entry re-encrypted"),
     association_set_up: _("Association set up"), account_keys_published: _("Account keys published"),
     roster_entry: _("Roster entry"), login: _("Login"), login_failed: _("Failed login"), enrolled: _("Enrolled"),
-    kdf_changed: _("Key settings changed"), account_changed: _("Account changed"), export: _("Audit export"),
+    kdf_changed: _("Key settings changed"), account_changed: _("Account changed"), invited: _("Invitation made"),
+    sessions_ended: _("Sessions ended"), team_changed: _("Team changed"), account_created: _("Account created"),
+    export: _("Audit export"),
     backup: _("Backup"), restore: _("Restore"), rekey: _("Database key changed"),
   };
   return labels[name] || name;

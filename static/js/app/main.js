@@ -47,20 +47,25 @@ function header() {
 
 function setupScreen() {
   const error = errorLine("setup-error");
-  const email = h("input", { type: "email", autocomplete: "username", required: true, dir: "ltr", inputmode: "email" });
-  const passphrase = h("input", { type: "password", autocomplete: "current-password", required: true });
+  // Fields without a name in a form made by this script: nothing reaches the server but what the
+  // script sends, and the passphrase is not offered to the browser's password manager
+  // (docs/THREAT_MODEL.md: a phone handed over at a prison gate).
+  const email = h("input", { type: "email", autocomplete: "off", required: true, dir: "ltr", inputmode: "email" });
+  const passphrase = h("input", { type: "password", autocomplete: "off", required: true });
   const submit = h("button", { type: "submit", className: "primary" }, _("Set up this device"));
   const form = h("form", { id: "setup-form", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     error.textContent = "";
-    if (!email.value.trim() || !passphrase.value) {
+    const secret = passphrase.value;
+    passphrase.value = "";
+    if (!email.value.trim() || !secret) {
       error.textContent = _("Enter your email address and your passphrase.");
       return;
     }
     submit.disabled = true;
     announce(_("Setting up this device…"));
     try {
-      await setUpDevice(email.value.trim(), passphrase.value);
+      await setUpDevice(email.value.trim(), secret);
       announce(_("This device is ready."));
     } catch (problem) {
       announce("");
@@ -104,7 +109,7 @@ async function setUpDevice(email, passphrase) {
 
 function unlockScreen(reason) {
   const error = errorLine("unlock-error");
-  const passphrase = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const passphrase = h("input", { type: "password", autocomplete: "off", required: true });
   const submit = h("button", { type: "submit", className: "primary" }, _("Unlock"));
   const notice = reason === "idle" || reason === "hidden"
     ? h("p", { className: "notice", role: "status" }, _("Carnet locked itself to protect your notes.")) : null;
@@ -114,7 +119,9 @@ function unlockScreen(reason) {
     submit.disabled = true;
     announce(_("Unlocking…"));
     try {
-      const { vault, kek: kekBytes, auth } = await unlockDevice(passphrase.value);
+      const secret = passphrase.value;
+      passphrase.value = "";
+      const { vault, kek: kekBytes, auth } = await unlockDevice(secret);
       const kek = await importKek(kekBytes);
       kekBytes.fill(0);
       const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);

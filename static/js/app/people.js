@@ -134,7 +134,7 @@ export async function peopleScreen(state, home) {
     const status = await standing(person, associationPublic);
     const needs = status.code === "uncertified" || status.code === "outdated";
     rows.push(h("li", { "data-person": person.user_id, "data-standing": status.code },
-      h("strong", {}, person.display_name), " · ", names[person.role],
+      h("strong", {}, h("bdi", {}, person.display_name)), " · ", names[person.role],
       h("p", { className: status.code === "certified" ? "hint" : "status-warning" }, status.text),
       needs ? h("button", { type: "button", className: "primary", onclick: () =>
         compareScreen(state, person, (status.serial || 0) + 1, back) }, _("Compare and certify")) : null));
