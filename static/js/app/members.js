@@ -4,7 +4,7 @@
 // certified key changed since is shown loudly and gets nothing until compared again.
 
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
-import { _ } from "../i18n.js";
+import { _, isolate } from "../i18n.js";
 import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
@@ -148,7 +148,7 @@ export async function membersSection(state, caseId, redraw) {
   const members = new Set(log.state.members.keys());
   const candidates = (await teamPeople(state)).filter((p) => !members.has(bytesKey(p.entry.userId)));
   const choice = h("select", {}, candidates.map((p) =>
-    h("option", { value: p.id }, `${p.name}${p.standing === "verified" ? "" : ` (${_("not compared")})`}`)));
+    h("option", { value: p.id }, `${isolate(p.name)}${p.standing === "verified" ? "" : ` (${_("not compared")})`}`)));
   const pending = pendingReseals(log).length;
   const bar = h("progress", { id: "reencrypt-progress", max: "1", value: "0", hidden: true, "aria-label": _("Re-encryption progress") });
   const reencrypt = act(async () => {
