@@ -14,6 +14,7 @@ from webapp import accounts
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_audit_browser_findings import open_database
 from tests.browser.test_figures import fill_short_intake
@@ -83,6 +84,8 @@ def test_a_disabled_persons_phone_locks_keeps_only_unsent_work_and_comes_back_wh
         expect(page.locator("#new-intake")).to_have_count(0)
         expect(page.locator("#case-list")).to_have_count(0)
         screenshot(page, "app-disabled-fr-360x640")
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
         # The synced case left the device; the unsent one stays, sealed, its entries in the outbox.
         assert records(page, "case") == 1
         assert records(page, "outbox") == 2

@@ -21,6 +21,9 @@ from tests.browser.test_app import enrol, set_up_device, unlock
 from tests.conftest import LiveServer
 
 ADMIN = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "admin")
+COORDINATOR = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "coordinator")
+VOLUNTEER = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "volunteer")
+MY_ID = "async () => (await import('/static/js/store/vault.js').then(m => m.readDevice())).userId"
 WIDTH, HEIGHT, MODULE = 640, 480, 8
 
 
@@ -67,7 +70,7 @@ def volunteer(live_server: LiveServer, browser: Browser) -> Iterator[tuple[Page,
     unlock(page)
     page.click("#open-fingerprint")
     spoken = page.locator("#my-fingerprint").inner_text()
-    user_id = page.evaluate("async () => (await import('/static/js/store/vault.js').then(m => m.readDevice())).userId")
+    user_id = page.evaluate(MY_ID)
     yield page, user_id, spoken
     context.close()
 
@@ -159,3 +162,28 @@ def test_without_a_camera_the_digits_stay_usable(
         expect(admin.locator(f"li[data-person='{user_id}']")).to_have_attribute("data-standing", "certified")
     finally:
         context.close()
+
+
+def test_a_coordinator_marks_a_team_member_compared_by_scanning_their_qr_code(
+        live_server: LiveServer, browser: Browser, playwright: Playwright, tmp_path: Path) -> None:
+    volunteer = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        page = volunteer.new_page()
+        set_up_device(page, live_server, *VOLUNTEER)
+        user_id = page.evaluate(MY_ID)
+        page.click("#open-fingerprint")
+        video = write_y4m(tmp_path / "member.y4m", *drawn_code(page))
+    finally:
+        volunteer.close()
+    context = camera_phone(playwright, video)
+    try:
+        desk = context.new_page()
+        set_up_device(desk, live_server, *COORDINATOR)
+        desk.click("#open-team")
+        person = desk.locator(f'#team-people li[data-person="{user_id}"]')
+        expect(person).to_have_attribute("data-standing", "unverified")
+        person.locator("button").click()
+        desk.click("#scan-qr")
+        expect(person).to_have_attribute("data-standing", "verified", timeout=15_000)
+    finally:
+        context.browser.close()
