@@ -235,7 +235,7 @@ async function runSync(state) {
       syncMessage = syncErrorText(problem);
       if (screen === "disabled") await showDisabled(state, syncMessage);
       if (syncUi.error) syncUi.error.textContent = syncMessage;
-      scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
+      if (syncsByItself(state)) scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
       failures += 1;
     } finally {
       syncing = null;
