@@ -2,8 +2,9 @@
 
 import { _ } from "../i18n.js";
 import {
-  attachFile, createCase, discardRefused, dueSoon, editCase, listCases, NotCertified, openCase, resendRefused,
+  attachFile, createCase, discardRefused, dueSoon, editCase, listCases, NotCertified, openCase, refreshRoster, resendRefused,
 } from "./cases.js";
+import { accountDisabled } from "./disabled.js";
 import { membersSection } from "./members.js";
 import { printButton, printHeader, printHistory } from "./print.js";
 import { repairCase } from "./sync.js";
@@ -87,8 +88,37 @@ function draftKey(caseId) {
   return caseId || "new";
 }
 
+// The draft of the form on screen, saved at once: before a lock that the server's answer forces.
+let saveShownDraft = async () => {};
+
+export function saveOpenDraft() {
+  return saveShownDraft();
+}
+
+// A save refused because this device knows no certified roster entry for its person: the roster
+// is fetched at once (certification may have just happened) and the save tried once more.
+async function withCertification(state, save) {
+  try {
+    return await save();
+  } catch (problem) {
+    if (!(problem instanceof NotCertified)) throw problem;
+    state.rosterRefresh = refreshRoster(state).catch(() => {});
+    await state.rosterRefresh;
+    return save();
+  }
+}
+
+function saveProblemText(problem) {
+  if (problem instanceof NotCertified) {
+    return _("Your keys are not certified yet: show “My fingerprint” to an administrator, then save again with a network. Your intake is kept as a draft on this device.");
+  }
+  return _("Something went wrong on this device. Nothing was sent.");
+}
+
 // The same stepped form serves a new intake and an edit; an edit saves only what changed.
 export async function intakeScreen(state, { home, caseId = null, current = {}, seen = {} }) {
+  // A disabled account records nothing new; its home says why.
+  if (accountDisabled(state)) return home();
   const draft = await state.vault.get("draft", draftKey(caseId));
   const initial = draft ? { ...current, ...draft.values } : current;
   const all = steps();
@@ -133,17 +163,23 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
       return;
     }
     const deadlines = deadlineDue.value ? [{ label: deadlineLabel.value.trim(), due: deadlineDue.value }] : [];
+    if (accountDisabled(state)) {
+      await saveDraft();
+      error.textContent = _("This account is disabled: nothing new can be recorded. Your draft is kept on this device.");
+      return;
+    }
     save.disabled = true;
     try {
       if (caseId) {
         const changes = Object.fromEntries(Object.entries(values).filter(([name, value]) => (current[name] || "") !== value));
-        await editCase(state, caseId, changes, deadlines, seen);
+        await withCertification(state, () => editCase(state, caseId, changes, deadlines, seen));
         clearTimeout(draftTimer);
         await state.vault.delete("draft", draftKey(caseId));
         announce(_("Saved."));
         await caseScreen(state, caseId, home);
       } else {
-        const id = await createCase(state, Object.fromEntries(Object.entries(values).filter(([, v]) => v)), deadlines);
+        const id = await withCertification(state,
+          () => createCase(state, Object.fromEntries(Object.entries(values).filter(([, v]) => v)), deadlines));
         clearTimeout(draftTimer);
         await state.vault.delete("draft", draftKey(caseId));
         announce(_("Intake saved, encrypted on this device."));
@@ -151,12 +187,12 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
       }
     } catch (problem) {
       save.disabled = false;
-      error.textContent = problem instanceof NotCertified
-        ? _("Your keys are not certified yet: ask an administrator to compare fingerprints with you.")
-        : _("Something went wrong on this device. Nothing was sent.");
+      await saveDraft().catch(() => {});
+      error.textContent = saveProblemText(problem);
     }
   } }, progress, sections, h("div", { className: "actions" }, back, next, save), error);
   form.addEventListener("input", scheduleDraft);
+  saveShownDraft = () => (form.isConnected ? saveDraft() : Promise.resolve());
   // Leaving a field saves at once, without waiting for the timer.
   form.addEventListener("focusout", () => saveDraft().catch(() => {}));
   const discard = async () => {

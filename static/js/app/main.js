@@ -1,6 +1,7 @@
 // The app: set up this device once online, then unlock and work with no network.
 
 import { ApiProblem, callApi } from "../api.js";
+import { b64urlDecode } from "../encoding.js";
 import { _ } from "../i18n.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "../kdf.js";
 import { strengthenKdf } from "../strengthen.js";
@@ -8,12 +9,13 @@ import { registerServiceWorker } from "../sw-client.js";
 import {
   createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
 } from "../store/vault.js";
-import { importKek } from "../protocol/index.js";
+import { bytesKey, importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { auditHome } from "./audit.js";
-import { refreshRoster } from "./cases.js";
+import { refreshRoster, rosterView } from "./cases.js";
+import { accountDisabled, disabledScreen, isAccountDisabled, leaveDevice } from "./disabled.js";
 import { figuresScreen } from "./figures-screen.js";
-import { caseListItems, caseScreen, intakeScreen } from "./intake.js";
+import { caseListItems, caseScreen, intakeScreen, saveOpenDraft } from "./intake.js";
 import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
 import { reviewList } from "./review.js";
@@ -107,12 +109,22 @@ async function setUpDevice(email, passphrase) {
 
 // Unlock -------------------------------------------------------------------------------------
 
+function lockNotice(reason) {
+  if (reason === "disabled") {
+    return h("p", { className: "notice", role: "alert", id: "lock-disabled" },
+      _("The server says this account is disabled: Carnet locked itself. Unlock to see what this device keeps and what to do."));
+  }
+  if (reason === "idle" || reason === "hidden") {
+    return h("p", { className: "notice", role: "status" }, _("Carnet locked itself to protect your notes."));
+  }
+  return null;
+}
+
 function unlockScreen(reason) {
   const error = errorLine("unlock-error");
   const passphrase = h("input", { type: "password", autocomplete: "off", required: true });
   const submit = h("button", { type: "submit", className: "primary" }, _("Unlock"));
-  const notice = reason === "idle" || reason === "hidden"
-    ? h("p", { className: "notice", role: "status" }, _("Carnet locked itself to protect your notes.")) : null;
+  const notice = lockNotice(reason);
   const form = h("form", { id: "unlock-form", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -196,9 +208,14 @@ function scheduleSync(state, delay) {
   syncTimer = setTimeout(() => runSync(state), delay);
 }
 
+// An admin or an auditor holds no case: nothing to push or pull (an auditor verifies every case
+// on demand instead).
+function holdsCases(state) {
+  return state.profile?.role === "volunteer" || state.profile?.role === "coordinator";
+}
+
 async function runSync(state) {
-  // An auditor holds no case: nothing to push, and every case is verified on demand instead.
-  if (syncing || unlocked() !== state || state.profile?.role === "auditor") return syncing;
+  if (syncing || unlocked() !== state || !holdsCases(state)) return syncing;
   const { bar, error, button } = syncUi;
   if (bar) bar.hidden = false;
   if (button) button.disabled = true;
@@ -212,20 +229,40 @@ async function runSync(state) {
       syncMessage = syncOutcomeText(refused, aside);
       if (syncUi.error) syncUi.error.textContent = syncMessage;
       scheduleSync(state, SYNC_EVERY_MS);
-      if (changed && screen === "home") await homeScreen();
+      if ((changed && screen === "home") || screen === "disabled") await homeScreen();
     } catch (problem) {
+      if (isAccountDisabled(problem)) return await onAccountDisabled(state);
       syncMessage = syncErrorText(problem);
+      if (screen === "disabled") await showDisabled(state, syncMessage);
       if (syncUi.error) syncUi.error.textContent = syncMessage;
-      scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
+      if (syncsByItself(state)) scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
       failures += 1;
     } finally {
       syncing = null;
       if (syncUi.bar) syncUi.bar.hidden = true;
       if (syncUi.button) syncUi.button.disabled = false;
       await showSyncStatus(state).catch(() => {});
+      await showCertification(state).catch(() => {});
     }
   })();
   return syncing;
+}
+
+// The server refuses this account: the device keeps only what the server lacks, and locks. The
+// person sees why after unlocking (disabled.js); a sync that finds it enabled undoes it.
+async function onAccountDisabled(state) {
+  clearTimeout(syncTimer);
+  syncMessage = "";
+  if (accountDisabled(state)) return showDisabled(state, _("The server still says this account is disabled."));
+  await saveOpenDraft().catch(() => {});
+  await leaveDevice(state);
+  lock("disabled");
+}
+
+function showDisabled(state, message = "") {
+  screen = "disabled";
+  return disabledScreen(state, { header, message, retry: () => runSync(state), lockNow: () => lock("asked"),
+    panic: panicControl });
 }
 
 function syncPanel(state) {
@@ -238,7 +275,11 @@ function syncPanel(state) {
     syncUi.status, syncUi.bar, syncUi.button, syncUi.error);
 }
 
-window.addEventListener("online", () => { if (unlocked()) runSync(unlocked()); });
+// A disabled account tries again only when the person asks: each try is a refused login, and
+// refused logins slow the next ones down.
+const syncsByItself = (state) => state && !accountDisabled(state);
+
+window.addEventListener("online", () => { if (syncsByItself(unlocked())) runSync(unlocked()); });
 
 function begin(state) {
   startSession(state, (reason) => {
@@ -249,14 +290,18 @@ function begin(state) {
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
-  if (navigator.onLine) state.rosterRefresh.then(() => runSync(state));
+  if (navigator.onLine && syncsByItself(state)) state.rosterRefresh.then(() => runSync(state));
+  // Where the person stands is shown again once the roster is fresh.
+  state.rosterRefresh.then(() => { if (screen === "home") showCertification(state); });
 }
 
 async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
   screen = "home";
+  if (accountDisabled(state)) return showDisabled(state);
   if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, panic: panicControl, home: homeScreen });
+  if (state.profile?.role === "admin") return adminHome(state);
   const openOne = (id) => { screen = "case"; caseScreen(state, id, homeScreen); };
   const coordinator = state.profile?.role === "coordinator";
   const cases = coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne);
@@ -265,6 +310,7 @@ async function homeScreen() {
   if (screen !== "home" || unlocked() !== state) return;
   show(header(), h("section", { className: "card" },
     h("h1", {}, coordinator ? _("Team cases") : _("My cases")),
+    certificationLine(state),
     syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
       onclick: () => { screen = "intake"; intakeScreen(state, { home: homeScreen }); } }, _("New intake")),
@@ -272,11 +318,7 @@ async function homeScreen() {
     onServer,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
-      h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
-        _("My fingerprint")),
-      state.profile?.role === "admin"
-        ? h("button", { type: "button", id: "open-people", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
-          _("Certify people")) : null,
+      fingerprintButton(state),
       coordinator ? h("button", { type: "button", id: "open-team", onclick: () => { screen = "team"; teamScreen(state, homeScreen); } },
         _("My team")) : null,
       state.profile?.role === "coordinator"
@@ -284,6 +326,55 @@ async function homeScreen() {
           _("Activity figures")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
+}
+
+function fingerprintButton(state) {
+  return h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
+    _("My fingerprint"));
+}
+
+// The admin's app certifies people's keys; it holds no case and syncs none.
+function adminHome(state) {
+  show(header(), h("section", { className: "card" },
+    h("h1", {}, _("Administration")),
+    h("p", { className: "hint" }, _("Certify the keys of the people you invited, after comparing their fingerprint with them. Invitations, accounts and teams are managed in the server's administration pages.")),
+    h("div", { className: "actions" },
+      h("button", { type: "button", id: "open-people", className: "primary", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
+        _("Certify people")),
+      fingerprintButton(state),
+      h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings")),
+      h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock"))),
+    panicControl()));
+}
+
+// Whether this device's keys are certified, from the verified roster it holds (refreshed at
+// unlock and at each sync): until they are, no case can be written here.
+async function certified(state) {
+  try {
+    const entry = (await rosterView(state)).current(b64urlDecode(state.vault.userId));
+    return bytesKey(await entry.fingerprint()) === bytesKey(await state.account.fingerprint());
+  } catch {
+    // No entry, a revoked one, or no roster that verifies: not certified, as far as this device knows.
+    return false;
+  }
+}
+
+const certificationUi = { line: null };
+
+function certificationLine(state) {
+  certificationUi.line = h("p", { id: "certification-status" });
+  showCertification(state);
+  return certificationUi.line;
+}
+
+async function showCertification(state) {
+  const line = certificationUi.line;
+  if (!line) return;
+  const ok = await certified(state);
+  line.className = ok ? "hint" : "status-warning";
+  line.dataset.certified = String(ok);
+  line.textContent = ok ? _("Keys certified.")
+    : _("Waiting for certification: show your fingerprint to an administrator (“My fingerprint”).");
 }
 
 async function myCaseList(state, openOne) {
@@ -329,6 +420,7 @@ async function serverCasesSection(state) {
           screen = "case";
           caseScreen(state, item.id, homeScreen);
         } catch (problem) {
+          if (isAccountDisabled(problem)) return onAccountDisabled(state);
           error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
           event.target.disabled = false;
         }

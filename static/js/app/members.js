@@ -10,6 +10,7 @@ import {
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
 } from "../protocol/index.js";
 import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterNames, rosterPeople, rosterView } from "./cases.js";
+import { scanControl } from "./scan.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 export class NotVerified extends Error {
@@ -202,6 +203,7 @@ export async function compareScreen(state, person, back) {
     h("h1", {}, _("Compare fingerprints")),
     h("p", {}, _("Ask %(name)s to open “My fingerprint” in their app and read it to you. Mark it compared only if every digit matches.", { name: person.name })),
     h("p", { className: "fingerprint", dir: "ltr", id: "compare-fingerprint" }, spoken),
+    scanControl(spoken, { onMatch: () => document.getElementById("mark-verified").click() }),
     h("div", { className: "actions" },
       h("button", { type: "button", className: "primary", id: "mark-verified", onclick: async () => {
         await markVerified(state, person.entry);

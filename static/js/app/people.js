@@ -11,6 +11,7 @@ import {
 } from "../protocol/index.js";
 import { updateDevice } from "../store/vault.js";
 import { qrSvg } from "./qr.js";
+import { scanControl } from "./scan.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 const ROLE_CODES = { volunteer: Role.VOLUNTEER, coordinator: Role.COORDINATOR, auditor: Role.AUDITOR, admin: Role.ADMIN };
@@ -67,6 +68,8 @@ function compareScreen(state, person, serial, back) {
     h("h1", {}, _("Compare fingerprints")),
     h("p", {}, _("Ask %(name)s to open “My fingerprint” in their app and read it to you, in person or by phone. Certify only if every digit matches.", { name: person.display_name })),
     h("p", { className: "fingerprint", dir: "ltr", id: "compare-fingerprint" }, person.keys.spoken),
+    // A scanned code that matches certifies, as the button does after the digits are read.
+    scanControl(person.keys.spoken, { onMatch: () => document.getElementById("certify").click() }),
     h("div", { className: "actions" },
       h("button", { type: "button", className: "primary", id: "certify", onclick: async (event) => {
         event.target.disabled = true;

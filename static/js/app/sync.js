@@ -10,6 +10,7 @@ import { b64urlDecode } from "../encoding.js";
 import { authForServer } from "../kdf.js";
 import { bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
 import { associationKey, queueEntries, refreshRoster, summaryFor } from "./cases.js";
+import { accountEnabled } from "./disabled.js";
 import { confirmedPart, pendingPart, rebaseRecord } from "./rebase.js";
 import { rotateDueCases } from "./members.js";
 
@@ -32,7 +33,9 @@ export async function syncState(state) {
 }
 
 // A session that expired while offline is renewed with the auth secret kept while unlocked.
-// The team's policy comes with it and is kept for the retention pass after the sync.
+// The team's policy comes with it and is kept for the retention pass after the sync. A disabled
+// account's login answers `account-disabled` (an ApiProblem the app acts on, see disabled.js);
+// a session taken again means the account is enabled.
 async function ensureSession(state) {
   let me;
   try {
@@ -44,6 +47,7 @@ async function ensureSession(state) {
     await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer({ auth: state.auth }) });
     me = await callApi("GET", "/api/v1/me");
   }
+  await accountEnabled(state);
   await state.vault.put("sync", "team", me.team ?? null);
 }
 

@@ -43,8 +43,18 @@ export function languageSwitch(current, onChange) {
   return h("div", { className: "field inline" }, h("label", { for: "app-language" }, _("Language")), select);
 }
 
+// What a screen started and must end when it is replaced (a camera, a timer).
+let leaving = [];
+
+export function whenLeft(cleanup) {
+  leaving.push(cleanup);
+}
+
 // Replace the screen; move focus to its heading so screen readers announce the change.
 export function show(...children) {
+  const ending = leaving;
+  leaving = [];
+  ending.forEach((cleanup) => cleanup());
   const main = document.getElementById("app");
   main.replaceChildren(...children);
   const heading = main.querySelector("h1");
