@@ -277,8 +277,8 @@ async function homeScreen() {
       state.profile?.role === "admin"
         ? h("button", { type: "button", id: "open-people", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
           _("Certify people")) : null,
-      coordinator ? h("button", { type: "button", id: "open-team", onclick: () => { screen = "team"; teamScreen(state, homeScreen); } },
-        _("My team")) : null,
+      coordinator || state.profile?.role === "volunteer" ? h("button", { type: "button", id: "open-team",
+        onclick: () => { screen = "team"; teamScreen(state, homeScreen); } }, _("My team")) : null,
       state.profile?.role === "coordinator"
         ? h("button", { type: "button", id: "open-figures", onclick: () => { screen = "figures"; figuresScreen(state, { home: homeScreen }); } },
           _("Activity figures")) : null,

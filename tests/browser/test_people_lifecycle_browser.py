@@ -1,0 +1,145 @@
+"""People come and go in a new team (docs/PROTOCOL.md 8.10.1 items 4-7; issue 22): a case recorded
+before the team had a certified coordinator reaches the coordinator at the volunteer's next sync,
+and a disabled person is removed from every case by the coordinator's device, is no longer
+offered, and a grant to them is refused by the server and said on the case."""
+
+import secrets
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.test_app import PASSPHRASE, unlock
+from tests.browser.test_cases_browser import app, open_case
+from tests.browser.test_convergence_browser import add_member, back_home, phone, spoken_fingerprint, tap_sync
+from tests.browser.test_intake import certify_as_demo_admin, fill_intake
+from tests.conftest import ROOT, LiveServer, running_demo
+
+TEAM = "Rétention Lyon"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with running_demo(tmp_path) as live:
+        live.flask("team", "add", TEAM)
+        yield live
+
+
+def on_server(server: LiveServer, code: str) -> str:
+    """Run `code` on the server's database (`conn`, `accounts`), as an administrator with shell access."""
+    script = ("from webapp import accounts, create_app\nfrom webapp.database import get_db\n"
+              "with create_app().app_context():\n    conn = get_db()\n" + textwrap.indent(code, "    "))
+    return subprocess.run([sys.executable, "-c", script], env=server.env(), cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def set_status(server: LiveServer, user_id: str, status: str) -> None:
+    on_server(server, f"accounts.set_status(conn, {user_id!r}, {status!r}, 1, actor=None)")
+
+
+def enrol_certified(server: LiveServer, browser: Browser, page: Page, role: str, name: str) -> str:
+    """Invited to the new team, enrolled in the page, certified by the admin after comparing
+    fingerprints, then synced so the device learns of it; returns the user id."""
+    link = server.flask("invite", f"{role}-{secrets.token_hex(4)}@example.org", "--role", role, "--team", TEAM)
+    page.goto(link.strip())
+    page.fill("#display-name", name)
+    page.fill("#passphrase", PASSPHRASE)
+    page.fill("#passphrase-again", PASSPHRASE)
+    page.click("#enrol-form button[type=submit]")
+    unlock(page)
+    expect(page.locator("#sync-now")).to_be_visible()
+    certify_as_demo_admin(server, browser, spoken_fingerprint(page))
+    tap_sync(page)
+    return app(page, "session:s.vault.userId")
+
+
+def record_case(page: Page, alias: str, notes: str) -> str:
+    back_home(page)
+    fill_intake(page, alias, notes, "2027-03-01")
+    expect(page.locator("#edit-case")).to_be_visible()
+    # The case's id, to find it in the lists of both phones.
+    return app(page, "cases:(await m.listCases(s)).find((c) => c.title === args[0]).id", alias)
+
+
+@pytest.mark.slow
+def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinator(server: LiveServer,
+                                                                                   browser: Browser) -> None:
+    volunteer, desk = phone(browser), phone(browser)
+    notes = f"CANARY-{secrets.token_hex(6)} vu au CRA"
+    try:
+        enrol_certified(server, browser, volunteer, "volunteer", "Awa Bénévole")
+        case_id = record_case(volunteer, "Premier dossier", notes)
+        expect(volunteer.locator("#case-readers")).to_contain_text("Seul·e vous pouvez lire ce cas pour l'instant")
+        tap_sync(volunteer)
+
+        enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
+        # Nobody touches the case: the volunteer's phone syncs, then the coordinator's.
+        tap_sync(volunteer)
+        open_case(volunteer, case_id)
+        readers = volunteer.locator("#case-readers").inner_text()
+        assert "Lisible par : vous, Camille Coord (coordination)" in readers.replace("\u2068", "").replace("\u2069", "")
+        tap_sync(desk)
+        open_case(desk, case_id)
+        expect(desk.locator(".case-view")).to_contain_text(notes)
+    finally:
+        volunteer.context.close()
+        desk.context.close()
+
+
+def members_now(server: LiveServer, user_id: str) -> int:
+    return int(on_server(server, "print(conn.execute('SELECT count(*) FROM case_members WHERE user_id = ?"
+                                 f" AND left_seq IS NULL', ({user_id!r},)).fetchone()[0])"))
+
+
+def removals(server: LiveServer) -> int:
+    return int(on_server(server, "print(conn.execute('SELECT count(*) FROM entries WHERE kind = 3').fetchone()[0])"))
+
+
+@pytest.mark.slow
+def test_a_disabled_person_is_removed_from_every_case_and_cannot_be_given_one_again(server: LiveServer,
+                                                                                    browser: Browser) -> None:
+    volunteer, desk = phone(browser), phone(browser)
+    try:
+        enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
+        volunteer_id = enrol_certified(server, browser, volunteer, "volunteer", "Awa Bénévole")
+        cases = [record_case(volunteer, alias, f"notes {alias}") for alias in ("Dossier A", "Dossier B")]
+        tap_sync(volunteer)
+        assert members_now(server, volunteer_id) == 2
+        tap_sync(desk)
+        compare = spoken_fingerprint(volunteer)
+        desk.click("#open-team")
+        desk.locator(f'#team-people li[data-person="{volunteer_id}"] button').click()
+        assert desk.locator("#compare-fingerprint").inner_text() == compare
+        desk.click("#mark-verified")
+
+        set_status(server, volunteer_id, "disabled")
+        tap_sync(desk)
+        assert members_now(server, volunteer_id) == 0
+        assert removals(server) == 2
+        for case_id in cases:
+            open_case(desk, case_id)
+            expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_have_count(0)
+            expect(desk.locator(f'#add-member-choice option[value="{volunteer_id}"]')).to_have_count(0)
+            back_home(desk)
+        desk.click("#open-team")
+        expect(desk.locator(f'#team-people li[data-person="{volunteer_id}"]')).to_contain_text("Compte désactivé")
+
+        # Enabled again for a while, then disabled while the coordinator's phone still thinks
+        # the account is active: the grant made on the phone is refused by the server.
+        set_status(server, volunteer_id, "active")
+        tap_sync(desk)
+        set_status(server, volunteer_id, "disabled")
+        add_member(desk, cases[0], volunteer_id)
+        tap_sync(desk)
+        assert members_now(server, volunteer_id) == 0
+        open_case(desk, cases[0])
+        expect(desk.locator(f'[data-refused-grant="{volunteer_id}"]')).to_contain_text(
+            "son compte est désactivé.")
+        expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_have_count(0)
+    finally:
+        volunteer.context.close()
+        desk.context.close()
