@@ -1,8 +1,10 @@
 """People come and go in a new team (docs/PROTOCOL.md 8.10.1 items 4-7; issue 22): a case recorded
-before the team had a certified coordinator reaches the coordinator at the volunteer's next sync,
-and a disabled person is removed from every case by the coordinator's device, is no longer
-offered, and a grant to them is refused by the server and said on the case."""
+before the team had a certified coordinator reaches the coordinator at the volunteer's next sync;
+a disabled person is removed from every case by the coordinator's device, is no longer offered,
+and a grant to them is refused by the server and said on the case; a person whose keys were
+reset is removed, then granted again once the coordinator compared the new keys."""
 
+import json
 import secrets
 import subprocess
 import sys
@@ -13,11 +15,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_app import PASSPHRASE, unlock
-from tests.browser.test_cases_browser import app, open_case
+from crypto import roster
+from crypto.encoding import b64url_decode
+from crypto.keys import generate_account_keys, spoken_fingerprint as spoken_fingerprint_of, unwrap_association_key_with_kek
+from sync import db
+
+from tests.browser.test_app import PASSPHRASE, set_up_device, unlock
+from tests.browser.test_cases_browser import DEMO, app, compare_in_person, open_case
 from tests.browser.test_convergence_browser import add_member, back_home, phone, spoken_fingerprint, tap_sync
 from tests.browser.test_intake import certify_as_demo_admin, fill_intake
 from tests.conftest import ROOT, LiveServer, running_demo
+from tests.sync_client import log_in
 
 TEAM = "Rétention Lyon"
 
@@ -140,6 +148,68 @@ def test_a_disabled_person_is_removed_from_every_case_and_cannot_be_given_one_ag
         expect(desk.locator(f'[data-refused-grant="{volunteer_id}"]')).to_contain_text(
             "son compte est désactivé.")
         expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_have_count(0)
+    finally:
+        volunteer.context.close()
+        desk.context.close()
+
+
+def certify_again(server: LiveServer, user_id: str, *, revoked: bool) -> str:
+    """The association signs the person's next roster entry, as an admin does after a passphrase
+    reset: first revoking the old keys, then certifying new ones. Returns the new spoken fingerprint."""
+    http, admin_id, kek = log_in(server.url, "admin")
+    blob = b64url_decode(http.request("GET", "/api/v1/association/escrow").json()["wrapped_key"])
+    association = unwrap_association_key_with_kek(blob, kek, admin_id=b64url_decode(admin_id))
+    key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
+    conn = db.connect(server.instance / "carnet.db", key)
+    try:
+        last = roster.verify_roster_entry(bytes(conn.execute(
+            "SELECT raw FROM roster_entries WHERE user_id = ? ORDER BY serial DESC LIMIT 1", (user_id,)).fetchone()["raw"]),
+            association.public_key)
+        keys = generate_account_keys(last.user_id)
+        entry = roster.sign_roster_entry_as_admin(
+            association, user_id=last.user_id, serial=last.serial + 1, role=last.role, team_id=last.team_id,
+            encryption_public=last.encryption_public if revoked else keys.encryption_public,
+            signing_public=last.signing_public if revoked else keys.signing_public,
+            status=roster.Status.REVOKED if revoked else roster.Status.ACTIVE)
+        with conn:
+            conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, 0)",
+                         (user_id, entry.serial, entry.raw, admin_id))
+            conn.execute("UPDATE account_keys SET encryption_public = ?, signing_public = ? WHERE user_id = ?",
+                         (entry.encryption_public, entry.signing_public, user_id))
+    finally:
+        conn.close()
+    return spoken_fingerprint_of(entry.fingerprint())
+
+
+@pytest.mark.slow
+def test_a_person_whose_keys_were_reset_is_removed_then_granted_again_once_compared(server: LiveServer,
+                                                                                    browser: Browser) -> None:
+    volunteer, desk = phone(browser), phone(browser)
+    try:
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer_id = app(volunteer, "session:s.vault.userId")
+        case_id = record_case(volunteer, "Dossier repris", "notes")
+        tap_sync(volunteer)
+        set_up_device(desk, server, *DEMO["coordinator"])
+        tap_sync(desk)
+        compare_in_person(desk, volunteer_id, spoken_fingerprint(volunteer))
+
+        # The passphrase is lost: the old keys are revoked, the coordinator's phone removes them.
+        certify_again(server, volunteer_id, revoked=True)
+        tap_sync(desk)
+        assert members_now(server, volunteer_id) == 0
+        # New keys are certified: nothing is given to them before the coordinator compares.
+        spoken = certify_again(server, volunteer_id, revoked=False)
+        tap_sync(desk)
+        assert members_now(server, volunteer_id) == 0
+        desk.click("#open-team")
+        expect(desk.locator(f'#team-people li[data-person="{volunteer_id}"]')).to_have_attribute("data-standing", "changed")
+        desk.get_by_role("button", name="Retour").click()
+        compare_in_person(desk, volunteer_id, spoken)
+        tap_sync(desk)
+        assert members_now(server, volunteer_id) == 1
+        open_case(desk, case_id)
+        expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_be_visible()
     finally:
         volunteer.context.close()
         desk.context.close()

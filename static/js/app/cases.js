@@ -62,13 +62,18 @@ export async function refreshRoster(state) {
   // Disabling is the server's word, not signed: it stops grants and makes coordinators remove
   // the person, it never gives anyone a key.
   await state.vault.put("roster", "status", Object.fromEntries(people.map((p) => [p.user_id, p.status])));
-  await state.vault.put("roster", "revocations", revocationRaws(people));
+  await keepRevocations(state, people);
 }
 
-// The revoking roster entries the directory lists besides each person's latest one (9.2): a
-// person revoked then certified again shows an active entry; the revocation still counts.
-function revocationRaws(people) {
-  return people.flatMap((person) => (Array.isArray(person.revocations) ? person.revocations : []));
+// Revocations outlive the next certification (9.2): a person revoked then certified again shows
+// an active latest entry, and the revocation still counts. Kept here are those the directory
+// lists (`revocations`, each person's revoking entries, when the server gives them) and every
+// revoked latest entry this device has seen.
+async function keepRevocations(state, people) {
+  const listed = people.flatMap((person) => (Array.isArray(person.revocations) ? person.revocations : []));
+  const seen = state.roster.accepted.filter((entry) => !entry.active).map((entry) => b64urlEncode(entry.raw));
+  const kept = (await state.vault.get("roster", "revocations")) ?? [];
+  await state.vault.put("roster", "revocations", [...new Set([...kept, ...listed, ...seen])]);
 }
 
 // Every revocation this device knows, verified under the association key, by person.
