@@ -84,9 +84,15 @@ def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinat
         expect(volunteer.locator("#case-readers")).to_contain_text("Seul·e vous pouvez lire ce cas pour l'instant")
         tap_sync(volunteer)
 
-        enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
+        coordinator_id = enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
         # Nobody touches the case: the volunteer's phone syncs, then the coordinator's.
         tap_sync(volunteer)
+        # The volunteer's "My team" lists the coordinator, taken on the association's certification.
+        volunteer.click("#open-team")
+        expect(volunteer.locator(f'#team-people li[data-person="{coordinator_id}"]')).to_have_attribute(
+            "data-standing", "verified")
+        expect(volunteer.locator("#team-people li")).to_have_count(1)
+        back_home(volunteer)
         open_case(volunteer, case_id)
         readers = volunteer.locator("#case-readers").inner_text()
         assert "Lisible par : vous, Camille Coord (coordination)" in readers.replace("\u2068", "").replace("\u2069", "")
@@ -212,4 +218,25 @@ def test_a_person_whose_keys_were_reset_is_removed_then_granted_again_once_compa
         expect(desk.locator(f'#case-members li[data-member="{volunteer_id}"]')).to_be_visible()
     finally:
         volunteer.context.close()
+        desk.context.close()
+
+
+def test_my_team_before_certification_says_what_to_do(server: LiveServer, browser: Browser) -> None:
+    desk = phone(browser)
+    try:
+        link = server.flask("invite", f"coord-{secrets.token_hex(4)}@example.org", "--role", "coordinator", "--team", TEAM)
+        desk.goto(link.strip())
+        desk.fill("#display-name", "Camille Coord")
+        desk.fill("#passphrase", PASSPHRASE)
+        desk.fill("#passphrase-again", PASSPHRASE)
+        desk.click("#enrol-form button[type=submit]")
+        unlock(desk)
+        errors: list[str] = []
+        desk.on("pageerror", lambda error: errors.append(str(error)))
+        desk.click("#open-team")
+        expect(desk.locator("#team-not-certified")).to_contain_text("Vous n'êtes pas encore certifié·e")
+        desk.click("#team-open-fingerprint")
+        expect(desk.locator("#my-fingerprint")).to_be_visible()
+        assert errors == []
+    finally:
         desk.context.close()
