@@ -12,7 +12,7 @@ from typing import Any
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from crypto.acceptance import accept_entry_with_roster, granted_entries
+from crypto.acceptance import accept_entry_with_roster, check_not_revoked, granted_entries, revocations_of
 from crypto.caselog import CaseLog
 from crypto.control import Genesis, parse_control_payload
 from crypto.encoding import b64url_encode
@@ -102,6 +102,8 @@ def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, ke
         if log is None:
             log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
         if grants_a_disabled_person(conn, log, entry):
+            # A revocation is the association's signed word and says more: it is named first.
+            check_not_revoked(log, raw, revocations_of(roster), known=lambda _revocation: True)
             return PushResult(entry_id, "rejected", "member-disabled", "a case is not granted to a disabled account")
         accept_entry_with_roster(log, raw, roster, now_ms=now * 1000)
     except CarnetCryptoError as exc:
