@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from crypto import roster
-from crypto.encoding import b64url_decode
+from crypto.encoding import b64url_decode, b64url_encode
 from crypto.keys import generate_account_keys, spoken_fingerprint as spoken_fingerprint_of, unwrap_association_key_with_kek
 from sync import db
 
@@ -159,12 +159,17 @@ def test_a_disabled_person_is_removed_from_every_case_and_cannot_be_given_one_ag
         desk.context.close()
 
 
+def association_of(server: LiveServer):
+    """The association key, as the demo admin's browser opens it from the escrow; and the admin's id."""
+    http, admin_id, kek = log_in(server.url, "admin")
+    blob = b64url_decode(http.request("GET", "/api/v1/association/escrow").json()["wrapped_key"])
+    return unwrap_association_key_with_kek(blob, kek, admin_id=b64url_decode(admin_id)), admin_id
+
+
 def certify_again(server: LiveServer, user_id: str, *, revoked: bool) -> str:
     """The association signs the person's next roster entry, as an admin does after a passphrase
     reset: first revoking the old keys, then certifying new ones. Returns the new spoken fingerprint."""
-    http, admin_id, kek = log_in(server.url, "admin")
-    blob = b64url_decode(http.request("GET", "/api/v1/association/escrow").json()["wrapped_key"])
-    association = unwrap_association_key_with_kek(blob, kek, admin_id=b64url_decode(admin_id))
+    association, admin_id = association_of(server)
     key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
     conn = db.connect(server.instance / "carnet.db", key)
     try:
@@ -238,5 +243,38 @@ def test_my_team_before_certification_says_what_to_do(server: LiveServer, browse
         desk.click("#team-open-fingerprint")
         expect(desk.locator("#my-fingerprint")).to_be_visible()
         assert errors == []
+    finally:
+        desk.context.close()
+
+
+def test_the_directorys_revocations_are_read_and_unsigned_ones_ignored(server: LiveServer, browser: Browser) -> None:
+    # Given a directory that lists, beside the volunteer's active entry, a revocation signed by
+    # the association and a forged one: the device knows the first and drops the second.
+    desk = phone(browser)
+    try:
+        set_up_device(desk, server, *DEMO["coordinator"])
+        association, _admin = association_of(server)
+        http, _id, _kek = log_in(server.url, "admin")
+        people = http.request("GET", "/api/v1/directory").json()["people"]
+        volunteer = next(p for p in people if p["role"] == "volunteer" and p["roster"])
+        latest = roster.verify_roster_entry(b64url_decode(volunteer["roster"]), association.public_key)
+        revoked = roster.sign_roster_entry_as_admin(
+            association, user_id=latest.user_id, serial=latest.serial + 1, role=latest.role, team_id=latest.team_id,
+            encryption_public=latest.encryption_public, signing_public=latest.signing_public,
+            status=roster.Status.REVOKED)
+        forged = revoked.raw[:-1] + bytes([revoked.raw[-1] ^ 1])
+
+        def with_revocations(route) -> None:
+            body = route.fetch().json()
+            for person in body["people"]:
+                if person["user_id"] == volunteer["user_id"]:
+                    person["revocations"] = [b64url_encode(revoked.raw), b64url_encode(forged)]
+            route.fulfill(json=body)
+
+        desk.route("**/api/v1/directory", with_revocations)
+        app(desk, "cases:m.refreshRoster(s)")
+        known = app(desk, "cases:(async () => [...(await m.knownRevocations(s)).entries()]"
+                          ".map(([k, list]) => [k, list.map((e) => e.serial)]))()")
+        assert known == [[latest.user_id.hex(), [latest.serial + 1]]]
     finally:
         desk.context.close()
