@@ -294,8 +294,8 @@ class CaseLog:
                        payload: ControlPayload) -> CaseState:
         header = entry.header
         base = self.states[base_index]
-        if author.role != Role.COORDINATOR:
-            raise Unauthorized("only a coordinator of the team changes membership or keys")
+        if author.role != Role.COORDINATOR and not _grants_a_coordinator(payload):
+            raise Unauthorized("only a coordinator changes membership or keys; a volunteer adds only a coordinator")
         if base_index != len(self.states) - 1:
             raise ForkDetected("this control entry does not extend the latest control entry")
         members = dict(base.members)
@@ -473,6 +473,14 @@ class CaseLog:
             else:
                 bodies[verified.ref] = body
         return bodies
+
+
+def _grants_a_coordinator(payload: ControlPayload) -> bool:
+    """A volunteer member may share a case with their team's coordinators, and nothing else (8.6).
+
+    The grant's other checks (active, same team, wrap to that person) run as for every ADD.
+    """
+    return isinstance(payload, AddMember) and payload.grant.roster.role == Role.COORDINATOR
 
 
 def verify_case_log(case_id: bytes, envelopes: Iterable[bytes], association_key: Ed25519PublicKey, *,

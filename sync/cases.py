@@ -12,11 +12,11 @@ from typing import Any
 import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from crypto.acceptance import accept_entry_with_roster
+from crypto.acceptance import accept_entry_with_roster, check_not_revoked, granted_entries, revocations_of
 from crypto.caselog import CaseLog
 from crypto.control import Genesis, parse_control_payload
 from crypto.encoding import b64url_encode
-from crypto.entry import Kind, parse_entry
+from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import CarnetCryptoError
 from crypto.roster import RosterEntry
 from sync import audit, directory
@@ -101,11 +101,29 @@ def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, ke
         log = logs.get(header.case_id)
         if log is None:
             log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
+        if grants_a_disabled_person(conn, log, entry):
+            # A revocation is the association's signed word and says more: it is named first.
+            check_not_revoked(log, raw, revocations_of(roster), known=lambda _revocation: True)
+            return PushResult(entry_id, "rejected", "member-disabled", "a case is not granted to a disabled account")
         accept_entry_with_roster(log, raw, roster, now_ms=now * 1000)
     except CarnetCryptoError as exc:
         return PushResult(entry_id, "rejected", type(exc).__name__, str(exc))
     store_entry(conn, log, raw, entry, now, created=not exists)
     return PushResult(entry_id, "stored")
+
+
+def grants_a_disabled_person(conn: sqlcipher3.Connection, log: CaseLog, entry: Entry) -> bool:
+    """Whether a GENESIS or an ADD gives the case key to someone whose account is disabled here.
+
+    The roster entry may still be active (disabling is the server's act, revoking the
+    association's), so this is the server's own refusal, before the protocol's rule (9.1).
+    """
+    granted = [b64url_encode(roster.user_id) for roster in granted_entries(log, entry)]
+    if not granted:
+        return False
+    marks = ",".join("?" * len(granted))
+    return conn.execute(f"SELECT 1 FROM users WHERE status = 'disabled' AND id IN ({marks})", granted) \
+        .fetchone() is not None
 
 
 def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: Any, now: int, *, created: bool) -> None:

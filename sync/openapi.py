@@ -42,7 +42,10 @@ SCHEMAS: dict[str, Any] = {
     "AccountKeys": obj({"encryption_public": B64URL, "signing_public": B64URL, "wrapped_private": B64URL}),
     "PushResult": {"type": "object", "properties": {
         "entry_id": {"type": "string"}, "status": {"enum": ["stored", "duplicate", "conflict", "rejected"]},
-        "code": {"type": "string"}, "detail": {"type": "string"}}, "required": ["entry_id", "status"]},
+        "code": {"type": "string", "description": "why: the protocol error's name (docs/PROTOCOL.md 9.1), or the"
+                 " server's own entry-id-taken, not-the-author, not-a-member, unknown-case, other-team or"
+                 " member-disabled"},
+        "detail": {"type": "string"}}, "required": ["entry_id", "status"]},
     "AuditRecord": obj({"seq": {"type": "integer"}, "time": {"type": "integer", "description": "milliseconds"},
                         "action": {"type": "string"}, "actor": ID, "subject": ID, "digest": B64URL, "hash": B64URL,
                         "record": {**B64URL, "description": "the CNA record (docs/PROTOCOL.md section 13)"}}),

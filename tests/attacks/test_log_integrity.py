@@ -111,14 +111,15 @@ def test_two_entries_at_the_same_place_of_a_device_chain_are_a_fork(world: World
 
 
 def test_a_member_added_without_a_coordinators_signature_is_refused(world: World, standard: Case) -> None:
-    # Given the case, when a volunteer member signs an ADD (for her friend dan), then it is
-    # refused; when a coordinator of another team signs it, they are not a member; when the
-    # server forges carol's signature, the signature fails.
+    # Given the case, when a volunteer member signs an ADD (for her friend bob, a volunteer),
+    # then it is refused; when a coordinator of another team signs one, they are not a member;
+    # when the server forges carol's signature, the signature fails.
     log = replay(world, standard.envelopes)
+    to_bob = wrap_case_key_for_member(standard.keys[3], case_id=log.case_id, epoch=3, recipient=world["bob"].roster)
+    with pytest.raises(Unauthorized):
+        log.append(craft(log, world["alice"], Kind.ADD, AddMember(MemberGrant(world["bob"].roster, to_bob)).to_bytes()))
     wrapped = wrap_case_key_for_member(standard.keys[3], case_id=log.case_id, epoch=3, recipient=world["dan"].roster)
     payload = AddMember(MemberGrant(world["dan"].roster, wrapped)).to_bytes()
-    with pytest.raises(Unauthorized):
-        log.append(craft(log, world["alice"], Kind.ADD, payload))
     with pytest.raises(NotAMember):
         log.append(craft(log, world["oscar"], Kind.ADD, payload))
     with pytest.raises(InvalidSignature):

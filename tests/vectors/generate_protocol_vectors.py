@@ -314,11 +314,15 @@ def negative(world: World, case: Any, reencrypted: dict[str, Any]) -> list[dict[
     log_vector("member whose roster entry is not signed by the association", "InvalidSignature",
                [{"op": "append", "envelope": b64(craft(log, carol, Kind.ADD,
                                                         AddMember(MemberGrant(impostor.roster, wrapped)).to_bytes()))}])
-    to_dan = wrap_case_key_for_member(case.keys[3], case_id=case.case_id, epoch=3, recipient=dan.roster)
-    add_dan = AddMember(MemberGrant(dan.roster, to_dan)).to_bytes()
-    log_vector("member added without a coordinator's signature", "Unauthorized",
-               [{"op": "append", "envelope": b64(craft(log, alice, Kind.ADD, add_dan))}])
     to_bob = wrap_case_key_for_member(case.keys[3], case_id=case.case_id, epoch=3, recipient=bob.roster)
+    log_vector("volunteer adds a volunteer", "Unauthorized",
+               [{"op": "append", "envelope": b64(craft(log, alice, Kind.ADD,
+                                                        AddMember(MemberGrant(bob.roster, to_bob)).to_bytes()))}])
+    audrey = world["audrey"]
+    to_audrey = wrap_case_key_for_member(case.keys[3], case_id=case.case_id, epoch=3, recipient=audrey.roster)
+    log_vector("volunteer adds an auditor", "Unauthorized",
+               [{"op": "append", "envelope": b64(craft(log, alice, Kind.ADD,
+                                                        AddMember(MemberGrant(audrey.roster, to_audrey)).to_bytes()))}])
     log_vector("new member's key wrapped to someone else", "InvalidControlEntry",
                [{"op": "append", "envelope": b64(craft(log, carol, Kind.ADD,
                                                         AddMember(MemberGrant(dan.roster, to_bob)).to_bytes()))}])
@@ -440,6 +444,11 @@ def acceptance(world: World, case: Any) -> list[dict[str, Any]]:
     offer("an entry from a removed member, on the state before the removal", "NotAMember",
           craft(log, bob, Kind.CONTENT, case_key=case.keys[2], body_json=body("backdated"), epoch=2,
                 control_head=log.states[2].entry_hash))
+    for name, error in (("dan", None), ("bob", "Unauthorized")):
+        role = "coordinator of the case's team" if error is None else "volunteer"
+        grant = AddMember(MemberGrant(world[name].roster, wrap_case_key_for_member(
+            case.keys[3], case_id=case.case_id, epoch=3, recipient=world[name].roster))).to_bytes()
+        offer(f"a volunteer member adds a {role}", error, craft(log, alice, Kind.ADD, grant))
     rows.extend(membership_traces(world, case, now))
     return rows
 

@@ -8,8 +8,8 @@
 import { ApiProblem, callApi } from "../api.js";
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  bytesKey, createCaseAsMember, importEd25519PublicKey, Kind, NotAMember, Role, RosterView, sealEntryAsAuthor, UnknownUser,
-  verifyCaseLog,
+  bytesKey, CarnetCryptoError, createCaseAsMember, importEd25519PublicKey, Kind, NotAMember, revocationsOf, Role,
+  RosterView, sealEntryAsAuthor, UnknownUser, verifyCaseLog, verifyRosterEntry,
 } from "../protocol/index.js";
 
 export class NotCertified extends Error {}
@@ -59,6 +59,41 @@ export async function refreshRoster(state) {
   await state.vault.put("roster", "entries", entries);
   // Names are for display only: every key used comes from a verified roster entry.
   await state.vault.put("roster", "names", Object.fromEntries(people.map((p) => [p.user_id, p.display_name])));
+  // Disabling is the server's word, not signed: it stops grants and makes coordinators remove
+  // the person, it never gives anyone a key.
+  await state.vault.put("roster", "status", Object.fromEntries(people.map((p) => [p.user_id, p.status])));
+  await keepRevocations(state, people);
+}
+
+// Revocations outlive the next certification (9.2): a person revoked then certified again shows
+// an active latest entry, and the revocation still counts. Kept here are those the directory
+// lists (`revocations`, each person's revoking entries, when the server gives them) and every
+// revoked latest entry this device has seen.
+async function keepRevocations(state, people) {
+  const listed = people.flatMap((person) => (Array.isArray(person.revocations) ? person.revocations : []));
+  const seen = state.roster.accepted.filter((entry) => !entry.active).map((entry) => b64urlEncode(entry.raw));
+  const kept = (await state.vault.get("roster", "revocations")) ?? [];
+  await state.vault.put("roster", "revocations", [...new Set([...kept, ...listed, ...seen])]);
+}
+
+// Every revocation this device knows, verified under the association key, by person.
+export async function knownRevocations(state) {
+  const key = await associationKey(state);
+  const listed = [];
+  for (const raw of (await state.vault.get("roster", "revocations")) ?? []) {
+    try {
+      listed.push(await verifyRosterEntry(b64urlDecode(raw), key));
+    } catch (error) {
+      if (!(error instanceof CarnetCryptoError)) throw error;
+      // Not signed by the association: not a revocation.
+    }
+  }
+  return revocationsOf([...(await rosterPeople(state)), ...listed]);
+}
+
+// The server's account status by user id ("active", "disabled"), as the directory last gave it.
+export async function rosterStatuses(state) {
+  return (await state.vault.get("roster", "status")) ?? {};
 }
 
 // The roster, verified once per change while the app is unlocked (the device store could have

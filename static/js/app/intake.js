@@ -6,6 +6,7 @@ import {
 } from "./cases.js";
 import { accountDisabled } from "./disabled.js";
 import { membersSection } from "./members.js";
+import { readersNote } from "./upkeep.js";
 import { printButton, printHeader, printHistory } from "./print.js";
 import { repairCase } from "./sync.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
@@ -294,6 +295,7 @@ export async function caseScreen(state, caseId, home) {
     deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
     printHistory(opened.history, (name) => labels[name]?.label || name, display),
     coordinator && !readOnly ? await membersSection(state, caseId, redraw) : null,
+    readOnly ? null : await readersNote(state, caseId),
     h("div", { className: "actions" },
       readOnly ? null : h("button", { type: "button", id: "edit-case", className: "primary",
         onclick: () => intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf }) }, _("Edit")),

@@ -319,8 +319,8 @@ async function homeScreen() {
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       fingerprintButton(state),
-      coordinator ? h("button", { type: "button", id: "open-team", onclick: () => { screen = "team"; teamScreen(state, homeScreen); } },
-        _("My team")) : null,
+      coordinator || state.profile?.role === "volunteer" ? h("button", { type: "button", id: "open-team",
+        onclick: () => { screen = "team"; teamScreen(state, homeScreen); } }, _("My team")) : null,
       state.profile?.role === "coordinator"
         ? h("button", { type: "button", id: "open-figures", onclick: () => { screen = "figures"; figuresScreen(state, { home: homeScreen }); } },
           _("Activity figures")) : null,

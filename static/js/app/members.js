@@ -1,7 +1,8 @@
 // A coordinator's side of a case: who is a member, granting and removing, rotating the key, and
 // re-encrypting the whole case after a suspected compromise. Every grant goes to a key this
-// coordinator compared in person (a "verified" mark, kept on the device); a person whose
-// certified key changed since is shown loudly and gets nothing until compared again.
+// device holds as "verified" (compared in person, or for a volunteer's device a coordinator's
+// first certified key); a person whose certified key changed since is shown loudly and gets
+// nothing until compared again.
 
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import { _, isolate } from "../i18n.js";
@@ -9,7 +10,10 @@ import {
   addMemberAsCoordinator, bytesKey, hexDecode, Kind, removeMemberAsCoordinator, resealEntryAsCoordinator, Role,
   rotateCaseKeyAsCoordinator, spokenFingerprint, TEAM_ROLES,
 } from "../protocol/index.js";
-import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog, rosterNames, rosterPeople, rosterView } from "./cases.js";
+import {
+  changeCase, EPOCH_STARTS, keepAppended, NotCertified, openCaseLog, rosterNames, rosterPeople, rosterStatuses,
+} from "./cases.js";
+import { fingerprintScreen } from "./people.js";
 import { scanControl } from "./scan.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
@@ -29,35 +33,53 @@ export async function standing(state, entry) {
   return mark.fingerprint === bytesKey(await entry.fingerprint()) ? "verified" : "changed";
 }
 
-export async function markVerified(state, entry) {
-  await state.vault.put("verified", b64urlEncode(entry.userId), { fingerprint: bytesKey(await entry.fingerprint()), at: Date.now() });
+export async function markVerified(state, entry, by = "compared") {
+  await state.vault.put("verified", b64urlEncode(entry.userId),
+    { fingerprint: bytesKey(await entry.fingerprint()), at: Date.now(), by });
+}
+
+// A volunteer's device takes a coordinator's first certified key on the association's word;
+// a later key is "changed" until compared in person (docs/PROTOCOL.md 8.10.1 item 1).
+export async function trustCertification(state, entry) {
+  if (!(await state.vault.get("verified", b64urlEncode(entry.userId)))) await markVerified(state, entry, "certification");
 }
 
 function standingText(code) {
   return {
     roster: _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator."),
     verified: _("Fingerprint compared."),
+    disabled: _("This account is disabled on the server: it gets no case."),
     unverified: _("Fingerprint not compared yet: compare it before giving a case."),
     changed: _("This person's keys changed since you compared them. Nothing can be given to them until you compare again."),
   }[code];
 }
 
-// The people of the coordinator's team, from the verified roster, with their standing.
+// This person's latest verified roster entry; NotCertified before the association signed one.
+async function myEntry(state) {
+  const mine = (await rosterPeople(state)).find((entry) => b64urlEncode(entry.userId) === state.vault.userId);
+  if (!mine) throw new NotCertified("no roster entry for this user");
+  return mine;
+}
+
+// The people of this person's team, from the verified roster, with their standing; `disabled`
+// (the server's account status) and `revoked` (their latest entry) people get no grant.
 export async function teamPeople(state) {
-  const view = await rosterView(state);
-  const me = view.current(b64urlDecode(state.vault.userId));
+  const mine = await myEntry(state);
   const known = await rosterNames(state);
+  const statuses = await rosterStatuses(state);
   const people = [];
   for (const entry of await rosterPeople(state)) {
-    if (!entry.active || !TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(me.teamId)) continue;
-    people.push({ entry, id: b64urlEncode(entry.userId), name: known[b64urlEncode(entry.userId)] ?? "?",
-      standing: await standing(state, entry) });
+    if (!TEAM_ROLES.has(entry.role) || bytesKey(entry.teamId) !== bytesKey(mine.teamId)) continue;
+    const id = b64urlEncode(entry.userId);
+    people.push({ entry, id, name: known[id] ?? "?", standing: await standing(state, entry),
+      disabled: statuses[id] === "disabled", revoked: !entry.active });
   }
   return people;
 }
 
 async function requireVerified(state, entry) {
   if (state.rosterProblem) throw new NotVerified("roster");
+  if ((await rosterStatuses(state))[b64urlEncode(entry.userId)] === "disabled") throw new NotVerified("disabled");
   const code = await standing(state, entry);
   if (code !== "verified") throw new NotVerified(code);
 }
@@ -147,7 +169,8 @@ export async function membersSection(state, caseId, redraw) {
         _("Removed; the case key was changed.")) }, _("Remove from the case")) : null));
   }
   const members = new Set(log.state.members.keys());
-  const candidates = (await teamPeople(state)).filter((p) => !members.has(bytesKey(p.entry.userId)));
+  const candidates = (await teamPeople(state))
+    .filter((p) => !members.has(bytesKey(p.entry.userId)) && !p.disabled && !p.revoked);
   const choice = h("select", {}, candidates.map((p) =>
     h("option", { value: p.id }, `${isolate(p.name)}${p.standing === "verified" ? "" : ` (${_("not compared")})`}`)));
   const pending = pendingReseals(log).length;
@@ -213,15 +236,42 @@ export async function compareScreen(state, person, back) {
       h("button", { type: "button", onclick: back }, _("Back")))));
 }
 
+function leftText(person) {
+  if (person.revoked) return _("Certification revoked: this person gets no case.");
+  return person.disabled ? _("Account disabled: this person gets no case and is removed from every case.") : null;
+}
+
+function personRow(state, person, back) {
+  const left = leftText(person);
+  return h("li", { "data-person": person.id, "data-standing": person.standing, "data-left": left ? "yes" : null },
+    h("strong", {}, person.name), " · ", person.entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
+    left ? h("p", { className: "status-warning" }, left) : null,
+    h("p", { className: person.standing === "changed" ? "status-warning" : "hint", role: person.standing === "changed" ? "alert" : null },
+      standingText(person.standing)),
+    person.standing !== "verified" && !left ? h("button", { type: "button", className: "primary",
+      onclick: () => compareScreen(state, person, back) }, _("Compare fingerprints")) : null);
+}
+
+// "My team": a coordinator's team, or a volunteer's team coordinators (read only), with the
+// comparison in person; before this person is certified, what to do instead.
 export async function teamScreen(state, home) {
   const back = () => teamScreen(state, home);
-  const people = (await teamPeople(state)).filter((p) => p.id !== state.vault.userId);
+  let people;
+  try {
+    people = (await teamPeople(state)).filter((p) => p.id !== state.vault.userId);
+  } catch (error) {
+    if (!(error instanceof NotCertified)) throw error;
+    return show(h("section", { className: "card narrow", id: "team-not-certified" }, h("h1", {}, _("My team")),
+      h("p", {}, _("You are not certified yet. Show your fingerprint to an administrator; your team appears here once they have certified you.")),
+      h("div", { className: "actions" },
+        h("button", { type: "button", className: "primary", id: "team-open-fingerprint",
+          onclick: () => fingerprintScreen(state, back) }, _("My fingerprint")),
+        h("button", { type: "button", onclick: home }, _("Back")))));
+  }
+  if (state.profile?.role !== "coordinator") people = people.filter((p) => p.entry.role === Role.COORDINATOR);
   show(h("section", { className: "card" }, h("h1", {}, _("My team")),
     state.rosterProblem ? h("p", { className: "status-warning", role: "alert" }, _("The roster from the server does not verify: nothing is given to anyone until it does. Tell an administrator.")) : null,
-    h("ul", { className: "people-list", id: "team-people" }, people.map((p) => h("li", { "data-person": p.id, "data-standing": p.standing },
-      h("strong", {}, p.name), " · ", p.entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
-      h("p", { className: p.standing === "changed" ? "status-warning" : "hint", role: p.standing === "changed" ? "alert" : null }, standingText(p.standing)),
-      p.standing !== "verified" ? h("button", { type: "button", className: "primary", onclick: () => compareScreen(state, p, back) },
-        _("Compare fingerprints")) : null))),
+    people.length ? null : h("p", { className: "hint" }, _("Your team has no certified coordinator yet.")),
+    h("ul", { className: "people-list", id: "team-people" }, people.map((p) => personRow(state, p, back))),
     h("button", { type: "button", onclick: home }, _("Back"))));
 }

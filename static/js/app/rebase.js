@@ -10,9 +10,9 @@ import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
   addMemberAsCoordinator, bytesKey, CarnetCryptoError, CaseLog, checkCaseKeyCommitment, checkNotRevoked,
   InvalidLog, Kind, NotAMember, openEntryBody, parseControlPayload, parseEntry, removeMemberAsCoordinator,
-  revocationsOf, Role, rotateCaseKeyAsCoordinator, RotationMode, sealEntryAsAuthor,
+  Role, rotateCaseKeyAsCoordinator, RotationMode, sealEntryAsAuthor,
 } from "../protocol/index.js";
-import { associationKey, rosterPeople } from "./cases.js";
+import { associationKey, knownRevocations, rosterStatuses } from "./cases.js";
 
 // Refusals that only the person can answer: they were removed from the case after the point the
 // entry was written on, or the server found the device's clock too far ahead.
@@ -77,8 +77,10 @@ async function redo(state, log, keys, intent) {
     if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
     return sealEntryAsAuthor(log, state.account, { deviceId, caseKey, bodyJson: intent.body });
   }
-  if (!isCoordinatorMember(log, me)) return null;
   const { payload } = intent;
+  if (!isCoordinatorMember(log, me) && !(intent.kind === Kind.ADD && payload.grant.roster.role === Role.COORDINATOR)) {
+    return null;
+  }
   let written = null;
   if (intent.kind === Kind.ADD && !log.state.members.has(bytesKey(payload.grant.roster.userId))) {
     return addMemberAsCoordinator(log, state.account, { deviceId, newMember: payload.grant.roster, caseKey });
@@ -103,7 +105,7 @@ function refusal(intent, code, removedAt) {
 // against the revocations of the verified roster (9.2): nothing granted to, or written by, a
 // person after their revocation is accepted.
 async function verifyConfirmed(state, caseId, envelopes, assocKey) {
-  const revocations = revocationsOf(await rosterPeople(state));
+  const revocations = await knownRevocations(state);
   const log = new CaseLog(caseId, assocKey);
   if (!envelopes.length) throw new InvalidLog("the case log is empty");
   for (const envelope of envelopes) {
@@ -140,6 +142,8 @@ export async function rebaseRecord(state, record, incoming, refusedByServer = ne
   const keys = await viewKeys(log, held, state.account);
   const kept = [];
   const refused = [...(record.refused ?? [])];
+  const statuses = await rosterStatuses(state);
+  const refusedGrants = new Map(Object.entries(record.refusedGrants ?? {}));
   let rewritten = false;
   let cause = null;
   for (const intent of intents) {
@@ -158,6 +162,11 @@ export async function rebaseRecord(state, record, incoming, refusedByServer = ne
       }
     }
     if (intent.kind === Kind.RESEAL || intent.kind === Kind.GENESIS) continue;
+    if (intent.kind === Kind.ADD && statuses[b64urlEncode(intent.payload.grant.roster.userId)] === "disabled") {
+      // The server refuses it (member-disabled): dropped, and the person is told on the case.
+      refusedGrants.set(b64urlEncode(intent.payload.grant.roster.userId), Date.now());
+      continue;
+    }
     const member = log.state.members.has(bytesKey(state.account.userId));
     if (intent.kind === Kind.CONTENT && (!member || NEEDS_THE_PERSON.has(cause) || !intent.body)) {
       if (intent.body) refused.push(refusal(intent, member ? cause : "not-a-member", lastRemovalOf(log, state.account.userId)));
@@ -178,6 +187,7 @@ export async function rebaseRecord(state, record, incoming, refusedByServer = ne
     ...record, envelopes: [...confirmed, ...kept], pending: kept.length, lastSeq, refused,
     keys: Object.fromEntries([...keys].map(([epoch, key]) => [epoch, b64urlEncode(key)])),
     removed: removalOf(log, state.account.userId),
+    refusedGrants: Object.fromEntries([...refusedGrants].filter(([id]) => !log.state.members.has(bytesKey(b64urlDecode(id))))),
   };
   return { record: next, log, keys, rewritten, queued: kept };
 }

@@ -13,6 +13,7 @@ import { associationKey, queueEntries, refreshRoster, summaryFor } from "./cases
 import { accountEnabled } from "./disabled.js";
 import { confirmedPart, pendingPart, rebaseRecord } from "./rebase.js";
 import { rotateDueCases } from "./members.js";
+import { keepMembershipUp } from "./upkeep.js";
 
 const BATCH_ENTRIES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -298,6 +299,7 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   state.rosterRefresh = refreshRoster(state).catch(() => {});
   await state.rosterRefresh;
   await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
+  await keepMembershipUp(state).catch(() => 0);
   let changed = 0;
   const aside = new Set();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {

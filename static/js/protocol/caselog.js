@@ -128,6 +128,12 @@ export class Checkpoint {
   }
 }
 
+// A volunteer member may share a case with their team's coordinators, and nothing else (8.6);
+// the grant's other checks (active, same team, wrap to that person) run as for every ADD.
+function grantsACoordinator(payload) {
+  return payload instanceof AddMember && payload.grant.roster.role === Role.COORDINATOR;
+}
+
 function sameHeads(a, b) {
   return a.length === b.length && a.every((head, i) => equalBytes(head.deviceId, b[i].deviceId)
     && head.seq === b[i].seq && equalBytes(head.hash, b[i].hash));
@@ -309,8 +315,8 @@ export class CaseLog {
   #applyControl(entry, author, baseIndex, payload) {
     const { header } = entry;
     const base = this.states[baseIndex];
-    if (author.role !== Role.COORDINATOR) {
-      throw new Unauthorized("only a coordinator of the team changes membership or keys");
+    if (author.role !== Role.COORDINATOR && !grantsACoordinator(payload)) {
+      throw new Unauthorized("only a coordinator changes membership or keys; a volunteer adds only a coordinator");
     }
     if (baseIndex !== this.states.length - 1) {
       throw new ForkDetected("this control entry does not extend the latest control entry");

@@ -84,7 +84,7 @@ export async function sealEntryAsAuthor(log, author, {
   return signAndAppend(log, entryHeader, await sealEntryBody(entryHeader, bodyJson, caseKey, { nonce }), author);
 }
 
-/** A coordinator grants a member the current key (8.6); history comes through history boxes. */
+/** A coordinator grants a member the current key, or a volunteer a coordinator of the team (8.6); history comes through history boxes. */
 export async function addMemberAsCoordinator(log, coordinator, {
   deviceId, newMember, caseKey, entryId = undefined, now = undefined,
 }) {

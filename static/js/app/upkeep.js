@@ -1,0 +1,138 @@
+// The device's membership upkeep at each sync (docs/PROTOCOL.md 8.8 item 3 and 8.10.1): every
+// case this device can manage is shared with the team's certified coordinators, leavers are
+// removed, and a person whose keys were reset is granted again once compared. Each change goes
+// through the same paths as one made by hand (kept in the case, queued), so it leaves with the
+// push of the same sync. A case that cannot be kept up is noted and skipped; the sync goes on.
+
+import { b64urlDecode, b64urlEncode } from "../encoding.js";
+import { _, isolate } from "../i18n.js";
+import { bytesKey, hexDecode, Kind, revocationOf, Role, TEAM_ROLES } from "../protocol/index.js";
+import { knownRevocations, openCaseLog, rosterNames, rosterPeople, rosterStatuses } from "./cases.js";
+import { addMember, removeMember, standing, trustCertification } from "./members.js";
+import { h } from "./ui.js";
+
+function sameBytes(a, b) {
+  return bytesKey(a) === bytesKey(b);
+}
+
+// What the upkeep needs to know of people, read once per sync.
+async function peopleFacts(state) {
+  return { people: await rosterPeople(state), statuses: await rosterStatuses(state),
+    revocations: await knownRevocations(state), me: state.vault.userId };
+}
+
+function isActiveCoordinatorOf(entry, teamId) {
+  return entry.active && entry.role === Role.COORDINATOR && sameBytes(entry.teamId, teamId);
+}
+
+// A member who must leave (8.8 item 3): disabled on the server, or revoked after the entry the
+// case pinned for them (their latest entry is revoked, or a listed revocation is newer).
+export function mustLeave(pinned, facts) {
+  const id = b64urlEncode(pinned.userId);
+  if (facts.statuses[id] === "disabled") return true;
+  const latest = facts.people.find((entry) => sameBytes(entry.userId, pinned.userId));
+  return Boolean((latest && !latest.active) || revocationOf(pinned, facts.revocations));
+}
+
+// The time of the last REMOVE of a person in the log, or null.
+function lastRemoval(log, userId) {
+  const removals = log.entries.filter((v) => v.entry.header.kind === Kind.REMOVE && sameBytes(v.payload.userId, userId));
+  return removals.length ? removals[removals.length - 1].entry.header.time : null;
+}
+
+// Removed because of a revocation (at or after its issued_at) and certified again since: a
+// person whose passphrase was reset (8.10.1 item 5).
+export function removedForRevocation(log, entry, facts) {
+  const removed = lastRemoval(log, entry.userId);
+  if (removed === null) return false;
+  const revoked = facts.revocations.get(bytesKey(entry.userId)) ?? [];
+  return revoked.some((r) => r.serial < entry.serial && removed >= r.issuedAt);
+}
+
+// Who this device grants the case to: active team people not disabled and not members, each
+// under the comparison rule of 8.10.1 (the grant itself checks the standing again).
+async function grantees(state, log, facts, coordinator) {
+  const wanted = [];
+  for (const entry of facts.people) {
+    const id = b64urlEncode(entry.userId);
+    if (id === facts.me || log.state.members.has(bytesKey(entry.userId)) || facts.statuses[id] === "disabled") continue;
+    if (!entry.active || !TEAM_ROLES.has(entry.role) || !sameBytes(entry.teamId, log.state.teamId)) continue;
+    const asCoordinator = isActiveCoordinatorOf(entry, log.state.teamId);
+    if (!asCoordinator && !(coordinator && removedForRevocation(log, entry, facts))) continue;
+    if ((await standing(state, entry)) === "verified") wanted.push(id);
+  }
+  return wanted;
+}
+
+async function keepCaseUp(state, caseId, facts) {
+  const { log, keys } = await openCaseLog(state, caseId);
+  const mine = log.state.members.get(bytesKey(b64urlDecode(facts.me)));
+  if (!mine || !keys.has(log.state.epoch)) return 0;
+  const coordinator = mine.role === Role.COORDINATOR;
+  let changes = 0;
+  if (coordinator) {
+    for (const [key, pinned] of log.state.members) {
+      if (b64urlEncode(hexDecode(key)) === facts.me || !mustLeave(pinned, facts)) continue;
+      await removeMember(state, caseId, b64urlEncode(pinned.userId));
+      changes += 1;
+    }
+  }
+  for (const id of await grantees(state, log, facts, coordinator)) {
+    await addMember(state, caseId, id);
+    changes += 1;
+  }
+  return changes;
+}
+
+/**
+ * Run the upkeep over every case kept here; returns the number of entries written. A failure on
+ * one case is kept as a note for that case (`upkeep` records) and never stops the sync.
+ */
+export async function keepMembershipUp(state) {
+  if (state.rosterProblem) return 0;
+  const facts = await peopleFacts(state);
+  // A volunteer's device trusts the association's certification of a coordinator the first time
+  // it sees their key; a later change of key waits for a comparison in person (8.10.1 item 1).
+  if (state.profile?.role === "volunteer") {
+    for (const entry of facts.people) {
+      if (entry.active && entry.role === Role.COORDINATOR) await trustCertification(state, entry);
+    }
+  }
+  let changes = 0;
+  for (const [caseId, record] of await state.vault.list("case")) {
+    if (record.setAside || record.removed) continue;
+    try {
+      changes += await keepCaseUp(state, caseId, facts);
+      await state.vault.delete("upkeep", caseId);
+    } catch (error) {
+      await state.vault.put("upkeep", caseId, { code: error.constructor.name, at: Date.now() });
+    }
+  }
+  return changes;
+}
+
+// Who can read a case, said on the case screen (8.10.1 item 6): its members by name, and, while
+// the team has no certified coordinator, that the case waits for one.
+export async function readersNote(state, caseId) {
+  const { log } = await openCaseLog(state, caseId);
+  const names = await rosterNames(state);
+  const me = state.vault.userId;
+  const others = [...log.state.members.values()].filter((entry) => b64urlEncode(entry.userId) !== me)
+    .map((entry) => {
+      const name = names[b64urlEncode(entry.userId)] ?? "?";
+      return entry.role === Role.COORDINATOR ? _("%(name)s (coordination)", { name }) : isolate(name);
+    });
+  const coordinators = (await rosterPeople(state)).filter((entry) => isActiveCoordinatorOf(entry, log.state.teamId));
+  const alone = !others.length && !coordinators.length;
+  const you = _("you");
+  const note = await state.vault.get("upkeep", caseId);
+  const refusedGrants = Object.keys((await state.vault.get("case", caseId))?.refusedGrants ?? {});
+  return h("div", { id: "case-readers" },
+    h("p", { className: alone ? "notice" : "hint" }, alone
+      ? _("Only you can read this case for now: it will be shared with your team's coordination as soon as it is certified.")
+      : _("Readable by: %(names)s", { names: [you, ...others].join(", ") })),
+    note ? h("p", { className: "status-warning", role: "status" },
+      _("This device could not update who can read this case at the last sync; it will try again at the next one.")) : null,
+    refusedGrants.map((id) => h("p", { className: "status-warning", role: "alert", "data-refused-grant": id },
+      _("The server refused to give this case to %(name)s: their account is disabled.", { name: names[id] ?? "?" }))));
+}
