@@ -12,8 +12,9 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from sync import validation
 from sync.problems import ApiError
 from webapp import accounts, sessions
 from webapp.config import current_config
@@ -43,8 +44,16 @@ class PersonForm(FlaskForm):
             raise ValidationError(_("Choose a team for this role."))
 
 
+def plain_email(_form: FlaskForm, field: EmailField) -> None:
+    """The same check as the API's and the command line's (``sync.validation.email``)."""
+    try:
+        field.data = validation.email((field.data or "").strip())
+    except ValueError:
+        raise ValidationError(_("Enter an email address, such as name@example.org.")) from None
+
+
 class InviteForm(PersonForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), plain_email])
     submit = SubmitField(_l("Create the enrolment link"))
 
 
@@ -102,7 +111,7 @@ def invite() -> str:
     if form.validate_on_submit():
         config, conn = current_config(), get_db()
         try:
-            token = accounts.invite(conn, config, email=form.email.data.strip().lower(), role=form.role.data,
+            token = accounts.invite(conn, config, email=form.email.data, role=form.role.data,
                                     team_id=form.team.data or None, created_by=g.user["id"], now=config.now())
         except ApiError as error:
             if error.code != "account-exists":
