@@ -102,10 +102,14 @@ def expiry_text(expires_at: int) -> str:
     return datetime.fromtimestamp(expires_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+ROLE_OPTION = click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+TEAM_OPTION = click.option("--team", default=None, help="Team name (volunteers and coordinators).")
+
+
 @click.command("invite")
 @click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
-@click.option("--team", default=None, help="Team name (volunteers and coordinators).")
+@ROLE_OPTION
+@TEAM_OPTION
 @with_appcontext
 def invite_command(email: str, role: str, team: str | None) -> None:
     """Invite a person and print their one-time enrolment link."""
@@ -170,8 +174,8 @@ def people_enable(email: str) -> None:
 
 @people_group.command("set")
 @click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
-@click.option("--team", default=None, help="Team name (volunteers and coordinators).")
+@ROLE_OPTION
+@TEAM_OPTION
 @with_appcontext
 def people_set(email: str, role: str, team: str | None) -> None:
     """Change a person's role and team (the admin's app then certifies them again)."""

@@ -4,6 +4,7 @@ Chromium sends ``Origin: null`` with a same-origin form post under ``Referrer-Po
 no-referrer``; these tests are the ones that see what a person sees when a form is refused.
 """
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterator
@@ -50,11 +51,16 @@ def audit_count(server: LiveServer, action: Action) -> int:
         return get_db().execute("SELECT count(*) FROM audit_log WHERE action = ?", (int(action),)).fetchone()[0]
 
 
-def admin_page(browser: Browser, server: LiveServer, language: str) -> Page:
+@contextlib.contextmanager
+def admin_page(browser: Browser, server: LiveServer, language: str) -> Iterator[Page]:
+    """A phone in ``language`` with the demo admin logged in to the server's pages."""
     context = browser.new_context(locale=LOCALES[language], **PHONE)
-    page = context.new_page()
-    log_in(page, server, "admin")
-    return page
+    try:
+        page = context.new_page()
+        log_in(page, server, "admin")
+        yield page
+    finally:
+        context.close()
 
 
 def open_person(page: Page, server: LiveServer, email: str) -> None:
@@ -90,8 +96,7 @@ def test_language_changes_on_the_login_and_enrolment_pages(browser: Browser, ser
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_admin_invites_and_sees_the_link(browser: Browser, server: LiveServer, language: str) -> None:
     before = audit_count(server, Action.INVITED)
-    page = admin_page(browser, server, language)
-    try:
+    with admin_page(browser, server, language) as page:
         page.goto(server.url + "/admin/invite")
         page.fill("#email", f"invitee-{language}@example.org")
         page.select_option("#role", "volunteer")
@@ -110,16 +115,13 @@ def test_an_admin_invites_and_sees_the_link(browser: Browser, server: LiveServer
         assert page.evaluate("navigator.clipboard.readText()") == page.locator("#link").inner_text().strip()
         page.goto(server.url + "/admin/")
         expect(page.locator("#pending")).to_contain_text(f"invitee-{language}@example.org")
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_inviting_an_address_that_has_an_account_says_what_to_do(browser: Browser, server: LiveServer,
                                                                  language: str) -> None:
     before = audit_count(server, Action.INVITED)
-    page = admin_page(browser, server, language)
-    try:
+    with admin_page(browser, server, language) as page:
         page.goto(server.url + "/admin/invite")
         page.fill("#email", "Benevole@demo.carnet.test")
         page.select_option("#role", "volunteer")
@@ -130,15 +132,12 @@ def test_inviting_an_address_that_has_an_account_says_what_to_do(browser: Browse
                                                                        "page and issue a passphrase reset link."))
         expect(page.locator("#link")).to_have_count(0)
         assert audit_count(server, Action.INVITED) == before
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_admin_creates_a_team_with_its_policy(browser: Browser, server: LiveServer, language: str) -> None:
     before = audit_count(server, Action.TEAM_CHANGED)
-    page = admin_page(browser, server, language)
-    try:
+    with admin_page(browser, server, language) as page:
         page.goto(server.url + "/admin/")
         page.get_by_role("link", name=tr(language, "Teams")).click()
         page.fill("#name", f"Permanence {language}")
@@ -155,16 +154,13 @@ def test_an_admin_creates_a_team_with_its_policy(browser: Browser, server: LiveS
         expect(page).to_have_url(re.compile(r".*/login$"))
         page.goto(server.url + "/admin/")
         expect(page).to_have_url(re.compile(r".*/login\?next=.*"))
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_admin_issues_a_reset_link_from_the_persons_page(browser: Browser, server: LiveServer,
                                                             language: str) -> None:
     before = audit_count(server, Action.RESET_ISSUED)
-    page = admin_page(browser, server, language)
-    try:
+    with admin_page(browser, server, language) as page:
         open_person(page, server, "audit@demo.carnet.test")
         expect(page.locator("#reset-consequences")).to_be_visible()
         page.get_by_role("button", name=tr(language, "Issue a passphrase reset link")).click()
@@ -175,8 +171,6 @@ def test_an_admin_issues_a_reset_link_from_the_persons_page(browser: Browser, se
         expect(page.locator("#pending")).to_contain_text(tr(language, "Passphrase reset"))
         expect(page.locator("#people tr", has_text="benevole@demo.carnet.test")
                .locator("[data-certification]")).to_have_attribute("data-certification", "certified")
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -184,8 +178,7 @@ def test_an_admin_changes_a_role_and_team_then_disables_enables_and_ends_session
         browser: Browser, server: LiveServer, language: str) -> None:
     changed = audit_count(server, Action.ACCOUNT_CHANGED)
     ended = audit_count(server, Action.SESSIONS_ENDED)
-    page = admin_page(browser, server, language)
-    try:
+    with admin_page(browser, server, language) as page:
         open_person(page, server, "audit@demo.carnet.test")
         page.select_option("#role", "coordinator")
         page.select_option("#team", label="CRA")
@@ -211,8 +204,6 @@ def test_an_admin_changes_a_role_and_team_then_disables_enables_and_ends_session
         expect(page.locator("main .notice[role=status]").first).to_be_visible()
         assert audit_count(server, Action.SESSIONS_ENDED) == ended + 1
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    finally:
-        page.context.close()
 
 
 def test_a_form_posted_from_another_origin_is_refused(browser: Browser, server: LiveServer) -> None:
