@@ -133,7 +133,8 @@ PATHS: dict[str, dict[str, Any]] = {
                                        response=ref("Association"))},
     "/api/v1/association/escrow": {"get": op("The admin's wrapped association key (admin)",
                                              response=obj({"wrapped_key": B64URL}))},
-    "/api/v1/directory": {"get": op("Everyone's public keys, fingerprints and latest roster entries",
+    "/api/v1/directory": {"get": op("Everyone's public keys, fingerprints, latest roster entry and every revoked"
+                                    " roster entry (`revocations`, in serial order)",
                                     response={"type": "object"})},
     "/api/v1/roster": {"post": op("Publish a roster entry signed by the association key (admin)",
                                   request=obj({"entry": B64URL}),
