@@ -1,4 +1,4 @@
-"""Every form of the server-rendered pages, submitted in Chromium at 360 px, in French and Arabic.
+"""Every form of the server-rendered pages, submitted in Chromium at 360 px, in French, Arabic and English.
 
 Chromium sends ``Origin: null`` with a same-origin form post under ``Referrer-Policy:
 no-referrer``; these tests are the ones that see what a person sees when a form is refused.
@@ -25,7 +25,7 @@ from tests.conftest import LiveServer, running_demo
 from tests.sync_client import log_in as sync_log_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-LANGUAGES = ["fr", "ar"]
+LANGUAGES = ["fr", "ar", "en"]
 
 
 @functools.cache
@@ -150,6 +150,8 @@ def test_an_admin_creates_a_team_with_its_policy(browser: Browser, server: LiveS
         page.locator("form:has(#name) [type=submit]").click()
         expect(page.locator("#name-error")).to_have_text(tr(language, "A team with this name already exists."))
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # logout.js is a module: it listens once the page has loaded.
+        page.wait_for_load_state("load")
         page.click("#logout")
         expect(page).to_have_url(re.compile(r".*/login$"))
         page.goto(server.url + "/admin/")
