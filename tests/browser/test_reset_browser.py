@@ -166,3 +166,31 @@ def test_the_admins_app_revokes_a_certification(browser: Browser, server: LiveSe
         admin_context.close()
     row, _association = directory_row(server, name)
     assert row["revocations"] == [row["roster"]]
+
+
+def test_the_admins_app_shows_a_disabled_person_and_revokes_them(browser: Browser, server: LiveServer) -> None:
+    """Given a certified volunteer disabled from the command line, then the admin's app shows
+    them as disabled but still certified, and after revoking, as disabled and revoked."""
+    email, name = "partie@example.org", "Sacha Partie"
+    link = server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
+    person, admin_context = phone(browser), phone(browser)
+    try:
+        device = person.new_page()
+        enrol(device, link, name, OLD_PASSPHRASE)
+        spoken = my_fingerprint(device)
+        admin = admin_context.new_page()
+        set_up_device(admin, server, ADMIN_EMAIL, ADMIN_PASSPHRASE)
+        certify(admin, name, spoken, "uncertified")
+        server.flask("people", "disable", email)
+        open_people(admin)
+        row = person_row(admin, name)
+        expect(row).to_have_attribute("data-standing", "disabled")
+        expect(row).to_contain_text("Désactivé·e, mais encore certifié·e")
+        row.get_by_role("button", name="Révoquer la certification").click()
+        admin.click("#confirm-revoke")
+        expect(person_row(admin, name)).to_have_attribute("data-standing", "disabled-revoked")
+    finally:
+        person.close()
+        admin_context.close()
+    row, _association = directory_row(server, name)
+    assert row["status"] == "disabled" and row["revocations"] == [row["roster"]]
