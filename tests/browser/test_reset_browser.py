@@ -3,6 +3,7 @@ the person chooses a new passphrase on a new device (their app makes and publish
 the admin's app revokes the old keys and certifies the new ones; then a certification is revoked.
 Each step leaves its record in the audit log."""
 
+import contextlib
 import re
 from collections.abc import Iterator
 
@@ -145,10 +146,9 @@ def test_a_person_recovers_with_a_reset_link_and_is_certified_again(browser: Bro
         Action.RESET_ISSUED: 1, Action.RESET_COMPLETED: 1, Action.ROSTER_ENTRY: 3}
 
 
-def test_the_admins_app_revokes_a_certification(browser: Browser, server: LiveServer) -> None:
-    """Given a certified volunteer, when the admin revokes their certification in the app and
-    confirms, then the directory's revocations hold the signed revoked entry."""
-    email, name = "revoque@example.org", "Dominique Révoquée"
+@contextlib.contextmanager
+def admin_with_certified_volunteer(browser: Browser, server: LiveServer, email: str, name: str) -> Iterator[Page]:
+    """A volunteer enrolled on their phone and certified by the admin, whose app is yielded."""
     link = server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
     person, admin_context = phone(browser), phone(browser)
     try:
@@ -158,12 +158,24 @@ def test_the_admins_app_revokes_a_certification(browser: Browser, server: LiveSe
         admin = admin_context.new_page()
         set_up_device(admin, server, ADMIN_EMAIL, ADMIN_PASSPHRASE)
         certify(admin, name, spoken, "uncertified")
-        person_row(admin, name).get_by_role("button", name="Révoquer la certification").click()
-        admin.click("#confirm-revoke")
-        expect(person_row(admin, name)).to_have_attribute("data-standing", "revoked")
+        yield admin
     finally:
         person.close()
         admin_context.close()
+
+
+def revoke_in_the_app(admin: Page, name: str) -> None:
+    person_row(admin, name).get_by_role("button", name="Révoquer la certification").click()
+    admin.click("#confirm-revoke")
+
+
+def test_the_admins_app_revokes_a_certification(browser: Browser, server: LiveServer) -> None:
+    """Given a certified volunteer, when the admin revokes their certification in the app and
+    confirms, then the directory's revocations hold the signed revoked entry."""
+    name = "Dominique Révoquée"
+    with admin_with_certified_volunteer(browser, server, "revoque@example.org", name) as admin:
+        revoke_in_the_app(admin, name)
+        expect(person_row(admin, name)).to_have_attribute("data-standing", "revoked")
     row, _association = directory_row(server, name)
     assert row["revocations"] == [row["roster"]]
 
@@ -172,25 +184,12 @@ def test_the_admins_app_shows_a_disabled_person_and_revokes_them(browser: Browse
     """Given a certified volunteer disabled from the command line, then the admin's app shows
     them as disabled but still certified, and after revoking, as disabled and revoked."""
     email, name = "partie@example.org", "Sacha Partie"
-    link = server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
-    person, admin_context = phone(browser), phone(browser)
-    try:
-        device = person.new_page()
-        enrol(device, link, name, OLD_PASSPHRASE)
-        spoken = my_fingerprint(device)
-        admin = admin_context.new_page()
-        set_up_device(admin, server, ADMIN_EMAIL, ADMIN_PASSPHRASE)
-        certify(admin, name, spoken, "uncertified")
+    with admin_with_certified_volunteer(browser, server, email, name) as admin:
         server.flask("people", "disable", email)
         open_people(admin)
-        row = person_row(admin, name)
-        expect(row).to_have_attribute("data-standing", "disabled")
-        expect(row).to_contain_text("Désactivé·e, mais encore certifié·e")
-        row.get_by_role("button", name="Révoquer la certification").click()
-        admin.click("#confirm-revoke")
+        expect(person_row(admin, name)).to_have_attribute("data-standing", "disabled")
+        expect(person_row(admin, name)).to_contain_text("Désactivé·e, mais encore certifié·e")
+        revoke_in_the_app(admin, name)
         expect(person_row(admin, name)).to_have_attribute("data-standing", "disabled-revoked")
-    finally:
-        person.close()
-        admin_context.close()
     row, _association = directory_row(server, name)
     assert row["status"] == "disabled" and row["revocations"] == [row["roster"]]
