@@ -137,18 +137,25 @@ def known_key_pairs(conn: sqlcipher3.Connection, user_id: str) -> tuple[tuple[by
     return pair, {(bytes(r[0]), bytes(r[1])) for r in former}
 
 
-CERTIFICATIONS = ("certified", "outdated", "revoked", "not-certified", "no-keys")
+CERTIFICATIONS = ("certified", "outdated", "revoked", "not-certified", "no-keys", "invalid")
+# Where a roster entry's status byte sits (PROTOCOL 6.2), and its value for a revocation.
+ROSTER_STATUS_OFFSET = 25
+REVOKED_BYTE = bytes([protocol_roster.Status.REVOKED])
 
 
 def certification(conn: sqlcipher3.Connection, user_id: str) -> str:
     """Where a person's certification stands, from their latest roster entry: ``certified`` (for
     their current keys), ``outdated`` (for other keys, or another role or team), ``revoked``,
-    ``not-certified`` (keys but no entry), ``no-keys``."""
+    ``not-certified`` (keys but no entry), ``no-keys``, ``invalid`` (the stored entry no longer
+    verifies: the database was changed)."""
     current, _former = known_key_pairs(conn, user_id)
     latest = latest_roster_entry(conn, user_id)
     if latest is None:
         return "no-keys" if current is None else "not-certified"
-    entry = stored_entry(conn, bytes(latest["raw"]))
+    try:
+        entry = stored_entry(conn, bytes(latest["raw"]))
+    except CarnetCryptoError:
+        return "invalid"
     if entry.status == protocol_roster.Status.REVOKED:
         return "revoked"
     person = conn.execute("SELECT role, team_id FROM users WHERE id = ?", (user_id,)).fetchone()
@@ -244,12 +251,15 @@ def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
 
 def revoked_entries(conn: sqlcipher3.Connection) -> dict[str, list[str]]:
     """Every revoked roster entry, per person, in serial order: the latest entry alone would hide
-    a revocation once a newer active serial exists (PROTOCOL 9.2)."""
+    a revocation once a newer active serial exists (PROTOCOL 9.2).
+
+    Served as stored, as the latest entry is: readers verify each one. The status is read at its
+    offset (byte 25, PROTOCOL 6.2) rather than by verifying again, so that an entry that no longer
+    verifies still reaches the readers who must refuse it."""
     found: dict[str, list[str]] = {}
-    for row in conn.execute("SELECT user_id, raw FROM roster_entries ORDER BY user_id, serial").fetchall():
-        raw = bytes(row["raw"])
-        if stored_entry(conn, raw).status == protocol_roster.Status.REVOKED:
-            found.setdefault(row["user_id"], []).append(b64url_encode(raw))
+    for row in conn.execute("SELECT user_id, raw FROM roster_entries WHERE substr(raw, ?, 1) = ?"
+                            " ORDER BY user_id, serial", (ROSTER_STATUS_OFFSET + 1, REVOKED_BYTE)):
+        found.setdefault(row["user_id"], []).append(b64url_encode(bytes(row["raw"])))
     return found
 
 

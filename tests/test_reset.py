@@ -193,3 +193,23 @@ def test_an_invitation_for_an_existing_account_points_to_a_reset(app: Flask, peo
         accounts.invite(get_db(), config, email=people["auditor"].email, role="auditor", team_id=None,
                         created_by=None, now=config.now())
     assert refused.value.code == "account-exists"
+
+
+def test_a_stored_entry_that_no_longer_verifies_is_served_as_is_and_named_on_the_admin_side(
+        app: Flask, people: dict[str, Person], certified: dict[str, Any]) -> None:
+    """Given a revocation changed in the database, then the directory still answers and serves it
+    (readers verify and refuse it), and the admin's overview says it does not verify."""
+    person, admin = people["volunteer"], certified["admin"]
+    entry = revoked(person.id, certified["keys"], serial=2, team=certified["team"])
+    assert post_entry(admin, entry).status_code == 201
+    forged = entry.raw[:40] + bytes([entry.raw[40] ^ 1]) + entry.raw[41:]
+    with app.app_context():
+        get_db().execute("UPDATE roster_entries SET raw = ? WHERE user_id = ? AND serial = 2", (forged, person.id))
+    response = admin.get("/api/v1/directory")
+    assert response.status_code == 200
+    row = {p["user_id"]: p for p in response.get_json()["people"]}[person.id]
+    assert [b64url_decode(r) for r in row["revocations"]] == [forged]
+    with app.app_context():
+        assert directory.certification(get_db(), person.id) == "invalid"
+    page = admin.client.get("/admin/", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and 'data-certification="invalid"' in page.get_data(as_text=True)

@@ -25,7 +25,8 @@ ROLE_LABELS = {"volunteer": _l("Volunteer"), "coordinator": _l("Coordinator"),
                "auditor": _l("Auditor"), "admin": _l("Administrator")}
 CERTIFICATION_LABELS = {"certified": _l("Certified"), "outdated": _l("Certified for older keys, role or team"),
                         "revoked": _l("Certification revoked"), "not-certified": _l("Not certified yet"),
-                        "no-keys": _l("No keys yet")}
+                        "no-keys": _l("No keys yet"),
+                        "invalid": _l("Its certificate does not verify: do not trust these keys.")}
 KIND_LABELS = {"enrol": _l("Enrolment"), "reset": _l("Passphrase reset")}
 
 
