@@ -55,6 +55,8 @@ class Action(IntEnum):
     SESSIONS_ENDED = 38
     TEAM_CHANGED = 39
     ACCOUNT_CREATED = 40
+    RESET_ISSUED = 41
+    RESET_COMPLETED = 42
     EXPORT = 48
     BACKUP = 49
     RESTORE = 50

@@ -116,6 +116,70 @@ def account_keys(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any]:
     return row_to_dict(row)  # type: ignore[return-value]
 
 
+def retire_account_keys(conn: sqlcipher3.Connection, user_id: str, now: int) -> None:
+    """Move a person's keys to their former keys (a passphrase reset, inside its transaction):
+    the app then publishes new ones, and the former pair stays known so that a revocation
+    signed over it is still accepted."""
+    conn.execute(
+        "INSERT INTO former_account_keys (user_id, encryption_public, signing_public, wrapped_private, created_at,"
+        " retired_at) SELECT user_id, encryption_public, signing_public, wrapped_private, created_at, ?"
+        " FROM account_keys WHERE user_id = ?", (now, user_id))
+    conn.execute("DELETE FROM account_keys WHERE user_id = ?", (user_id,))
+
+
+def known_key_pairs(conn: sqlcipher3.Connection, user_id: str) -> tuple[tuple[bytes, bytes] | None, set[tuple[bytes, bytes]]]:
+    """A person's current public keys (or None), and every former pair of theirs."""
+    current = conn.execute("SELECT encryption_public, signing_public FROM account_keys WHERE user_id = ?",
+                           (user_id,)).fetchone()
+    former = conn.execute("SELECT encryption_public, signing_public FROM former_account_keys WHERE user_id = ?",
+                          (user_id,)).fetchall()
+    pair = (bytes(current[0]), bytes(current[1])) if current else None
+    return pair, {(bytes(r[0]), bytes(r[1])) for r in former}
+
+
+CERTIFICATIONS = ("certified", "outdated", "revoked", "not-certified", "no-keys", "invalid")
+# Where a roster entry's status byte sits (PROTOCOL 6.2), and its value for a revocation.
+ROSTER_STATUS_OFFSET = 25
+REVOKED_BYTE = bytes([protocol_roster.Status.REVOKED])
+
+
+def certification(conn: sqlcipher3.Connection, user_id: str) -> str:
+    """Where a person's certification stands, from their latest roster entry: ``certified`` (for
+    their current keys), ``outdated`` (for other keys, or another role or team), ``revoked``,
+    ``not-certified`` (keys but no entry), ``no-keys``, ``invalid`` (the stored entry no longer
+    verifies: the database was changed)."""
+    current, _former = known_key_pairs(conn, user_id)
+    latest = latest_roster_entry(conn, user_id)
+    if latest is None:
+        return "no-keys" if current is None else "not-certified"
+    try:
+        entry = stored_entry(conn, bytes(latest["raw"]))
+    except CarnetCryptoError:
+        return "invalid"
+    if entry.status == protocol_roster.Status.REVOKED:
+        return "revoked"
+    person = conn.execute("SELECT role, team_id FROM users WHERE id = ?", (user_id,)).fetchone()
+    if current != (entry.encryption_public, entry.signing_public) or not entry_matches_person(entry, person):
+        return "outdated" if current is not None else "no-keys"
+    return "certified"
+
+
+def stored_entry(conn: sqlcipher3.Connection, raw: bytes) -> protocol_roster.RosterEntry:
+    """A roster entry the server accepted, read back (its signature checked again on the way)."""
+    public_key = association_public_key(conn)
+    if public_key is None:
+        raise ApiError("association-missing")
+    return protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
+
+
+def expected_team(person: Any) -> bytes:
+    return b64url_decode(person["team_id"]) if person["team_id"] else protocol_roster.NO_TEAM
+
+
+def entry_matches_person(entry: protocol_roster.RosterEntry, person: Any) -> bool:
+    return entry.role == ROLE_CODES[person["role"]] and entry.team_id == expected_team(person)
+
+
 # The roster ------------------------------------------------------------------------------------
 
 def latest_roster_entry(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
@@ -139,18 +203,9 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
     user_id = b64url_encode(entry.user_id)
     with transaction(conn):
         person = conn.execute("SELECT role, team_id, status FROM users WHERE id = ?", (user_id,)).fetchone()
-        keys = conn.execute("SELECT encryption_public, signing_public FROM account_keys WHERE user_id = ?",
-                            (user_id,)).fetchone()
-        if person is None or keys is None:
-            raise ApiError("roster-mismatch", "no such person, or no published keys")
-        expected_team = b64url_decode(person["team_id"]) if person["team_id"] else protocol_roster.NO_TEAM
-        expected_status = protocol_roster.Status.ACTIVE if person["status"] == "active" \
-            else protocol_roster.Status.REVOKED
-        if (entry.role != ROLE_CODES[person["role"]] or entry.team_id != expected_team
-                or entry.status != expected_status
-                or entry.encryption_public != bytes(keys["encryption_public"])
-                or entry.signing_public != bytes(keys["signing_public"])):
-            raise ApiError("roster-mismatch", "role, team, status or keys differ from the directory")
+        if person is None:
+            raise ApiError("roster-mismatch", "no such person")
+        check_entry_against_directory(conn, entry, user_id, person)
         latest = latest_roster_entry(conn, user_id)
         if latest is not None and entry.serial <= latest["serial"]:
             raise ApiError("roster-stale", latest_serial=latest["serial"])
@@ -158,6 +213,23 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
                      (user_id, entry.serial, raw, signed_by, now))
         audit.record(conn, Action.ROSTER_ENTRY, now, actor=signed_by, subject=user_id, digest=audit.digest_of(raw))
     return {"user_id": user_id, "serial": entry.serial}
+
+
+def check_entry_against_directory(conn: sqlcipher3.Connection, entry: protocol_roster.RosterEntry, user_id: str,
+                                  person: Any) -> None:
+    """An active entry: an active person, their current keys. A revoked entry: their current keys
+    or a former pair (a reset's old keys), whatever the account's status. Either way, the
+    person's current role and team."""
+    current, former = known_key_pairs(conn, user_id)
+    pair = (entry.encryption_public, entry.signing_public)
+    if entry.status == protocol_roster.Status.REVOKED:
+        keys_known = pair == current or pair in former
+    else:
+        keys_known = pair == current and person["status"] == "active"
+    if current is None and not former:
+        raise ApiError("roster-mismatch", "no published keys")
+    if not keys_known or not entry_matches_person(entry, person):
+        raise ApiError("roster-mismatch", "role, team, status or keys differ from the directory")
 
 
 def roster_entries(conn: sqlcipher3.Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:
@@ -173,7 +245,22 @@ def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
         " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
         " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY u.display_name COLLATE NOCASE"
     ).fetchall()
-    return [directory_row(row) for row in rows]
+    revoked = revoked_entries(conn)
+    return [dict(directory_row(row), revocations=revoked.get(row["id"], [])) for row in rows]
+
+
+def revoked_entries(conn: sqlcipher3.Connection) -> dict[str, list[str]]:
+    """Every revoked roster entry, per person, in serial order: the latest entry alone would hide
+    a revocation once a newer active serial exists (PROTOCOL 9.2).
+
+    Served as stored, as the latest entry is: readers verify each one. The status is read at its
+    offset (byte 25, PROTOCOL 6.2) rather than by verifying again, so that an entry that no longer
+    verifies still reaches the readers who must refuse it."""
+    found: dict[str, list[str]] = {}
+    for row in conn.execute("SELECT user_id, raw FROM roster_entries WHERE substr(raw, ?, 1) = ?"
+                            " ORDER BY user_id, serial", (ROSTER_STATUS_OFFSET + 1, REVOKED_BYTE)):
+        found.setdefault(row["user_id"], []).append(b64url_encode(bytes(row["raw"])))
+    return found
 
 
 def directory_row(row: Any) -> dict[str, Any]:

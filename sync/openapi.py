@@ -107,11 +107,15 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/auth/logout": {"post": op("End this session", response=obj({"logged_out": {"type": "boolean"}}))},
     "/api/v1/enrolment/start": {"post": op("Open an invitation", request=obj({"token": TOKEN}), public=True,
                                            response=obj({"email": {"type": "string"}, "role": {"type": "string"},
+                                                         "kind": {"enum": ["enrol", "reset"]},
                                                          "kdf": ref("KdfParams"),
                                                          "association": {"oneOf": [ref("Association"), {"type": "null"}]}}))},
     "/api/v1/enrolment/finish": {"post": op("Use an invitation: create the account and log in", public=True,
                                             request=obj({"token": TOKEN, "display_name": {"type": "string", "maxLength": 80},
                                                          "auth": B64URL}), response=ref("Session"))},
+    "/api/v1/enrolment/reset": {"post": op("Use a passphrase reset link: new KDF parameters and auth, the keys"
+                                           " retired, every session ended; then log in", public=True,
+                                           request=obj({"token": TOKEN, "auth": B64URL}), response=ref("Session"))},
     "/api/v1/me": {"get": op("The person logged in", response=ref("Session"))},
     "/api/v1/me/kdf": {"post": op("Store the auth derived with the stronger KDF offered at login, with the"
                                   " escrowed key blobs re-wrapped under the new kek (each required if held)",
@@ -132,7 +136,8 @@ PATHS: dict[str, dict[str, Any]] = {
                                        response=ref("Association"))},
     "/api/v1/association/escrow": {"get": op("The admin's wrapped association key (admin)",
                                              response=obj({"wrapped_key": B64URL}))},
-    "/api/v1/directory": {"get": op("Everyone's public keys, fingerprints and latest roster entries",
+    "/api/v1/directory": {"get": op("Everyone's public keys, fingerprints, latest roster entry and every revoked"
+                                    " roster entry (`revocations`, in serial order)",
                                     response={"type": "object"})},
     "/api/v1/roster": {"post": op("Publish a roster entry signed by the association key (admin)",
                                   request=obj({"entry": B64URL}),

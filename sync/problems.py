@@ -31,6 +31,11 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "invitation-expired": (410, _l("This enrolment link has expired. Ask for a new one.")),
     "invitation-used": (410, _l("This enrolment link has already been used.")),
     "email-taken": (409, _l("An account with this email already exists.")),
+    "account-exists": (409, _l("This address already has an account. If the person lost their passphrase, "
+                               "issue a passphrase reset link from their page in People.")),
+    "enrolment-account-exists": (409, _l("An account already exists for this address. If you forgot your "
+                                         "passphrase, ask an administrator for a passphrase reset link.")),
+    "team-exists": (409, _l("A team with this name already exists.")),
     "invalid-key": (422, _l("A public key is not valid.")),
     "association-missing": (409, _l("The association's signing key is not set up yet. An administrator must set it up.")),
     "association-exists": (409, _l("The association's signing key is already set up.")),

@@ -151,6 +151,22 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         handles = [s["handle"] for s in other.get("/api/v1/me/sessions").get_json()["sessions"] if not s["current"]]
         ok(other.call("DELETE", f"/api/v1/me/sessions/{handles[0]}"))
 
+    def issue_reset() -> None:
+        path = f"/admin/people/{people['auditor'].id}"
+        html = ok(apis["admin"].client.post(path + "/reset", data={"csrf_token": form_token(apis["admin"], path)}))
+        state["reset_token"] = re.search(r"#token=([A-Za-z0-9_-]+)", html.get_data(as_text=True)).group(1)
+
+    def complete_reset() -> None:
+        person = Api(app.test_client())
+        kdf = ok(person.post("/api/v1/enrolment/start", {"token": state["reset_token"]})).get_json()["kdf"]
+        auth = derive_account_secrets(people["auditor"].passphrase, KdfParams.from_json(kdf)).auth
+        ok(person.post("/api/v1/enrolment/reset", {"token": state["reset_token"], "auth": b64url_encode(auth)}))
+
+    def create_team() -> None:
+        path = "/admin/teams"
+        ok(apis["admin"].client.post(path, data={"csrf_token": form_token(apis["admin"], path), "name": "Nouvelle",
+                                                 "retention": "30", "rotation": ""}))
+
     def upgrade_kdf() -> None:
         stronger = create_app(replace(config, kdf_iterations=700_000))
         auditor = Api(stronger.test_client())
@@ -178,8 +194,13 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         "admin.end_sessions": end_sessions_as_admin,
         "auth.api_end_session": end_one_session,
         "auth.api_upgrade_kdf": upgrade_kdf,
+
         "auth.api_end_all_sessions": lambda: ok(apis["auditor"].post("/api/v1/me/sessions/end-all")),
         "auth.api_logout": lambda: ok(apis["leaving"].post("/api/v1/auth/logout")),
+        "admin.teams": create_team,
+        # Last: a completed reset ends every session of the person.
+        "admin.issue_reset": issue_reset,
+        "auth.api_enrolment_reset": complete_reset,
     }
 
 
@@ -197,7 +218,8 @@ def test_every_route_that_writes_appends_an_audit_record(app: Flask, config: Con
         watch.run(endpoint, recipe)
     # The recipes did write where a write was meant (a recipe that silently failed proves nothing).
     for endpoint in ("keys.set_up_association", "sync.push", "admin.invite", "auth.api_enrolment_finish",
-                     "auth.api_end_session", "auth.api_logout", "pages.set_language"):
+                     "auth.api_end_session", "auth.api_logout", "pages.set_language", "admin.issue_reset",
+                     "auth.api_enrolment_reset", "admin.teams"):
         assert watch.seen[endpoint] != "wrote nothing", endpoint
 
 
@@ -259,6 +281,12 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
         ("team", "policy"): lambda: cli("team", "policy", "Nouvelle", "--retention", "30", "--rotation", "90"),
         ("invite",): lambda: cli("invite", "someone@example.org", "--role", "auditor"),
         ("sessions", "end"): lambda: cli("sessions", "end", "admin@demo.carnet.test"),
+        ("people", "list"): lambda: cli("people", "list"),
+        ("people", "set"): lambda: cli("people", "set", "benevole@demo.carnet.test", "--role", "coordinator",
+                                       "--team", "Nouvelle"),
+        ("people", "disable"): lambda: cli("people", "disable", "benevole@demo.carnet.test"),
+        ("people", "enable"): lambda: cli("people", "enable", "benevole@demo.carnet.test"),
+        ("people", "reset"): lambda: cli("people", "reset", "benevole@demo.carnet.test"),
         ("audit", "export"): lambda: cli("audit", "export", str(tmp_path / "bundle.json")),
         ("backup",): back_up,
         ("restore",): lambda: cli("restore", str(backup), "--force", input=found["key"] + "\n"),
@@ -284,5 +312,6 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
     for command, recipe in recipes.items():
         watch.run(" ".join(command), recipe)
     # restore and rekey replace the file with the same rows (and their own record).
-    for command in ("demo", "team add", "team policy", "invite", "sessions end"):
+    for command in ("demo", "team add", "team policy", "invite", "sessions end", "people set", "people disable",
+                    "people enable", "people reset"):
         assert watch.seen[command] != "wrote nothing", command

@@ -12,6 +12,7 @@ from webapp import accounts, create_app
 from webapp.config import Config
 from webapp.database import get_db
 from webapp.sessions import COOKIE_NAME
+from sync.problems import ApiError
 
 from tests.conftest import Clock
 from tests.helpers import Api, Person, logged_in
@@ -81,10 +82,18 @@ def test_unknown_enrolment_token(api: Api) -> None:
     assert response.status_code == 404 and response.get_json()["code"] == "invitation-invalid"
 
 
-def test_enrolling_an_email_that_has_an_account_fails(app: Flask, api: Api, people: dict[str, Person]) -> None:
-    token = make_invitation(app, email=people["volunteer"].email)
-    response, _ = enrol(api, token)
-    assert response.status_code == 409 and response.get_json()["code"] == "email-taken"
+def test_inviting_an_email_that_has_an_account_is_refused(app: Flask, people: dict[str, Person]) -> None:
+    with pytest.raises(ApiError) as refused:
+        make_invitation(app, email=people["volunteer"].email.upper())
+    assert refused.value.code == "account-exists"
+
+
+def test_an_invitation_whose_address_got_an_account_says_so_before_the_form(app: Flask, api: Api) -> None:
+    first, second = make_invitation(app, email="twice@example.org"), make_invitation(app, email="twice@example.org")
+    response, _ = enrol(api, first)
+    assert response.status_code == 200
+    start = Api(app.test_client()).post("/api/v1/enrolment/start", {"token": second})
+    assert start.status_code == 409 and start.get_json()["code"] == "enrolment-account-exists"
 
 
 def test_login_succeeds_with_the_right_auth_and_rotates_the_session(

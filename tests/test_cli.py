@@ -1,6 +1,7 @@
 """The command line, run as a person runs it: `flask --app webapp ...` in a fresh folder."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -100,3 +101,85 @@ def test_a_team_policy_is_shown_changed_and_checked(instance: Path) -> None:
     refused = flask(instance, "team", "policy", "Permanence", "--rotation", "0", check=False)
     assert refused.returncode != 0 and "rotation_days" in refused.stderr
     assert flask(instance, "team", "policy", "Permanence", "--retention", "soon", check=False).returncode != 0
+
+
+# Every admin action of the pages, from a terminal -------------------------------------------------
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The demo association, driven through Click's runner (the output is checked word by word)."""
+    from webapp import create_app
+    from webapp.config import write_secrets_if_missing
+    from webapp.database import initialise_database
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("CARNET_INSTANCE", str(instance))
+    write_secrets_if_missing(instance)
+    app = create_app(Config.from_env())
+    initialise_database(app.extensions["carnet_config"])
+    cli_runner = app.test_cli_runner()
+    assert cli_runner.invoke(args=["demo"]).exit_code == 0
+    cli_runner.app = app
+    return cli_runner
+
+
+def run(runner, *args: str, ok: bool = True):
+    result = runner.invoke(args=list(args))
+    assert "Traceback" not in result.output and not (result.exception and not isinstance(result.exception, SystemExit))
+    assert (result.exit_code == 0) == ok, result.output
+    return result
+
+
+def audit_actions(runner) -> list[int]:
+    from webapp.database import get_db
+
+    with runner.app.app_context():
+        return [r[0] for r in get_db().execute("SELECT action FROM audit_log ORDER BY seq")]
+
+
+@pytest.mark.parametrize("args, said", [
+    (("invite", "not-an-email", "--role", "auditor"), "is not an email address"),
+    (("invite", "someone@example.org", "--role", "volunteer"), "belongs to a team: add --team"),
+    (("invite", "someone@example.org", "--role", "volunteer", "--team", "Nope"), "no team named 'Nope'"),
+    (("invite", "someone@example.org", "--role", "auditor", "--team", "CRA"), "belongs to no team"),
+    (("invite", "someone@example.org", "--role", "boss"), "Invalid value for '--role'"),
+    (("invite", "Benevole@demo.carnet.test", "--role", "volunteer", "--team", "CRA"), "flask people reset"),
+    (("people", "disable", "ghost@example.org"), "nobody with the email"),
+    (("people", "set", "benevole@demo.carnet.test", "--role", "coordinator"), "add --team"),
+    (("people", "set", "admin@demo.carnet.test", "--role", "auditor"), "without an active administrator"),
+])
+def test_refusals_say_why_without_a_traceback(runner, args: tuple[str, ...], said: str) -> None:
+    before = audit_actions(runner)
+    assert said in run(runner, *args, ok=False).output
+    assert audit_actions(runner) == before
+
+
+def test_invite_prints_the_link_and_its_expiry(runner) -> None:
+    result = run(runner, "invite", "New@Example.org", "--role", "volunteer", "--team", "CRA")
+    assert "/enrol#token=" in result.output and "Valid until 2" in result.output and "UTC" in result.output
+    assert "new@example.org" in run(runner, "people", "list").output.split("Pending links: 1")[1]
+
+
+def test_disable_enable_set_and_reset_are_audited(runner) -> None:
+    from crypto.audit import Action
+
+    before = len(audit_actions(runner))
+    run(runner, "people", "disable", "benevole@demo.carnet.test")
+    listed = run(runner, "people", "list").output
+    assert re.search(r"benevole@demo.carnet.test\s+volunteer\s+Prisons\s+disabled\s+certified", listed)
+    run(runner, "people", "enable", "benevole@demo.carnet.test")
+    run(runner, "people", "set", "benevole@demo.carnet.test", "--role", "coordinator", "--team", "CRA")
+    listed = run(runner, "people", "list").output
+    # The roster entry still says volunteer in Prisons: the admin's app must certify again.
+    assert re.search(r"benevole@demo.carnet.test\s+coordinator\s+CRA\s+active\s+outdated", listed)
+    reset = run(runner, "people", "reset", "benevole@demo.carnet.test").output
+    assert "/enrol#token=" in reset and "Valid until" in reset and "lost" in reset
+    assert "reset" in run(runner, "people", "list").output.split("Pending links: 1")[1]
+    assert audit_actions(runner)[before:] == [Action.ACCOUNT_CHANGED] * 3 + [Action.RESET_ISSUED]
+
+
+def test_team_add_is_audited(runner) -> None:
+    from crypto.audit import Action
+
+    run(runner, "team", "add", "Accueil")
+    assert audit_actions(runner)[-1] == Action.TEAM_CHANGED

@@ -81,10 +81,40 @@ def test_cross_site_state_changes_are_refused_even_with_a_token(api: Api, header
     assert response.status_code == 403 and response.get_json()["code"] == "cross-site-request"
 
 
-def test_same_origin_requests_pass(api: Api) -> None:
-    response = api.post("/api/v1/auth/params", {"email": "a@b.org"},
-                        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"})
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},
+    {"Origin": "null"},
+    {"Origin": "http://localhost.evil.example"},
+])
+def test_foreign_or_unvouched_null_origins_are_refused(api: Api, headers: dict[str, str]) -> None:
+    response = api.post("/api/v1/auth/params", {"email": "a@b.org"}, headers=headers)
+    assert response.status_code == 403 and response.get_json()["code"] == "cross-site-request"
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+    # Chromium's same-origin form post under Referrer-Policy: no-referrer.
+    {"Sec-Fetch-Site": "same-origin", "Origin": "null"},
+    {"Sec-Fetch-Site": "none"},
+    {"Origin": "http://localhost"},
+    {},
+])
+def test_same_origin_requests_pass(api: Api, headers: dict[str, str]) -> None:
+    response = api.post("/api/v1/auth/params", {"email": "a@b.org"}, headers=headers)
     assert response.status_code == 200
+
+
+def test_a_same_origin_form_post_with_a_null_origin_reaches_the_admin_page(
+        app: Flask, people: dict[str, Person]) -> None:
+    admin = logged_in(app, people["admin"])
+    page = admin.client.get(f"/admin/people/{people['volunteer'].id}").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = admin.client.post(f"/admin/people/{people['volunteer'].id}/status",
+                                 data={"status": "disabled", "csrf_token": token},
+                                 headers={"Sec-Fetch-Site": "same-origin", "Origin": "null"})
+    assert response.status_code == 302
 
 
 def test_oversized_body_gets_a_problem(api: Api) -> None:

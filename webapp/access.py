@@ -38,6 +38,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.api_login": PUBLIC,
     "auth.api_enrolment_start": PUBLIC,
     "auth.api_enrolment_finish": PUBLIC,
+    "auth.api_enrolment_reset": PUBLIC,
     "auth.api_logout": ALL_ROLES,
     "auth.api_me": ALL_ROLES,
     "auth.api_upgrade_kdf": ALL_ROLES,
@@ -64,6 +65,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.person": ADMIN,
     "admin.set_status": ADMIN,
     "admin.end_sessions": ADMIN,
+    "admin.issue_reset": ADMIN,
+    "admin.teams": ADMIN,
 }
 
 

@@ -55,11 +55,14 @@ def hash_auth_secret(auth: bytes) -> str:
 
 # Teams ------------------------------------------------------------------------------------------
 
-def create_team(conn: sqlcipher3.Connection, name: str, now: int) -> str:
+def create_team(conn: sqlcipher3.Connection, name: str, now: int, actor: str | None = None) -> str:
     team_id = new_id()
-    with audit.within_transaction(conn):
-        conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
-        audit.record(conn, Action.TEAM_CHANGED, now, digest=audit.digest_of(team_id.encode()))
+    try:
+        with audit.within_transaction(conn):
+            conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
+            audit.record(conn, Action.TEAM_CHANGED, now, actor=actor, digest=audit.digest_of(team_id.encode()))
+    except sqlcipher3.IntegrityError as exc:
+        raise ApiError("team-exists") from exc
     return team_id
 
 
@@ -82,7 +85,7 @@ def team_policy(conn: sqlcipher3.Connection, team_id: str) -> dict[str, Any]:
 
 
 def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days: int | None,
-                    rotation_days: int | None, now: int) -> None:
+                    rotation_days: int | None, now: int, actor: str | None = None) -> None:
     if retention_days is not None and retention_days < 0:
         raise ValueError("retention_days must be 0 or more, or None")
     if rotation_days is not None and rotation_days < 1:
@@ -90,7 +93,7 @@ def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days
     with transaction(conn):
         conn.execute("UPDATE teams SET retention_days = ?, rotation_days = ? WHERE id = ?",
                      (retention_days, rotation_days, team_id))
-        audit.record(conn, Action.TEAM_CHANGED, now, digest=audit.digest_of(team_id.encode()))
+        audit.record(conn, Action.TEAM_CHANGED, now, actor=actor, digest=audit.digest_of(team_id.encode()))
 
 
 # People -----------------------------------------------------------------------------------------
@@ -109,6 +112,11 @@ def list_people(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
         " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.display_name COLLATE NOCASE"
     ).fetchall()
     return [row_to_dict(r) for r in rows]  # type: ignore[misc]
+
+
+def people_overview(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+    """Everyone, with where their certification stands (``directory.certification``)."""
+    return [dict(p, certification=directory.certification(conn, p["id"])) for p in list_people(conn)]
 
 
 def check_role_and_team(role: str, team_id: str | None) -> None:
@@ -172,18 +180,77 @@ def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str, now: int)
 
 def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str, team_id: str | None,
            created_by: str | None, now: int) -> str:
-    """Record an invitation and return its one-time token (only its hash is stored)."""
+    """Record an invitation and return its one-time token (only its hash is stored).
+
+    An address that already has an account is refused: that person needs a reset link
+    (``issue_reset``), not a second account they could never create."""
     check_role_and_team(role, team_id)
+    if team_id is not None and conn.execute("SELECT 1 FROM teams WHERE id = ?", (team_id,)).fetchone() is None:
+        raise ApiError("validation-failed", fields={"team": "no such team"})
+    if user_by_email(conn, email) is not None:
+        raise ApiError("account-exists")
     token = secrets.token_urlsafe(32)
     with audit.within_transaction(conn):
-        conn.execute(
-            "INSERT INTO invitations (token_hash, email, role, team_id, kdf, created_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (hash_token(token), email, role, team_id if role in TEAM_ROLES else None,
-             json.dumps(new_kdf_params(config).to_json()), created_by, now, now + config.invitation_ttl_seconds),
-        )
+        insert_invitation(conn, config, token, email=email, role=role, team_id=team_id, created_by=created_by,
+                          now=now)
         audit.record(conn, Action.INVITED, now, actor=created_by, digest=bytes.fromhex(hash_token(token)))
     return token
+
+
+def insert_invitation(conn: sqlcipher3.Connection, config: Config, token: str, *, email: str, role: str,
+                      team_id: str | None, created_by: str | None, now: int, kind: str = "enrol",
+                      user_id: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO invitations (token_hash, email, role, team_id, kdf, created_by, created_at, expires_at, kind,"
+        " user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (hash_token(token), email, role, team_id if role in TEAM_ROLES else None,
+         json.dumps(new_kdf_params(config).to_json()), created_by, now, now + config.invitation_ttl_seconds,
+         kind, user_id),
+    )
+
+
+def pending_invitations(conn: sqlcipher3.Connection, now: int) -> list[dict[str, Any]]:
+    """Invitations and reset links neither used nor expired, soonest to expire first."""
+    rows = conn.execute(
+        "SELECT i.email, i.role, i.kind, i.expires_at, t.name AS team_name FROM invitations i"
+        " LEFT JOIN teams t ON t.id = i.team_id WHERE i.used_at IS NULL AND i.expires_at > ?"
+        " ORDER BY i.expires_at", (now,)).fetchall()
+    return [dict(r) for r in rows]
+
+
+def issue_reset(conn: sqlcipher3.Connection, config: Config, *, user_id: str, created_by: str | None,
+                now: int) -> str:
+    """Make a one-time passphrase reset link's token for an existing person; any earlier unused
+    reset link of theirs stops working at once."""
+    person = get_user(conn, user_id)
+    if person is None:
+        raise ApiError("not-found")
+    token = secrets.token_urlsafe(32)
+    with audit.within_transaction(conn):
+        conn.execute("UPDATE invitations SET expires_at = ? WHERE kind = 'reset' AND user_id = ?"
+                     " AND used_at IS NULL AND expires_at > ?", (now, user_id, now))
+        insert_invitation(conn, config, token, email=person["email"], role=person["role"],
+                          team_id=person["team_id"], created_by=created_by, now=now, kind="reset", user_id=user_id)
+        audit.record(conn, Action.RESET_ISSUED, now, actor=created_by, subject=user_id,
+                     digest=bytes.fromhex(hash_token(token)))
+    return token
+
+
+def complete_reset(conn: sqlcipher3.Connection, *, token: str, auth: bytes, now: int) -> str:
+    """Use a reset link once: the new passphrase's KDF parameters and auth replace the old ones,
+    the keys under the old passphrase become former keys (the app makes new ones at the next
+    sign-in), and every session ends."""
+    auth_hash = hash_auth_secret(auth)
+    with transaction(conn):
+        invitation = open_invitation(conn, token, now, kind="reset")
+        claim_invitation(conn, invitation["token_hash"], now)
+        user_id = invitation["user_id"]
+        conn.execute("UPDATE users SET kdf = ?, auth_hash = ?, updated_at = ? WHERE id = ?",
+                     (invitation["kdf"], auth_hash, now, user_id))
+        directory.retire_account_keys(conn, user_id, now)
+        conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        audit.record(conn, Action.RESET_COMPLETED, now, actor=user_id, subject=user_id)
+    return user_id
 
 
 def enrolment_link(conn: sqlcipher3.Connection, base_url: str, token: str) -> str:
@@ -201,9 +268,10 @@ def enrolment_link(conn: sqlcipher3.Connection, base_url: str, token: str) -> st
     return link
 
 
-def open_invitation(conn: sqlcipher3.Connection, token: str, now: int) -> dict[str, Any]:
+def open_invitation(conn: sqlcipher3.Connection, token: str, now: int, kind: str | None = None) -> dict[str, Any]:
+    """The invitation behind a token, if it can still be used (and is of ``kind``, when given)."""
     row = conn.execute("SELECT * FROM invitations WHERE token_hash = ?", (hash_token(token),)).fetchone()
-    if row is None:
+    if row is None or (kind is not None and row["kind"] != kind):
         raise ApiError("invitation-invalid")
     if row["used_at"] is not None:
         raise ApiError("invitation-used")
@@ -225,7 +293,7 @@ def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: b
     """Use an invitation once: create the person with the KDF parameters it carried."""
     auth_hash = hash_auth_secret(auth)
     with transaction(conn):
-        invitation = open_invitation(conn, token, now)
+        invitation = open_invitation(conn, token, now, kind="enrol")
         claim_invitation(conn, invitation["token_hash"], now)
         user_id = create_user(conn, email=invitation["email"], display_name=display_name,
                               role=invitation["role"], team_id=invitation["team_id"],

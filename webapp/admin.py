@@ -1,15 +1,20 @@
-"""Admin pages: invite people, list them, change role and team, disable, end sessions."""
+"""Admin pages: invite people, list them, change role and team, disable, end sessions, issue a
+passphrase reset link, create teams."""
+
+from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
-from wtforms import EmailField, HiddenField, SelectField, SubmitField
+from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from sync import validation
 from sync.problems import ApiError
 from webapp import accounts, sessions
 from webapp.config import current_config
@@ -18,6 +23,11 @@ from webapp.database import get_db
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLE_LABELS = {"volunteer": _l("Volunteer"), "coordinator": _l("Coordinator"),
                "auditor": _l("Auditor"), "admin": _l("Administrator")}
+CERTIFICATION_LABELS = {"certified": _l("Certified"), "outdated": _l("Certified for older keys, role or team"),
+                        "revoked": _l("Certification revoked"), "not-certified": _l("Not certified yet"),
+                        "no-keys": _l("No keys yet"),
+                        "invalid": _l("Its certificate does not verify: do not trust these keys.")}
+KIND_LABELS = {"enrol": _l("Enrolment"), "reset": _l("Passphrase reset")}
 
 
 class PersonForm(FlaskForm):
@@ -35,9 +45,30 @@ class PersonForm(FlaskForm):
             raise ValidationError(_("Choose a team for this role."))
 
 
+def plain_email(_form: FlaskForm, field: EmailField) -> None:
+    """The same check as the API's and the command line's (``sync.validation.email``)."""
+    try:
+        field.data = validation.email((field.data or "").strip())
+    except ValueError:
+        raise ValidationError(_("Enter an email address, such as name@example.org.")) from None
+
+
 class InviteForm(PersonForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), plain_email])
     submit = SubmitField(_l("Create the enrolment link"))
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=80)])
+    retention = IntegerField(_l("Days volunteers' devices keep synced cases (empty: always)"),
+                             validators=[Optional(), NumberRange(min=0, max=36500)])
+    rotation = IntegerField(_l("Rotate case keys every N days (empty: on removal and on demand only)"),
+                            validators=[Optional(), NumberRange(min=1, max=36500)])
+    submit = SubmitField(_l("Create the team"))
+
+
+class ResetForm(FlaskForm):
+    pass
 
 
 class StatusForm(FlaskForm):
@@ -55,9 +86,22 @@ def person_or_404(user_id: str) -> dict:
     return person
 
 
+def local_time(seconds: int) -> str:
+    return format_datetime(datetime.fromtimestamp(seconds, tz=timezone.utc), "medium")
+
+
+def link_result(link: str, expires_at: int) -> dict[str, str]:
+    return {"url": link, "expires": local_time(expires_at)}
+
+
 @bp.get("/")
 def people() -> str:
-    return render_template("admin/people.html", people=accounts.list_people(get_db()), role_labels=ROLE_LABELS)
+    conn = get_db()
+    pending = [dict(i, expires=local_time(i["expires_at"]))
+               for i in accounts.pending_invitations(conn, current_config().now())]
+    return render_template("admin/people.html", people=accounts.people_overview(conn), pending=pending,
+                           role_labels=ROLE_LABELS, certification_labels=CERTIFICATION_LABELS,
+                           kind_labels=KIND_LABELS)
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -66,11 +110,41 @@ def invite() -> str:
     form.fill_teams()
     link = None
     if form.validate_on_submit():
-        token = accounts.invite(get_db(), current_config(), email=form.email.data.strip().lower(),
-                                role=form.role.data, team_id=form.team.data or None,
-                                created_by=g.user["id"], now=current_config().now())
-        link = accounts.enrolment_link(get_db(), current_config().base_url, token)
+        config, conn = current_config(), get_db()
+        try:
+            token = accounts.invite(conn, config, email=form.email.data, role=form.role.data,
+                                    team_id=form.team.data or None, created_by=g.user["id"], now=config.now())
+        except ApiError as error:
+            if error.code != "account-exists":
+                raise
+            form.email.errors = [_("This address already has an account. If the person lost their passphrase, "
+                                   "open their page and issue a passphrase reset link.")]
+        else:
+            link = link_result(accounts.enrolment_link(conn, config.base_url, token),
+                               config.now() + config.invitation_ttl_seconds)
     return render_template("admin/invite.html", form=form, link=link)
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+def teams() -> str | Response:
+    form = TeamForm()
+    conn = get_db()
+    if form.validate_on_submit():
+        now = current_config().now()
+        try:
+            team_id = accounts.create_team(conn, form.name.data.strip(), now, actor=g.user["id"])
+        except ApiError as error:
+            if error.code != "team-exists":
+                raise
+            form.name.errors = [_("A team with this name already exists.")]
+        else:
+            if form.retention.data is not None or form.rotation.data is not None:
+                accounts.set_team_policy(conn, team_id, retention_days=form.retention.data,
+                                         rotation_days=form.rotation.data, now=now, actor=g.user["id"])
+            flash(_("Team created."))
+            return redirect(url_for("admin.teams"))
+    listed = [accounts.team_policy(conn, t["id"]) for t in accounts.list_teams(conn)]
+    return render_template("admin/teams.html", form=form, teams=listed)
 
 
 @bp.route("/people/<user_id>", methods=["GET", "POST"])
@@ -85,7 +159,20 @@ def person(user_id: str) -> str | Response:
         return redirect(url_for("admin.person", user_id=user_id))
     active = sessions.list_sessions(user_id)
     return render_template("admin/person.html", person=person, form=form, status_form=StatusForm(),
-                           end_form=EndSessionsForm(), sessions=active, role_labels=ROLE_LABELS)
+                           end_form=EndSessionsForm(), reset_form=ResetForm(), sessions=active,
+                           role_labels=ROLE_LABELS)
+
+
+@bp.post("/people/<user_id>/reset")
+def issue_reset(user_id: str) -> str:
+    person = person_or_404(user_id)
+    if not ResetForm().validate_on_submit():
+        raise ApiError("bad-request")
+    config, conn = current_config(), get_db()
+    token = accounts.issue_reset(conn, config, user_id=user_id, created_by=g.user["id"], now=config.now())
+    link = link_result(accounts.enrolment_link(conn, config.base_url, token),
+                       config.now() + config.invitation_ttl_seconds)
+    return render_template("admin/reset.html", person=person, link=link)
 
 
 @bp.post("/people/<user_id>/status")

@@ -89,8 +89,12 @@ def api_enrolment_start() -> Response:
     body = parse_json_body([TOKEN_FIELD])
     conn = get_db()
     invitation = accounts.open_invitation(conn, body["token"], current_config().now())
+    if invitation["kind"] == "enrol" and accounts.user_by_email(conn, invitation["email"]) is not None:
+        # Said before the form, not after the person has filled it in.
+        raise ApiError("enrolment-account-exists")
     public_key = directory.association_public_key(conn)
-    return jsonify(email=invitation["email"], role=invitation["role"], kdf=json.loads(invitation["kdf"]),
+    return jsonify(email=invitation["email"], role=invitation["role"], kind=invitation["kind"],
+                   kdf=json.loads(invitation["kdf"]),
                    association=directory.association_json(public_key) if public_key else None)
 
 
@@ -101,6 +105,19 @@ def api_enrolment_finish() -> Response:
     user_id = accounts.enrol(conn, token=body["token"], display_name=body["display_name"],
                              auth=body["auth"], now=current_config().now())
     return logged_in_response(accounts.get_user(conn, user_id))  # type: ignore[arg-type]
+
+
+@bp.post("/api/v1/enrolment/reset")
+def api_enrolment_reset() -> Response:
+    """Use a reset link: a new passphrase for an existing person, then log in (the app makes the
+    person's new keys as at enrolment)."""
+    body = parse_json_body([TOKEN_FIELD, AUTH_FIELD])
+    conn = get_db()
+    user_id = accounts.complete_reset(conn, token=body["token"], auth=body["auth"], now=current_config().now())
+    user = accounts.get_user(conn, user_id)
+    if user is None or user["status"] != "active":
+        raise ApiError("account-disabled")
+    return logged_in_response(user)
 
 
 @bp.get("/api/v1/me")

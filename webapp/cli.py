@@ -1,7 +1,8 @@
-"""Command line: ``flask --app webapp init | invite | demo | sessions``."""
+"""Command line: ``flask --app webapp init | invite | people | team | demo | sessions``."""
 
 import json
 import os
+from datetime import datetime, timezone
 
 import click
 import sqlcipher3
@@ -19,7 +20,8 @@ from crypto.keys import (
     wrap_association_key_with_kek,
 )
 from crypto.audit import Action
-from sync import audit, db, directory
+from sync import audit, db, directory, validation
+from sync.problems import ApiError
 from webapp import accounts, audit_cli, sessions
 from webapp.config import add_audit_key_if_missing, current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
@@ -52,23 +54,154 @@ def init_command(ctx: click.Context) -> None:
     click.echo(f"Database ready ({'applied migrations ' + str(applied) if applied else 'up to date'}).")
 
 
+def person_or_fail(conn: sqlcipher3.Connection, email: str) -> dict:
+    user = accounts.user_by_email(conn, email.strip().lower())
+    if user is None:
+        raise click.ClickException(f"nobody with the email {email}; 'flask people list' shows everyone")
+    return user
+
+
+def team_or_fail(conn: sqlcipher3.Connection, role: str, team: str | None) -> str | None:
+    """The team's id for a role that needs one; a clear message when it is missing or unknown."""
+    if role not in accounts.TEAM_ROLES:
+        if team:
+            raise click.ClickException(f"a {role} belongs to no team: leave out --team")
+        return None
+    if not team:
+        raise click.ClickException(f"a {role} belongs to a team: add --team NAME (teams: {team_names(conn)})")
+    team_id = accounts.team_by_name(conn, team)
+    if team_id is None:
+        raise click.ClickException(f"no team named {team!r} (teams: {team_names(conn)}); "
+                                   "create it with 'flask team add'")
+    return team_id
+
+
+def team_names(conn: sqlcipher3.Connection) -> str:
+    return ", ".join(t["name"] for t in accounts.list_teams(conn)) or "none yet"
+
+
+def checked_email(value: str) -> str:
+    try:
+        return validation.email(value.strip())
+    except ValueError:
+        raise click.ClickException(f"{value!r} is not an email address") from None
+
+
+def refused(error: ApiError) -> click.ClickException:
+    """A refusal from the accounts module, said in words on the terminal (never a traceback)."""
+    messages = {
+        "account-exists": "this address already has an account; if the person lost their passphrase, "
+                          "issue a reset link with 'flask people reset EMAIL'",
+        "last-admin": "this would leave the association without an active administrator",
+        "team-exists": "a team with this name exists already",
+    }
+    return click.ClickException(messages.get(error.code, f"refused: {error.code}"))
+
+
+def expiry_text(expires_at: int) -> str:
+    return datetime.fromtimestamp(expires_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+ROLE_OPTION = click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+TEAM_OPTION = click.option("--team", default=None, help="Team name (volunteers and coordinators).")
+
+
 @click.command("invite")
 @click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
-@click.option("--team", default=None, help="Team name (volunteers and coordinators).")
+@ROLE_OPTION
+@TEAM_OPTION
 @with_appcontext
 def invite_command(email: str, role: str, team: str | None) -> None:
     """Invite a person and print their one-time enrolment link."""
+    conn, config = get_db(), current_config()
+    address = checked_email(email)
+    team_id = team_or_fail(conn, role, team)
+    try:
+        token = accounts.invite(conn, config, email=address, role=role, team_id=team_id, created_by=None,
+                                now=config.now())
+    except ApiError as error:
+        raise refused(error) from None
+    click.echo(accounts.enrolment_link(conn, config.base_url, token))
+    click.echo(f"Valid until {expiry_text(config.now() + config.invitation_ttl_seconds)}, for one use.", err=True)
+
+
+@click.group("people")
+def people_group() -> None:
+    """List people; disable, enable, change role and team; issue passphrase reset links."""
+
+
+@people_group.command("list")
+@with_appcontext
+def people_list() -> None:
+    """Everyone with their role, team, status and certification; then the pending links."""
     conn = get_db()
-    team_id = None
-    if team:
-        team_id = accounts.team_by_name(conn, team)
-        if team_id is None:
-            names = ", ".join(t["name"] for t in accounts.list_teams(conn)) or "none yet"
-            raise click.ClickException(f"no team named {team!r} (teams: {names}); create it with 'flask team add'")
-    token = accounts.invite(conn, current_config(), email=email.strip().lower(), role=role, team_id=team_id,
-                            created_by=None, now=current_config().now())
-    click.echo(accounts.enrolment_link(get_db(), current_config().base_url, token))
+    teams = {t["id"]: t["name"] for t in accounts.list_teams(conn)}
+    for person in accounts.people_overview(conn):
+        click.echo(f"{person['email']:<36} {person['role']:<12} {teams.get(person['team_id'], '-'):<16} "
+                   f"{person['status']:<9} {person['certification']}")
+    pending = accounts.pending_invitations(conn, current_config().now())
+    click.echo(f"Pending links: {len(pending)}")
+    for link in pending:
+        click.echo(f"  {link['email']:<34} {link['kind']:<6} {link['role']:<12} {link['team_name'] or '-':<16} "
+                   f"until {expiry_text(link['expires_at'])}")
+
+
+def set_person_status(email: str, status: str) -> None:
+    conn = get_db()
+    person = person_or_fail(conn, email)
+    try:
+        accounts.set_status(conn, person["id"], status, current_config().now())
+    except ApiError as error:
+        raise refused(error) from None
+    click.echo(f"{person['email']}: {status}.")
+
+
+@people_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def people_disable(email: str) -> None:
+    """Disable an account: its sessions end at once and it can no longer log in."""
+    set_person_status(email, "disabled")
+
+
+@people_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def people_enable(email: str) -> None:
+    """Enable a disabled account again."""
+    set_person_status(email, "active")
+
+
+@people_group.command("set")
+@click.argument("email")
+@ROLE_OPTION
+@TEAM_OPTION
+@with_appcontext
+def people_set(email: str, role: str, team: str | None) -> None:
+    """Change a person's role and team (the admin's app then certifies them again)."""
+    conn = get_db()
+    person = person_or_fail(conn, email)
+    team_id = team_or_fail(conn, role, team)
+    try:
+        accounts.update_person(conn, person["id"], role=role, team_id=team_id, now=current_config().now())
+    except ApiError as error:
+        raise refused(error) from None
+    click.echo(f"{person['email']}: {role}" + (f" in {team}" if team_id else "") + ".")
+
+
+@people_group.command("reset")
+@click.argument("email")
+@with_appcontext
+def people_reset(email: str) -> None:
+    """Print a one-time passphrase reset link for a person (any earlier one stops working)."""
+    conn, config = get_db(), current_config()
+    person = person_or_fail(conn, email)
+    token = accounts.issue_reset(conn, config, user_id=person["id"], created_by=None, now=config.now())
+    click.echo(accounts.enrolment_link(conn, config.base_url, token))
+    click.echo(f"Valid until {expiry_text(config.now() + config.invitation_ttl_seconds)}, for one use. "
+               "With it the person chooses a new passphrase and their app makes new keys; entries never "
+               "synced from a device they cannot open are lost. Certify their new keys in the admin's app.",
+               err=True)
 
 
 @click.group("team")
@@ -211,6 +344,6 @@ def sessions_end(email: str) -> None:
 
 def init_app(app: Flask) -> None:
     audit_cli.init_app(app)
-    for command in (invite_command, team_group, demo_command, sessions_group):
+    for command in (invite_command, people_group, team_group, demo_command, sessions_group):
         app.cli.add_command(command)
 

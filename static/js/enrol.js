@@ -2,10 +2,12 @@ import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
 import { pinOffered, publishNewAccountKeys } from "./app/account.js";
 import { CarnetCryptoError } from "./protocol/errors.js";
+import { b64urlDecode } from "./encoding.js";
 import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+import { checkPassphrase } from "./passphrase.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
 
-const MIN_PASSPHRASE = 12;
+const FINGERPRINT_BYTES = 32;
 const form = document.getElementById("enrol-form");
 const status = document.getElementById("enrol-status");
 const error = document.getElementById("enrol-error");
@@ -17,10 +19,28 @@ const token = linkParams.get("token") || "";
 const linkFingerprint = linkParams.get("association");
 let kdf = null;
 let pinnedAssociation = null;
+let invitation = null;
+
+// A link cut off in a message (a line break, a length limit) loses the end of its association
+// part: said as such, rather than as a failure of the server, which did answer.
+class CutOffLink extends Error {}
+
+function checkLinkFingerprint() {
+  if (linkFingerprint === null) return;
+  let decoded = null;
+  try {
+    decoded = b64urlDecode(linkFingerprint);
+  } catch {
+    decoded = null;
+  }
+  if (!decoded || decoded.length !== FINGERPRINT_BYTES) throw new CutOffLink("the association part is incomplete");
+}
 
 function showProblem(problem) {
   status.textContent = "";
-  if (problem instanceof InvalidKdfParameters) {
+  if (problem instanceof CutOffLink) {
+    error.textContent = _("This enrolment link is cut off: its end is missing. Open the whole link, or ask for it again.");
+  } else if (problem instanceof InvalidKdfParameters) {
     error.textContent = _("The server asked for weak key settings; enrolment was stopped to protect you.");
   } else if (problem instanceof DeviceInUse) {
     error.textContent = _("This device already holds another person's Carnet. Enrol on another device, or wipe that one first.");
@@ -30,7 +50,7 @@ function showProblem(problem) {
     // A refused name comes with the server's own reason, translated there.
     const reason = problem instanceof ApiProblem ? problem.problem?.fields?.display_name : null;
     error.textContent = reason || (problem instanceof ApiProblem ? problem.message
-      : _("Something went wrong on the server. Nothing was saved."));
+      : _("Something went wrong on this device. Nothing was saved."));
   }
 }
 
@@ -42,7 +62,8 @@ async function start() {
     return;
   }
   try {
-    const invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
+    checkLinkFingerprint();
+    invitation = await callApi("POST", "/api/v1/enrolment/start", { token });
     // A link made before the association key existed carries no fingerprint: the first admin's.
     if (linkFingerprint || invitation.association) {
       await pinOffered(invitation.association, linkFingerprint);
@@ -50,13 +71,37 @@ async function start() {
     }
     kdf = invitation.kdf;
     document.getElementById("enrol-email").textContent = invitation.email;
+    if (invitation.kind === "reset") showResetMode();
     status.textContent = "";
     form.hidden = false;
     document.getElementById("enrol-submit").disabled = false;
-    nameField.focus();
+    (invitation.kind === "reset" ? passphraseField : nameField).focus();
   } catch (problem) {
     showProblem(problem);
   }
+}
+
+// A reset link: what will happen is said before the form, and the name is not asked again.
+function showResetMode() {
+  const title = document.getElementById("enrol-title");
+  title.textContent = title.dataset.resetTitle;
+  document.getElementById("reset-explainer").hidden = false;
+  document.getElementById("display-name-field").hidden = true;
+  nameField.required = false;
+}
+
+async function passphraseRefusal(passphrase, again) {
+  if (invitation.kind !== "reset" && !nameField.value.trim()) return _("Enter your name.");
+  const weakness = await checkPassphrase(passphrase, { email: invitation.email });
+  if (weakness) return weakness;
+  if (passphrase !== again) return _("The two passphrases differ.");
+  return "";
+}
+
+async function finish(secrets) {
+  const auth = authForServer(secrets);
+  if (invitation.kind === "reset") return callApi("POST", "/api/v1/enrolment/reset", { token, auth });
+  return callApi("POST", "/api/v1/enrolment/finish", { token, display_name: nameField.value.trim(), auth });
 }
 
 form.addEventListener("submit", async (event) => {
@@ -67,23 +112,16 @@ form.addEventListener("submit", async (event) => {
   // Out of the page at once: a browser's password manager finds nothing to offer to keep.
   passphraseField.value = "";
   againField.value = "";
-  if (!nameField.value.trim()) {
-    error.textContent = _("Enter your name.");
-    return;
-  }
-  if (passphrase.length < MIN_PASSPHRASE) {
-    error.textContent = _("The passphrase must have at least 12 characters.");
-    return;
-  }
-  if (passphrase !== again) {
-    error.textContent = _("The two passphrases differ.");
+  const refusal = await passphraseRefusal(passphrase, again);
+  if (refusal) {
+    error.textContent = refusal;
+    passphraseField.focus();
     return;
   }
   status.textContent = _("Making your keys on this device…");
   try {
     const secrets = await deriveAccountSecrets(passphrase, kdf);
-    const session = await callApi("POST", "/api/v1/enrolment/finish",
-      { token, display_name: nameField.value.trim(), auth: authForServer(secrets) });
+    const session = await finish(secrets);
     // The token has been used: take it out of the address bar and the history.
     history.replaceState(null, "", "/enrol");
     status.textContent = _("Making your keys on this device…");

@@ -6,8 +6,8 @@ import { ApiProblem, callApi } from "../api.js";
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import { _ } from "../i18n.js";
 import {
-  generateAssociationKey, importEd25519PublicKey, NO_TEAM, Role, signRosterEntryAsAdmin, spokenFingerprint, unwrapAssociationKeyWithKek,
-  verifyRosterEntry,
+  generateAssociationKey, importEd25519PublicKey, NO_TEAM, Role, signRosterEntryAsAdmin, spokenFingerprint, Status,
+  unwrapAssociationKeyWithKek, verifyRosterEntry,
 } from "../protocol/index.js";
 import { updateDevice } from "../store/vault.js";
 import { qrSvg } from "./qr.js";
@@ -33,36 +33,100 @@ async function associationKey(state) {
   return unwrapAssociationKeyWithKek(blob, state.kek, { adminId: b64urlDecode(state.vault.userId) });
 }
 
-// Where a person stands: certified for their current keys, role and team, or not.
-async function standing(person, associationPublic) {
-  if (!person.keys) return { code: "no-keys", text: _("No keys yet: this person has not opened the app.") };
-  if (!person.roster) return { code: "uncertified", text: _("Not certified yet.") };
-  let entry;
-  try {
-    entry = await verifyRosterEntry(b64urlDecode(person.roster), associationPublic);
-  } catch {
-    return { code: "invalid", text: _("Its certificate does not verify: do not trust these keys.") };
-  }
-  const team = person.team_id ? b64urlDecode(person.team_id) : NO_TEAM;
-  const current = entry.role === ROLE_CODES[person.role] && equalBytes(entry.teamId, team)
-    && equalBytes(entry.encryptionPublic, b64urlDecode(person.keys.encryption_public))
-    && equalBytes(entry.signingPublic, b64urlDecode(person.keys.signing_public));
-  if (!current) return { code: "outdated", text: _("Keys, role or team changed: certify again."), serial: entry.serial };
-  return { code: "certified", text: _("Certified."), serial: entry.serial };
+function teamOf(person) {
+  return person.team_id ? b64urlDecode(person.team_id) : NO_TEAM;
 }
 
-async function certify(state, person, serial) {
-  const association = await associationKey(state);
+function sameKeys(entry, keys) {
+  return Boolean(keys) && equalBytes(entry.encryptionPublic, b64urlDecode(keys.encryption_public))
+    && equalBytes(entry.signingPublic, b64urlDecode(keys.signing_public));
+}
+
+// Where a person stands, from their latest roster entry and their account's status. `latest` is
+// the verified entry a new one must follow (its serial, and the keys a revocation is signed over).
+async function standing(person, associationPublic) {
+  let latest = null;
+  if (person.roster) {
+    try {
+      latest = await verifyRosterEntry(b64urlDecode(person.roster), associationPublic);
+    } catch {
+      return { code: "invalid", text: _("Its certificate does not verify: do not trust these keys.") };
+    }
+  }
+  const revoked = latest?.status === Status.REVOKED;
+  if (person.status === "disabled") {
+    return revoked ? { code: "disabled-revoked", text: _("Disabled; certification revoked."), latest }
+      : { code: "disabled", text: _("Disabled, but still certified: revoke their certification."), latest };
+  }
+  if (!person.keys) {
+    return { code: "no-keys", text: _("No keys yet: this person has not opened the app."), latest };
+  }
+  if (!latest) return { code: "uncertified", text: _("Not certified yet."), latest };
+  if (revoked) return { code: "revoked", text: _("Certification revoked."), latest };
+  if (!sameKeys(latest, person.keys)) {
+    return { code: "new-keys", latest,
+      text: _("New keys (after a passphrase reset): compare and certify them; the old keys are then revoked.") };
+  }
+  if (latest.role !== ROLE_CODES[person.role] || !equalBytes(latest.teamId, teamOf(person))) {
+    return { code: "outdated", text: _("Role or team changed: certify again."), latest };
+  }
+  return { code: "certified", text: _("Certified."), latest };
+}
+
+// One roster entry for the person's current role and team, signed with the association key.
+async function signEntry(association, person, { serial, status, encryptionPublic, signingPublic }) {
   const entry = await signRosterEntryAsAdmin(association, {
-    userId: b64urlDecode(person.user_id), serial, role: ROLE_CODES[person.role],
-    teamId: person.team_id ? b64urlDecode(person.team_id) : NO_TEAM,
-    encryptionPublic: b64urlDecode(person.keys.encryption_public),
-    signingPublic: b64urlDecode(person.keys.signing_public),
+    userId: b64urlDecode(person.user_id), serial, role: ROLE_CODES[person.role], teamId: teamOf(person),
+    encryptionPublic, signingPublic, status,
   });
   await callApi("POST", "/api/v1/roster", { entry: b64urlEncode(entry.raw) });
 }
 
-function compareScreen(state, person, serial, back) {
+// Certify the person's current keys. When they differ from those of the latest active entry (a
+// passphrase reset), the old keys are revoked first (n + 1), then the new ones certified (n + 2):
+// the revocation stays in the roster for every case log that pinned the old keys (PROTOCOL 9.2).
+async function certify(state, person, latest) {
+  const association = await associationKey(state);
+  let serial = (latest?.serial || 0) + 1;
+  if (latest && latest.status === Status.ACTIVE && !sameKeys(latest, person.keys)) {
+    await signEntry(association, person, { serial, status: Status.REVOKED,
+      encryptionPublic: latest.encryptionPublic, signingPublic: latest.signingPublic });
+    serial += 1;
+  }
+  await signEntry(association, person, { serial, status: Status.ACTIVE,
+    encryptionPublic: b64urlDecode(person.keys.encryption_public), signingPublic: b64urlDecode(person.keys.signing_public) });
+}
+
+// Revoke the keys the latest entry certifies: nobody grants them a case any more, and
+// coordinators' devices remove them from their cases (PROTOCOL 8.8, step 3).
+async function revoke(state, person, latest) {
+  const association = await associationKey(state);
+  await signEntry(association, person, { serial: latest.serial + 1, status: Status.REVOKED,
+    encryptionPublic: latest.encryptionPublic, signingPublic: latest.signingPublic });
+}
+
+function revokeScreen(state, person, latest, back) {
+  const error = errorLine("revoke-error");
+  show(h("section", { className: "card narrow" },
+    h("h1", {}, _("Revoke a certification")),
+    h("p", {}, _("After this, nobody's app gives %(name)s a case any more, coordinators' devices remove them from every case at their next sync, and what they write from now on is refused. To certify them again later, compare their fingerprint again.", { name: person.display_name })),
+    h("div", { className: "actions" },
+      h("button", { type: "button", className: "danger", id: "confirm-revoke", onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await revoke(state, person, latest);
+          announce(_("The certification of %(name)s is revoked.", { name: person.display_name }));
+          back();
+        } catch (problem) {
+          event.target.disabled = false;
+          error.textContent = problem instanceof ApiProblem ? problem.message : _("Signing failed on this device.");
+        }
+      } }, _("Revoke the certification")),
+      h("button", { type: "button", onclick: back }, _("Cancel"))),
+    error));
+}
+
+function compareScreen(state, person, latest, back) {
   const error = errorLine("compare-error");
   show(h("section", { className: "card narrow" },
     h("h1", {}, _("Compare fingerprints")),
@@ -74,7 +138,7 @@ function compareScreen(state, person, serial, back) {
       h("button", { type: "button", className: "primary", id: "certify", onclick: async (event) => {
         event.target.disabled = true;
         try {
-          await certify(state, person, serial);
+          await certify(state, person, latest);
           announce(_("%(name)s is certified.", { name: person.display_name }));
           back();
         } catch (problem) {
@@ -135,12 +199,15 @@ export async function peopleScreen(state, home) {
   const rows = [];
   for (const person of people) {
     const status = await standing(person, associationPublic);
-    const needs = status.code === "uncertified" || status.code === "outdated";
+    const needs = ["uncertified", "outdated", "new-keys", "revoked"].includes(status.code);
+    const revocable = status.latest?.status === Status.ACTIVE && status.code !== "invalid";
     rows.push(h("li", { "data-person": person.user_id, "data-standing": status.code },
       h("strong", {}, h("bdi", {}, person.display_name)), " · ", names[person.role],
       h("p", { className: status.code === "certified" ? "hint" : "status-warning" }, status.text),
       needs ? h("button", { type: "button", className: "primary", onclick: () =>
-        compareScreen(state, person, (status.serial || 0) + 1, back) }, _("Compare and certify")) : null));
+        compareScreen(state, person, status.latest, back) }, _("Compare and certify")) : null,
+      revocable ? h("button", { type: "button", className: "revoke", onclick: () =>
+        revokeScreen(state, person, status.latest, back) }, _("Revoke certification")) : null));
   }
   show(h("section", { className: "card" }, h("h1", {}, _("Certify people")),
     h("p", { className: "hint" }, _("Association key fingerprint:"), " ",
