@@ -406,15 +406,20 @@ class CaseLog:
 
     # Keys.
 
-    def _wraps(self) -> Iterable[WrappedCaseKey]:
+    def _wraps(self) -> Iterable[tuple[WrappedCaseKey, RosterEntry]]:
+        """Every wrapped key with the roster entry its recipient is pinned to in the state it makes."""
         for verified in self.entries:
             payload = verified.payload
             if isinstance(payload, Genesis):
-                yield from (grant.wrapped for grant in payload.grants)
+                wraps = [grant.wrapped for grant in payload.grants]
             elif isinstance(payload, AddMember):
-                yield payload.grant.wrapped
+                wraps = [payload.grant.wrapped]
             elif isinstance(payload, RemoveMember | RotateKey):
-                yield from payload.rotation.wraps
+                wraps = list(payload.rotation.wraps)
+            else:
+                continue
+            members = self.states[verified.base].members
+            yield from ((wrapped, members[wrapped.recipient]) for wrapped in wraps)
 
     def _commitment(self, epoch: int) -> bytes:
         return next(state.commitment for state in self.states if state.epoch == epoch)
@@ -422,8 +427,10 @@ class CaseLog:
     def recover_case_keys_as_member(self, member: AccountKeys) -> dict[int, bytes]:
         """Every epoch key this member can reach: their own wrapped keys, then history boxes back."""
         keys: dict[int, bytes] = {}
-        for wrapped in self._wraps():
-            if wrapped.recipient == member.user_id and wrapped.epoch not in keys:
+        for wrapped, recipient in self._wraps():
+            # A key wrapped to this person's earlier keys (before a passphrase reset) is not theirs now.
+            if (wrapped.recipient == member.user_id and wrapped.epoch not in keys
+                    and recipient.encryption_public == member.encryption_public):
                 key = unwrap_case_key_as_member(wrapped, member, case_id=self.case_id, epoch=wrapped.epoch)
                 check_case_key_commitment(key, self._commitment(wrapped.epoch), case_id=self.case_id,
                                           epoch=wrapped.epoch)

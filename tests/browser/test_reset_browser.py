@@ -1,10 +1,12 @@
 """Passphrase recovery in Chromium, end to end: the admin issues a reset link on the server's page,
 the person chooses a new passphrase on a new device (their app makes and publishes new keys),
-the admin's app revokes the old keys and certifies the new ones; then a certification is revoked.
+the admin's app revokes the old keys and certifies the new ones, the coordinator's phone gives the
+person's case to the new keys, and the new device reads it; then a certification is revoked.
 Each step leaves its record in the audit log."""
 
 import contextlib
 import re
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +23,9 @@ from tests.browser.conftest import PHONE
 from tests.browser.test_accounts_browser import log_in
 from tests.browser.test_admin_forms_browser import audit_count
 from tests.browser.test_app import set_up_device, unlock
+from tests.browser.test_cases_browser import DEMO, app, compare_in_person, open_case
+from tests.browser.test_convergence_browser import tap_sync
+from tests.browser.test_people_lifecycle_browser import record_case
 from tests.conftest import LiveServer, running_demo
 from tests.sync_client import log_in as http_log_in
 
@@ -103,21 +108,30 @@ def reset_link(browser: Browser, server: LiveServer, email: str) -> str:
         context.close()
 
 
-def test_a_person_recovers_with_a_reset_link_and_is_certified_again(browser: Browser, server: LiveServer) -> None:
-    """Given a certified volunteer who lost their passphrase, when the admin issues a reset link
-    and the person uses it on a new device, then their old keys are revoked, their new keys
-    certified, and the audit log holds each step."""
+def test_a_person_recovers_with_a_reset_link_and_reads_their_cases_again(browser: Browser, server: LiveServer) -> None:
+    """Given a certified volunteer with a synced case who lost their passphrase, when the admin
+    issues a reset link and the person uses it on a new device, then their old keys are revoked
+    and their new keys certified; the coordinator's phone removes the old keys from the case and,
+    once the new fingerprint is compared, gives the case to the new keys; the new device reads
+    it. The audit log holds each step."""
     email, name = "perdue@example.org", "Camille Perdue"
+    notes = f"CANARY-{secrets.token_hex(6)} entretien au parloir"
     link = server.flask("invite", email, "--role", "volunteer", "--team", "Prisons").strip()
-    first, admin_context, second = phone(browser), phone(browser), phone(browser)
-    before = {a: audit_count(server, a) for a in (Action.RESET_ISSUED, Action.RESET_COMPLETED, Action.ROSTER_ENTRY)}
+    first, admin_context, second, desk_context = phone(browser), phone(browser), phone(browser), phone(browser)
+    actions = (Action.RESET_ISSUED, Action.RESET_COMPLETED, Action.ROSTER_ENTRY, Action.MEMBER_REMOVED,
+               Action.MEMBER_ADDED)
+    before = {a: audit_count(server, a) for a in actions}
     try:
         device = first.new_page()
         enrol(device, link, name, OLD_PASSPHRASE)
         old_spoken = my_fingerprint(device)
+        volunteer_id = app(device, "session:s.vault.userId")
         admin = admin_context.new_page()
         set_up_device(admin, server, ADMIN_EMAIL, ADMIN_PASSPHRASE)
         certify(admin, name, old_spoken, "uncertified")
+        tap_sync(device)
+        case_id = record_case(device, "Dossier retrouvé", notes)
+        tap_sync(device)
 
         reset = reset_link(browser, server, email)
         new_device = second.new_page()
@@ -131,8 +145,16 @@ def test_a_person_recovers_with_a_reset_link_and_is_certified_again(browser: Bro
         assert new_spoken != old_spoken
 
         certify(admin, name, new_spoken, "new-keys")
+        desk = desk_context.new_page()
+        set_up_device(desk, server, *DEMO["coordinator"])
+        tap_sync(desk)
+        compare_in_person(desk, volunteer_id, new_spoken)
+        tap_sync(desk)
+        tap_sync(new_device)
+        open_case(new_device, case_id)
+        expect(new_device.locator(".case-view")).to_contain_text(notes)
     finally:
-        for context in (first, admin_context, second):
+        for context in (first, admin_context, second, desk_context):
             context.close()
     row, association = directory_row(server, name)
     revoked = [roster.verify_roster_entry(b64url_decode(r), association) for r in row["revocations"]]
@@ -142,8 +164,11 @@ def test_a_person_recovers_with_a_reset_link_and_is_certified_again(browser: Bro
     assert (latest.serial, latest.status) == (3, roster.Status.ACTIVE)
     assert revoked[0].encryption_public != latest.encryption_public
     assert b64url_decode(row["keys"]["encryption_public"]) == latest.encryption_public
+    # The case opened with the team's certified coordinator as a member; then the removal of the
+    # old keys and the grant of the new ones.
     assert {a: audit_count(server, a) - n for a, n in before.items()} == {
-        Action.RESET_ISSUED: 1, Action.RESET_COMPLETED: 1, Action.ROSTER_ENTRY: 3}
+        Action.RESET_ISSUED: 1, Action.RESET_COMPLETED: 1, Action.ROSTER_ENTRY: 3, Action.MEMBER_REMOVED: 1,
+        Action.MEMBER_ADDED: 1}
 
 
 @contextlib.contextmanager

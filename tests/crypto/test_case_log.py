@@ -35,7 +35,8 @@ from crypto.writer import (
     seal_entry_as_author,
     stub_of,
 )
-from tests.crypto.scenario import T0, Case, World, body, craft, craft_genesis, open_case, replay, seed
+from crypto.keys import generate_account_keys
+from tests.crypto.scenario import T0, Case, Person, World, body, craft, craft_genesis, open_case, replay, seed
 
 
 def association(world: World):
@@ -409,3 +410,23 @@ def test_control_entries_extend_the_latest_control_entry(world: World, standard:
         log.append(craft(log, carol, Kind.ADD, AddMember(MemberGrant(world["dan"].roster, wrapped)).to_bytes(),
                          epoch=1, control_head=older, device_id=seed("carol's tablet", 16), device_seq=1,
                          prev_hash=bytes(32)))
+
+
+def test_a_person_granted_again_under_new_keys_opens_with_them_and_skips_wraps_to_the_old(world: World) -> None:
+    # Given alice removed, then granted again under new keys (a passphrase reset, serial 2),
+    # when she opens the case with the new keys, then the key wrapped to her old keys is passed
+    # over (it would not open) and the history box gives her the first epoch.
+    old = world["alice"]
+    keys = generate_account_keys(old.user_id, encryption_seed=seed("alice again x25519"),
+                                 signing_seed=seed("alice again ed25519"))
+    entry = sign_roster_entry_as_admin(world.association, user_id=old.user_id, serial=2, role=Role.VOLUNTEER,
+                                       team_id=world.team_id, encryption_public=keys.encryption_public,
+                                       signing_public=keys.signing_public, now=T0)
+    again = World(world.association, world.team_id, world.other_team_id,
+                  {**world.people, "alice again": Person("alice again", keys, entry, seed("alice again device", 16))})
+    case = open_case(again)
+    case.write("alice", body("intake"), "intake")
+    case.remove("carol", "alice")
+    case.add("carol", "alice again")
+    _, recovered, bodies = open_case_log_as_member(case.case_id, case.envelopes, association(world), keys)
+    assert recovered == case.keys and len(bodies) == 1

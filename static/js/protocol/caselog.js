@@ -452,12 +452,17 @@ export class CaseLog {
 
   // Keys.
 
+  // Every wrapped key with the roster entry its recipient is pinned to in the state it makes.
   * #wraps() {
     for (const verified of this.entries) {
       const { payload } = verified;
-      if (payload instanceof Genesis) yield* payload.grants.map((grant) => grant.wrapped);
-      else if (payload instanceof AddMember) yield payload.grant.wrapped;
-      else if (payload instanceof RemoveMember || payload instanceof RotateKey) yield* payload.rotation.wraps;
+      let wraps;
+      if (payload instanceof Genesis) wraps = payload.grants.map((grant) => grant.wrapped);
+      else if (payload instanceof AddMember) wraps = [payload.grant.wrapped];
+      else if (payload instanceof RemoveMember || payload instanceof RotateKey) wraps = payload.rotation.wraps;
+      else continue;
+      const { members } = this.states[verified.base];
+      for (const wrapped of wraps) yield [wrapped, members.get(bytesKey(wrapped.recipient))];
     }
   }
 
@@ -472,8 +477,10 @@ export class CaseLog {
    */
   async recoverCaseKeysAsMember(member) {
     const keys = new Map();
-    for (const wrapped of this.#wraps()) {
-      if (equalBytes(wrapped.recipient, member.userId) && !keys.has(wrapped.epoch)) {
+    for (const [wrapped, recipient] of this.#wraps()) {
+      // A key wrapped to this person's earlier keys (before a passphrase reset) is not theirs now.
+      if (equalBytes(wrapped.recipient, member.userId) && !keys.has(wrapped.epoch)
+        && equalBytes(recipient.encryptionPublic, member.encryptionPublic)) {
         const key = await unwrapCaseKeyAsMember(wrapped, member, { caseId: this.caseId, epoch: wrapped.epoch });
         await checkCaseKeyCommitment(key, this.#commitment(wrapped.epoch),
           { caseId: this.caseId, epoch: wrapped.epoch });
