@@ -57,8 +57,11 @@ async function grantees(state, log, facts, coordinator) {
     const id = b64urlEncode(entry.userId);
     if (id === facts.me || log.state.members.has(bytesKey(entry.userId)) || facts.statuses[id] === "disabled") continue;
     if (!entry.active || !TEAM_ROLES.has(entry.role) || !sameBytes(entry.teamId, log.state.teamId)) continue;
-    const asCoordinator = isActiveCoordinatorOf(entry, log.state.teamId);
-    if (!asCoordinator && !(coordinator && removedForRevocation(log, entry, facts))) continue;
+    // A coordinator someone took off this case stays off; only a removal for a reset is undone.
+    const removed = lastRemoval(log, entry.userId) !== null;
+    const reset = removed && removedForRevocation(log, entry, facts);
+    const shared = isActiveCoordinatorOf(entry, log.state.teamId) && (!removed || reset);
+    if (!shared && !(coordinator && reset)) continue;
     if ((await standing(state, entry)) === "verified") wanted.push(id);
   }
   return wanted;
