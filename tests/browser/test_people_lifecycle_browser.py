@@ -22,7 +22,9 @@ from sync import db
 
 from tests.browser.test_app import PASSPHRASE, set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app, compare_in_person, open_case
-from tests.browser.test_convergence_browser import add_member, back_home, phone, spoken_fingerprint, tap_sync
+from tests.browser.test_convergence_browser import (
+    add_member, back_home, phone, remove_member, spoken_fingerprint, tap_sync,
+)
 from tests.browser.test_intake import certify_as_demo_admin, fill_intake
 from tests.conftest import ROOT, LiveServer, running_demo
 from tests.sync_client import log_in
@@ -99,6 +101,20 @@ def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinat
         tap_sync(desk)
         open_case(desk, case_id)
         expect(desk.locator(".case-view")).to_contain_text(notes)
+
+        # A second coordinator gets the case the same way; taken off it by the first, they stay off.
+        second = phone(browser)
+        second_id = enrol_certified(server, browser, second, "coordinator", "Bruno Coord")
+        second.context.close()
+        tap_sync(volunteer)
+        assert members_now(server, second_id) == 1
+        tap_sync(desk)
+        remove_member(desk, case_id, second_id)
+        tap_sync(desk)
+        # The first sync brings the removal to the volunteer's phone, the second would act on it.
+        tap_sync(volunteer)
+        tap_sync(volunteer)
+        assert members_now(server, second_id) == 0
     finally:
         volunteer.context.close()
         desk.context.close()
