@@ -1,6 +1,7 @@
 """People come and go in a new team (docs/PROTOCOL.md 8.10.1 items 4-7; issue 22): a case recorded
 before the team had a certified coordinator reaches the coordinator at the volunteer's next sync;
-a disabled person is removed from every case by the coordinator's device, is no longer offered,
+a person disabled on the admin's page has their phone locked at its next contact (no intake), is
+removed from every case by the coordinator's device, is no longer offered,
 and a grant to them is refused by the server and said on the case; a person whose keys were
 reset is removed, then granted again once the coordinator compared the new keys."""
 
@@ -20,6 +21,7 @@ from crypto.encoding import b64url_decode, b64url_encode
 from crypto.keys import generate_account_keys, spoken_fingerprint as spoken_fingerprint_of, unwrap_association_key_with_kek
 from sync import db
 
+from tests.browser.test_admin_forms_browser import admin_page, open_person
 from tests.browser.test_app import PASSPHRASE, set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app, compare_in_person, open_case
 from tests.browser.test_convergence_browser import (
@@ -51,10 +53,12 @@ def set_status(server: LiveServer, user_id: str, status: str) -> None:
     on_server(server, f"accounts.set_status(conn, {user_id!r}, {status!r}, 1, actor=None)")
 
 
-def enrol_certified(server: LiveServer, browser: Browser, page: Page, role: str, name: str) -> str:
+def enrol_certified(server: LiveServer, browser: Browser, page: Page, role: str, name: str,
+                    email: str | None = None) -> str:
     """Invited to the new team, enrolled in the page, certified by the admin after comparing
     fingerprints, then synced so the device learns of it; returns the user id."""
-    link = server.flask("invite", f"{role}-{secrets.token_hex(4)}@example.org", "--role", role, "--team", TEAM)
+    email = email or f"{role}-{secrets.token_hex(4)}@example.org"
+    link = server.flask("invite", email, "--role", role, "--team", TEAM)
     page.goto(link.strip())
     page.fill("#display-name", name)
     page.fill("#passphrase", PASSPHRASE)
@@ -120,6 +124,16 @@ def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinat
         desk.context.close()
 
 
+AWA = "awa@example.org"
+
+
+def disable_in_the_admin_page(browser: Browser, server: LiveServer, email: str) -> None:
+    with admin_page(browser, server, "fr") as page:
+        open_person(page, server, email)
+        page.get_by_role("button", name="Désactiver ce compte").click()
+        expect(page.locator("#person-status")).to_have_text("Désactivé")
+
+
 def members_now(server: LiveServer, user_id: str) -> int:
     return int(on_server(server, "print(conn.execute('SELECT count(*) FROM case_members WHERE user_id = ?"
                                  f" AND left_seq IS NULL', ({user_id!r},)).fetchone()[0])"))
@@ -135,7 +149,7 @@ def test_a_disabled_person_is_removed_from_every_case_and_cannot_be_given_one_ag
     volunteer, desk = phone(browser), phone(browser)
     try:
         enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
-        volunteer_id = enrol_certified(server, browser, volunteer, "volunteer", "Awa Bénévole")
+        volunteer_id = enrol_certified(server, browser, volunteer, "volunteer", "Awa Bénévole", AWA)
         cases = [record_case(volunteer, alias, f"notes {alias}") for alias in ("Dossier A", "Dossier B")]
         tap_sync(volunteer)
         assert members_now(server, volunteer_id) == 2
@@ -146,7 +160,14 @@ def test_a_disabled_person_is_removed_from_every_case_and_cannot_be_given_one_ag
         assert desk.locator("#compare-fingerprint").inner_text() == compare
         desk.click("#mark-verified")
 
-        set_status(server, volunteer_id, "disabled")
+        disable_in_the_admin_page(browser, server, AWA)
+        # The person's phone, at its next contact, locks and records nothing more.
+        volunteer.click("#sync-now")
+        expect(volunteer.locator("#lock-disabled")).to_contain_text("désactivé")
+        unlock(volunteer)
+        expect(volunteer.locator("h1")).to_have_text("Ce compte est désactivé")
+        expect(volunteer.locator("#new-intake")).to_have_count(0)
+        expect(volunteer.locator("#case-list")).to_have_count(0)
         tap_sync(desk)
         assert members_now(server, volunteer_id) == 0
         assert removals(server) == 2
