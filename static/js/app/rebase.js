@@ -9,7 +9,7 @@
 import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
   addMemberAsCoordinator, bytesKey, CarnetCryptoError, CaseLog, checkCaseKeyCommitment, checkNotRevoked,
-  InvalidLog, Kind, NotAMember, openEntryBody, parseControlPayload, parseEntry, removeMemberAsCoordinator,
+  InvalidLog, KeyCommitmentMismatch, Kind, NotAMember, openEntryBody, parseControlPayload, parseEntry, removeMemberAsCoordinator,
   Role, rotateCaseKeyAsCoordinator, RotationMode, sealEntryAsAuthor,
 } from "../protocol/index.js";
 import { associationKey, knownRevocations, rosterStatuses } from "./cases.js";
@@ -57,8 +57,9 @@ async function viewKeys(log, held, account) {
     try {
       await checkCaseKeyCommitment(key, state.commitment, { caseId: log.caseId, epoch });
       keys.set(epoch, key);
-    } catch {
-      // A key of a refused rotation: dropped with it.
+    } catch (error) {
+      // A key of a refused rotation: dropped with it. Anything else is a fault to report.
+      if (!(error instanceof KeyCommitmentMismatch)) throw error;
     }
   }
   return keys;
