@@ -105,23 +105,31 @@ async function revoke(state, person, latest) {
     encryptionPublic: latest.encryptionPublic, signingPublic: latest.signingPublic });
 }
 
+// A button that signs with the association key: said when done, the reason shown when not.
+function signingButton({ id, className, error, back, work, done }, label) {
+  return h("button", { type: "button", className, id, onclick: async (event) => {
+    event.target.disabled = true;
+    try {
+      await work();
+      announce(done());
+      back();
+    } catch (problem) {
+      event.target.disabled = false;
+      error.textContent = problem instanceof ApiProblem ? problem.message : _("Signing failed on this device.");
+    }
+  } }, label);
+}
+
 function revokeScreen(state, person, latest, back) {
   const error = errorLine("revoke-error");
   show(h("section", { className: "card narrow" },
     h("h1", {}, _("Revoke a certification")),
     h("p", {}, _("After this, nobody's app gives %(name)s a case any more, coordinators' devices remove them from every case at their next sync, and what they write from now on is refused. To certify them again later, compare their fingerprint again.", { name: person.display_name })),
     h("div", { className: "actions" },
-      h("button", { type: "button", className: "danger", id: "confirm-revoke", onclick: async (event) => {
-        event.target.disabled = true;
-        try {
-          await revoke(state, person, latest);
-          announce(_("The certification of %(name)s is revoked.", { name: person.display_name }));
-          back();
-        } catch (problem) {
-          event.target.disabled = false;
-          error.textContent = problem instanceof ApiProblem ? problem.message : _("Signing failed on this device.");
-        }
-      } }, _("Revoke the certification")),
+      signingButton({ id: "confirm-revoke", className: "danger", error, back,
+        work: () => revoke(state, person, latest),
+        done: () => _("The certification of %(name)s is revoked.", { name: person.display_name }) },
+      _("Revoke the certification")),
       h("button", { type: "button", onclick: back }, _("Cancel"))),
     error));
 }
@@ -135,17 +143,10 @@ function compareScreen(state, person, latest, back) {
     // A scanned code that matches certifies, as the button does after the digits are read.
     scanControl(person.keys.spoken, { onMatch: () => document.getElementById("certify").click() }),
     h("div", { className: "actions" },
-      h("button", { type: "button", className: "primary", id: "certify", onclick: async (event) => {
-        event.target.disabled = true;
-        try {
-          await certify(state, person, latest);
-          announce(_("%(name)s is certified.", { name: person.display_name }));
-          back();
-        } catch (problem) {
-          event.target.disabled = false;
-          error.textContent = problem instanceof ApiProblem ? problem.message : _("Signing failed on this device.");
-        }
-      } }, _("They match: certify")),
+      signingButton({ id: "certify", className: "primary", error, back,
+        work: () => certify(state, person, latest),
+        done: () => _("%(name)s is certified.", { name: person.display_name }) },
+      _("They match: certify")),
       h("button", { type: "button", id: "mismatch", onclick: () => {
         error.textContent = _("Do not certify. Someone may have replaced this person's keys: tell the other administrators.");
       } }, _("They differ"))),
