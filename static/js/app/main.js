@@ -9,7 +9,7 @@ import { registerServiceWorker } from "../sw-client.js";
 import {
   createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
 } from "../store/vault.js";
-import { bytesKey, importKek } from "../protocol/index.js";
+import { bytesKey, CarnetCryptoError, importKek } from "../protocol/index.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { auditHome } from "./audit.js";
 import { refreshRoster, rosterView } from "./cases.js";
@@ -353,9 +353,10 @@ async function certified(state) {
   try {
     const entry = (await rosterView(state)).current(b64urlDecode(state.vault.userId));
     return bytesKey(await entry.fingerprint()) === bytesKey(await state.account.fingerprint());
-  } catch {
+  } catch (error) {
     // No entry, a revoked one, or no roster that verifies: not certified, as far as this device knows.
-    return false;
+    if (error instanceof CarnetCryptoError) return false;
+    throw error;
   }
 }
 

@@ -299,7 +299,7 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   state.rosterRefresh = refreshRoster(state).catch(() => {});
   await state.rosterRefresh;
   await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
-  await keepMembershipUp(state).catch(() => 0);
+  await keepMembershipUp(state);
   let changed = 0;
   const aside = new Set();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {

@@ -93,7 +93,15 @@ async function keepCaseUp(state, caseId, facts) {
  */
 export async function keepMembershipUp(state) {
   if (state.rosterProblem) return 0;
-  const facts = await peopleFacts(state);
+  const cases = await state.vault.list("case");
+  let facts;
+  try {
+    facts = await peopleFacts(state);
+  } catch (error) {
+    // Without the roster's facts no case can be kept up: each says so, and the sync goes on.
+    for (const [caseId] of cases) await state.vault.put("upkeep", caseId, { code: error.constructor.name, at: Date.now() });
+    return 0;
+  }
   // A volunteer's device trusts the association's certification of a coordinator the first time
   // it sees their key; a later change of key waits for a comparison in person (8.10.1 item 1).
   if (state.profile?.role === "volunteer") {
@@ -102,7 +110,7 @@ export async function keepMembershipUp(state) {
     }
   }
   let changes = 0;
-  for (const [caseId, record] of await state.vault.list("case")) {
+  for (const [caseId, record] of cases) {
     if (record.setAside || record.removed) continue;
     try {
       changes += await keepCaseUp(state, caseId, facts);
