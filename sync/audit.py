@@ -31,6 +31,7 @@ from crypto.entry import Kind
 from crypto.errors import CarnetCryptoError
 from crypto.keys import user_fingerprint
 from crypto.roster import Status, verify_roster_entry
+from sync import db
 from sync.db import transaction
 
 # When a team sets no rotation policy, a case key older than this is reported.
@@ -119,7 +120,7 @@ def head_json(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, now: int) -> 
 
 def rotation_days(conn: sqlcipher3.Connection) -> dict[str, int]:
     """Each team's rotation policy in days, where the schema has one and the team set it."""
-    columns = {row["name"] for row in conn.execute("PRAGMA table_info(teams)")}
+    columns = set(db.column_names(conn, "teams"))
     if "rotation_days" not in columns:
         return {}
     rows = conn.execute("SELECT id, rotation_days FROM teams WHERE rotation_days IS NOT NULL")

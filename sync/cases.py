@@ -135,10 +135,10 @@ def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: An
                      " VALUES (?, ?, ?, 0, ?, ?)", (case_id, b64url_encode(state.team_id), state.epoch, now, now))
     seq = conn.execute(
         "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
-        " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
         (case_id, b64url_encode(header.entry_id), entry.hash, int(header.kind), header.epoch,
          b64url_encode(header.author), b64url_encode(header.device_id), header.device_seq, raw, now),
-    ).lastrowid
+    ).fetchone()[0]
     conn.execute("UPDATE cases SET epoch = ?, entry_count = entry_count + 1, updated_at = ? WHERE id = ?",
                  (state.epoch, now, case_id))
     audit.record(conn, audit.ENTRY_ACTIONS[header.kind], now, actor=header.author, subject=header.case_id,

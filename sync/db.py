@@ -1,19 +1,25 @@
-"""The SQLCipher database: opening with a key, migrations, transactions.
+"""The database: SQLCipher by default, PostgreSQL when ``CARNET_DATABASE_URL`` names one.
 
-The key is set before any other statement, as SQLCipher requires; a wrong key is detected at once
-by reading the schema, and reported as ``WrongDatabaseKey`` rather than as a confusing
-"file is not a database" later on.
+Both are reached through one small connection interface (``Connection``): ``execute`` with ``?``
+placeholders returning rows readable by name or position, ``transaction`` for writes, and
+``IntegrityError`` for a broken constraint, so every statement in ``sync/`` runs unchanged on
+both. PostgreSQL's side is in ``sync/postgres.py``.
+
+SQLCipher: the key is set before any other statement, as SQLCipher requires; a wrong key is
+detected at once by reading the schema, and reported as ``WrongDatabaseKey`` rather than as a
+confusing "file is not a database" later on.
 """
 
 import contextlib
+import fcntl
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import sqlcipher3
 from flask import current_app, g
@@ -42,19 +48,56 @@ class SchemaTooNew(DatabaseError):
     """The database was migrated by a newer Carnet than this one."""
 
 
+class IntegrityError(DatabaseError):
+    """A statement broke a constraint the database enforces (uniqueness, a check, append-only)."""
+
+
+class InvalidValue(DatabaseError):
+    """A value the database cannot hold (PostgreSQL refuses a NUL character in a text)."""
+
+
+class Connection(Protocol):
+    """What storage code uses of a connection, the same on both backends."""
+
+    backend: str
+
+    @property
+    def in_transaction(self) -> bool: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
-    """Where the database is and the key that opens it; set on the app by its factory."""
+    """Which database: a SQLCipher file and the key that opens it, or a PostgreSQL URL."""
 
-    path: Path
-    key: bytes
+    path: Path | None = None
+    key: bytes | None = None
+    url: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.url else "sqlcipher"
 
 
-def get_db() -> sqlcipher3.Connection:
+def open_database(settings: DatabaseSettings) -> Connection:
+    """A connection of its own (for commands and tests); requests use ``get_db``."""
+    if settings.url:
+        from sync import postgres
+        return postgres.connect(settings.url)
+    assert settings.path is not None and settings.key is not None
+    return connect(settings.path, settings.key)
+
+
+def get_db() -> Connection:
     """The connection of the current request (or command), opened on first use."""
     if "db" not in g:
         settings: DatabaseSettings = current_app.extensions["carnet_database"]
-        g.db = connect(settings.path, settings.key)
+        if settings.url:
+            from sync import postgres
+            g.db = postgres.pooled(settings.url)
+        else:
+            g.db = open_database(settings)
     return g.db
 
 
@@ -64,6 +107,29 @@ def close_db(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
+class SqlcipherConnection:
+    """A sqlcipher3 connection that raises ``IntegrityError`` like the PostgreSQL one."""
+
+    backend = "sqlcipher"
+
+    def __init__(self, raw: sqlcipher3.Connection, path: Path) -> None:
+        self.raw = raw
+        self.path = path
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlcipher3.Cursor:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlcipher3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -71,9 +137,9 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
+def load_migrations(package: str = "sync.migrations") -> list[Migration]:
     found = []
-    for item in resources.files("sync.migrations").iterdir():
+    for item in resources.files(package).iterdir():
         match = _MIGRATION_NAME.match(item.name)
         if match:
             found.append(Migration(int(match.group(1)), item.name, item.read_text("utf-8")))
@@ -83,22 +149,22 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-def open_keyed(path: Path, key: bytes) -> sqlcipher3.Connection:
+def open_keyed(path: Path, key: bytes) -> SqlcipherConnection:
     """Open a SQLCipher file with a raw key and check that the key opens it; nothing else is set."""
-    conn = sqlcipher3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlcipher3.Row
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    raw = sqlcipher3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    raw.row_factory = sqlcipher3.Row
+    raw.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as exc:
-        conn.close()
+        raw.close()
         raise WrongDatabaseKey(
             f"the database key does not open {path}: wrong key, or not a Carnet database"
         ) from exc
-    return conn
+    return SqlcipherConnection(raw, Path(path))
 
 
-def connect(path: Path | str, key: bytes) -> sqlcipher3.Connection:
+def connect(path: Path | str, key: bytes) -> SqlcipherConnection:
     """Open the database with a raw 256-bit key (no passphrase derivation: the key is random)."""
     if len(key) != KEY_BYTES:
         raise DatabaseError("the database key must be 32 bytes")
@@ -114,19 +180,25 @@ def connect(path: Path | str, key: bytes) -> sqlcipher3.Connection:
     return conn
 
 
-def cipher_settings(conn: sqlcipher3.Connection) -> dict[str, str]:
+def cipher_settings(conn: SqlcipherConnection) -> dict[str, str]:
     """The cipher settings in force, as SQLCipher reports them."""
     settings = {name: str(conn.execute(f"PRAGMA {name}").fetchone()[0]) for name in CIPHER_SETTINGS}
     settings["cipher_version"] = str(conn.execute("PRAGMA cipher_version").fetchone()[0])
     return settings
 
 
-def schema_version(conn: sqlcipher3.Connection) -> int:
+def schema_version(conn: Connection) -> int:
+    if conn.backend == "postgresql":
+        from sync import postgres
+        return postgres.schema_version(conn)
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlcipher3.Connection) -> list[int]:
+def migrate(conn: Connection) -> list[int]:
     """Apply every migration newer than the database, each in its own transaction; forward only."""
+    if conn.backend == "postgresql":
+        from sync import postgres
+        return postgres.migrate(conn)
     migrations = load_migrations()
     current = schema_version(conn)
     if current > len(migrations):
@@ -158,24 +230,68 @@ def split_sql(script: str) -> list[str]:
     return statements
 
 
-# The writers of one process wait their turn on this lock rather than in SQLite's busy handler,
-# which sleeps and retries up to 100 ms at a time: under fifty concurrent pushes that left an
-# unlucky writer waiting for seconds (docs/BENCHMARKS.md, section 3). Other processes still meet
-# the busy handler.
+# The writers of one process wait their turn on this lock, and the writers of every process on
+# the file lock beside the database, rather than in SQLite's busy handler, which sleeps and
+# retries up to 100 ms at a time: under fifty concurrent pushes that left an unlucky writer
+# waiting for seconds (docs/BENCHMARKS.md, section 3).
 _WRITERS = threading.RLock()
+_write_locks: dict[tuple[int, Path], IO[bytes]] = {}
+
+
+def _write_lock(path: Path) -> IO[bytes]:
+    """This process's handle on ``<database>.write-lock`` (a new one after a fork: flock(2)
+    locks belong to an open file, which a forked worker would otherwise share with its parent)."""
+    key = (os.getpid(), path)
+    handle = _write_locks.get(key)
+    if handle is None:
+        fd = os.open(f"{path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        handle = _write_locks[key] = os.fdopen(fd, "r+b")
+    return handle
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlcipher3.Connection) -> Iterator[sqlcipher3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-    with _WRITERS:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction, one at a time across every process, rolled back on any exception."""
+    if conn.backend == "postgresql":
+        from sync import postgres
+        with postgres.transaction(conn):
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return
+    assert isinstance(conn, SqlcipherConnection)
+    with _WRITERS:
+        lock = _write_lock(conn.path)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def table_names(conn: Connection) -> list[str]:
+    """The tables of Carnet's schema, by name (the migration bookkeeping apart)."""
+    if conn.backend == "postgresql":
+        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                            " AND table_type = 'BASE TABLE' AND table_name != 'carnet_schema' ORDER BY table_name")
+    else:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                            " ORDER BY name")
+    return [row[0] for row in rows]
+
+
+def column_names(conn: Connection, table: str) -> list[str]:
+    """A table's columns in their order of definition."""
+    if conn.backend == "postgresql":
+        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                            " AND table_name = ? ORDER BY ordinal_position", (table,))
+    else:
+        rows = conn.execute(f"SELECT name FROM pragma_table_info('{table}')")
+    return [row[0] for row in rows]
 
 
 def row_to_dict(row: Any) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ from crypto.keys import (
 )
 from crypto.audit import Action
 from sync import audit
-from sync.db import row_to_dict, transaction
+from sync.db import IntegrityError, row_to_dict, transaction
 from sync.problems import ApiError
 
 ROLE_CODES = {"volunteer": protocol_roster.Role.VOLUNTEER, "coordinator": protocol_roster.Role.COORDINATOR,
@@ -72,7 +72,7 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
             conn.execute("INSERT INTO association_escrow (admin_id, wrapped_key, created_at) VALUES (?, ?, ?)",
                          (admin_id, wrapped_key, now))
             audit.record(conn, Action.ASSOCIATION_SET_UP, now, actor=admin_id, digest=audit.digest_of(public_key))
-    except sqlcipher3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise ApiError("association-exists") from exc
 
 
@@ -105,7 +105,7 @@ def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountP
                 (user_id, keys.encryption_public, keys.signing_public, wrapped_private, now))
             audit.record(conn, Action.ACCOUNT_KEYS_PUBLISHED, now, actor=user_id, subject=user_id,
                          digest=audit.digest_of(keys.encryption_public + keys.signing_public))
-    except sqlcipher3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise ApiError("keys-exist") from exc
 
 
@@ -243,7 +243,7 @@ def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.display_name, u.role, u.team_id, u.status, k.encryption_public, k.signing_public,"
         " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
-        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY u.display_name COLLATE NOCASE"
+        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.display_name"
     ).fetchall()
     revoked = revoked_entries(conn)
     return [dict(directory_row(row), revocations=revoked.get(row["id"], [])) for row in rows]

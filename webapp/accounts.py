@@ -21,7 +21,7 @@ from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
 from crypto.keys import association_fingerprint
 from crypto.audit import Action
 from sync import audit, directory
-from sync.db import row_to_dict, transaction
+from sync.db import IntegrityError, row_to_dict, transaction
 from webapp.config import Config
 from sync.problems import ApiError
 
@@ -61,7 +61,7 @@ def create_team(conn: sqlcipher3.Connection, name: str, now: int, actor: str | N
         with audit.within_transaction(conn):
             conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
             audit.record(conn, Action.TEAM_CHANGED, now, actor=actor, digest=audit.digest_of(team_id.encode()))
-    except sqlcipher3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise ApiError("team-exists") from exc
     return team_id
 
@@ -109,7 +109,7 @@ def user_by_email(conn: sqlcipher3.Connection, email: str) -> dict[str, Any] | N
 def list_people(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.email, u.display_name, u.role, u.status, u.team_id, t.name AS team_name"
-        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.display_name COLLATE NOCASE"
+        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY lower(u.display_name), u.display_name"
     ).fetchall()
     return [row_to_dict(r) for r in rows]  # type: ignore[misc]
 
@@ -137,7 +137,7 @@ def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, r
             (user_id, email, display_name, role, team_id if role in TEAM_ROLES else None,
              json.dumps(kdf.to_json()), auth_hash, now, now),
         )
-    except sqlcipher3.IntegrityError as exc:
+    except IntegrityError as exc:
         # The unique constraint decides, not a check before the insert (no race).
         raise ApiError("email-taken") from exc
     return user_id
@@ -172,7 +172,7 @@ def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int,
 
 def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str, now: int) -> None:
     with transaction(conn):
-        if conn.execute("UPDATE users SET locale = ? WHERE id = ? AND locale IS NOT ?", (locale, user_id, locale)).rowcount:
+        if conn.execute("UPDATE users SET locale = ? WHERE id = ? AND (locale IS NULL OR locale != ?)", (locale, user_id, locale)).rowcount:
             audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=user_id, subject=user_id)
 
 
@@ -381,7 +381,7 @@ class Throttle:
     def give_back(self, keys: list[str]) -> None:
         """A successful login: it was counted as a failure in advance; it was not one."""
         self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (keys[0],))
-        self.conn.execute("UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?", (keys[1],))
+        self.conn.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0", (keys[1],))
 
     def record_failure(self, keys: list[str], now: int) -> None:
         for key in keys:

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 
 from crypto.kdf import MAX_ITERATIONS, MIN_ITERATIONS
-from sync.db import KEY_BYTES
+from sync.db import KEY_BYTES, DatabaseSettings
 
 SECRETS_FILE = "secrets.json"
 DATABASE_FILE = "carnet.db"
@@ -51,6 +51,9 @@ class Config:
     # The seed of the server's Ed25519 audit key (signs the audit log's head); tests may leave
     # it empty and get a fresh key per app.
     audit_key: bytes = field(default=b"", repr=False)
+    # A PostgreSQL database (``CARNET_DATABASE_URL``) instead of the SQLCipher file of the
+    # instance folder; its password, if any, is in the URL, never logged (docs/OPERATIONS.md).
+    database_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not MIN_ITERATIONS <= self.kdf_iterations <= MAX_ITERATIONS:
@@ -65,6 +68,12 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.instance_path / DATABASE_FILE
+
+    @property
+    def database(self) -> DatabaseSettings:
+        if self.database_url:
+            return DatabaseSettings(url=self.database_url)
+        return DatabaseSettings(path=self.database_path, key=self.database_key)
 
     def now(self) -> int:
         return int(self.clock())
@@ -86,6 +95,7 @@ class Config:
             sync_requests_per_minute=int(env.get("CARNET_SYNC_REQUESTS_PER_MINUTE", cls.sync_requests_per_minute)),
             anonymous_requests_per_minute=int(env.get("CARNET_ANONYMOUS_REQUESTS_PER_MINUTE",
                                                       cls.anonymous_requests_per_minute)),
+            database_url=env.get("CARNET_DATABASE_URL") or None,
         )
 
 

@@ -1,4 +1,5 @@
-"""One SQLCipher connection per request, closed when the request ends."""
+"""One database connection per request (SQLCipher, or PostgreSQL from a pool), closed when the
+request ends."""
 
 from flask import Flask
 
@@ -10,13 +11,13 @@ __all__ = ["get_db", "init_app", "initialise_database"]
 
 
 def init_app(app: Flask, config: Config) -> None:
-    app.extensions["carnet_database"] = db.DatabaseSettings(config.database_path, config.database_key)
+    app.extensions["carnet_database"] = config.database
     app.teardown_appcontext(db.close_db)
 
 
 def initialise_database(config: Config) -> list[int]:
     """Create the database if needed and apply every pending migration."""
-    conn = db.connect(config.database_path, config.database_key)
+    conn = db.open_database(config.database)
     try:
         return db.migrate(conn)
     finally:

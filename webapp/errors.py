@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from sync.db import InvalidValue
 from sync.problems import PROBLEM_TYPE_PREFIX, PROBLEMS, ApiError
 
 
@@ -68,6 +69,11 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_page(code)
 
 
+def handle_invalid_value(_error: InvalidValue) -> Response:
+    """A value the database cannot hold (a NUL character in a text, on PostgreSQL): the request's fault."""
+    return handle_api_error(ApiError("bad-request"))
+
+
 def handle_unexpected(error: Exception) -> Response:
     # Logged without the request body: bodies may hold personal data.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -79,4 +85,5 @@ def handle_unexpected(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InvalidValue, handle_invalid_value)
     app.register_error_handler(Exception, handle_unexpected)
