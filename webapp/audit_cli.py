@@ -1,7 +1,9 @@
-"""Command line for auditors and for the server at rest: ``audit export``, ``backup``, ``restore``, ``rekey``.
+"""Command line for auditors and for the server at rest: ``audit export``, ``backup``, ``restore``,
+``rekey``, ``database copy``.
 
-Each is recorded in the audit log. ``restore`` and ``rekey`` replace what a running server has
-open: they refuse to run while a server holds the instance (webapp.serving).
+Backup, restore and rekey are recorded in the audit log; they are the SQLCipher file's (a
+PostgreSQL database is backed up with ``pg_dump``: docs/OPERATIONS.md). ``restore``, ``rekey`` and
+``database copy`` refuse to run while a server holds the instance (webapp.serving).
 """
 
 import json
@@ -16,7 +18,7 @@ from flask.cli import with_appcontext
 
 from crypto.encoding import b64url_decode
 from crypto.verify import fingerprint
-from sync import backup, db
+from sync import backup, db, postgres, transfer
 from sync.bundle import export_bundle
 from webapp.config import SECRETS_FILE, current_config, stage_secrets
 from webapp.database import get_db
@@ -51,12 +53,19 @@ def audit_export(out: Path) -> None:
 @with_appcontext
 def backup_command(out: Path) -> None:
     """Write an encrypted copy of the database to OUT, under a new key printed once."""
+    sqlcipher_only("backup")
     try:
         key = backup.back_up(get_db(), out, current_config().now())
     except db.DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backup written to {out}.")
     click.echo(f"Backup key (keep it apart from the backup and from secrets.json): {key.hex()}")
+
+
+def sqlcipher_only(action: str) -> None:
+    if current_config().database_url:
+        raise click.ClickException(f"{action} works on the SQLCipher file; this instance uses PostgreSQL"
+                                   " (CARNET_DATABASE_URL): use pg_dump and pg_restore (docs/OPERATIONS.md)")
 
 
 def read_backup_key(key_file: str) -> bytes:
@@ -86,6 +95,7 @@ def read_backup_key(key_file: str) -> bytes:
 @with_appcontext
 def restore_command(source: Path, key_file: str, force: bool) -> None:
     """Replace the database by the backup SOURCE (refused while a server runs)."""
+    sqlcipher_only("restore")
     config = current_config()
     if config.database_path.exists() and not force:
         raise click.ClickException(f"{config.database_path} exists: add --force to replace it by the backup")
@@ -104,6 +114,7 @@ def restore_command(source: Path, key_file: str, force: bool) -> None:
 @with_appcontext
 def rekey_command() -> None:
     """Re-encrypt the database under a new key and store the key in secrets.json (refused while a server runs)."""
+    sqlcipher_only("rekey")
     config = current_config()
     new_key = secrets.token_bytes(db.KEY_BYTES)
     try:
@@ -118,6 +129,43 @@ def rekey_command() -> None:
     click.echo("The database is under a new key; secrets.json holds it. Restart the server.")
 
 
+@click.group("database")
+def database_group() -> None:
+    """The database itself."""
+
+
+@database_group.command("copy")
+@click.argument("url")
+@with_appcontext
+def database_copy(url: str) -> None:
+    """Copy this instance's SQLCipher database into the PostgreSQL database URL, and check every row.
+
+    The target must be empty (a new database); the SQLCipher file is only read. Then set
+    CARNET_DATABASE_URL to URL and start the servers (docs/OPERATIONS.md).
+    """
+    sqlcipher_only("database copy")
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise click.ClickException("URL must be a PostgreSQL URL: postgresql://user@host/database")
+    config = current_config()
+    try:
+        with server_stopped(config.instance_path):
+            source = db.connect(config.database_path, config.database_key)
+            target = postgres.connect(url)
+            try:
+                copies = transfer.copy_to_postgres(source, target)
+            finally:
+                source.close()
+                target.close()
+    except ServerRunning as exc:
+        raise click.ClickException(f"nothing was copied: {exc}") from exc
+    except db.DatabaseError as exc:
+        raise click.ClickException(f"nothing was copied: {exc}") from exc
+    for copy in copies:
+        click.echo(f"{copy.name}: {copy.rows} row(s), checked")
+    click.echo(f"Every row of {len(copies)} tables arrived. Set CARNET_DATABASE_URL to this database"
+               " and start the servers.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (audit_group, backup_command, restore_command, rekey_command):
+    for command in (audit_group, backup_command, restore_command, rekey_command, database_group):
         app.cli.add_command(command)
