@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian's Chromium included) and runs the whole suite.
+# Installs what the tests need (Debian's Chromium and PostgreSQL included) and runs the whole
+# suite; the tests start their own PostgreSQL server (tests/postgres.py), none is configured here.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -m "not browser"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-noto-core)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 bash scripts/setup.sh test
 # The reference protocol (crypto/) must stay fully covered, lines and branches.

@@ -1,10 +1,10 @@
-"""Fixtures: a fresh SQLCipher database per test, people of every role, a real server process."""
+"""Fixtures: a fresh database per test, on SQLCipher and on a real PostgreSQL, people of every role,
+a real server process."""
 
 import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +21,10 @@ from webapp import accounts, create_app
 from webapp.config import Config
 from webapp.database import get_db, initialise_database
 
+from sync import db
+from tests import postgres as pg
 from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASES = {
@@ -50,10 +53,37 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.PostgresServer]:
+    """One PostgreSQL server for the session, with a migrated template each test's database copies."""
+    server = pg.start_server()
+    try:
+        conn = db.open_database(db.DatabaseSettings(url=server.create_database(name=pg.TEMPLATE)))
+        db.migrate(conn)
+        conn.close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlcipher", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every server test runs on both databases; a module about one of them overrides this."""
+    return request.param
+
+
 @pytest.fixture
-def config(tmp_path: Path, clock: Clock) -> Config:
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    if backend == "sqlcipher":
+        return None
+    server: pg.PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(template=pg.TEMPLATE)
+
+
+@pytest.fixture
+def config(tmp_path: Path, clock: Clock, database_url: str | None) -> Config:
     return Config(instance_path=tmp_path, database_key=secrets.token_bytes(32),
-                  secret_key=secrets.token_bytes(32), testing=True, clock=clock)
+                  secret_key=secrets.token_bytes(32), testing=True, clock=clock, database_url=database_url)
 
 
 @pytest.fixture
@@ -87,12 +117,6 @@ def people(app: Flask) -> dict[str, Person]:
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -41,18 +41,15 @@ IGNORED_COLUMNS = {"sessions": ("data", "last_seen_at")}
 IGNORED_TABLES = {"audit_log", "login_throttle"}
 
 
-def snapshot(path: Path, key: bytes) -> tuple[dict[str, set[tuple[Any, ...]]], set[bytes]]:
+def snapshot(settings: db.DatabaseSettings) -> tuple[dict[str, set[tuple[Any, ...]]], set[bytes]]:
     """Every table's rows (the audit log apart), and the hashes of the audit records."""
-    conn = db.connect(path, key)
+    conn = db.open_database(settings)
     try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                             " AND name NOT LIKE 'sqlite_%'")]
         rows = {}
-        for table in tables:
+        for table in db.table_names(conn):
             if table in IGNORED_TABLES:
                 continue
-            columns = [r["name"] for r in conn.execute(f"PRAGMA table_info({table})")
-                       if r["name"] not in IGNORED_COLUMNS.get(table, ())]
+            columns = [name for name in db.column_names(conn, table) if name not in IGNORED_COLUMNS.get(table, ())]
             rows[table] = {tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}")}
         records = {bytes(r[0]) for r in conn.execute("SELECT record_hash FROM audit_log")}
         return rows, records
@@ -64,13 +61,13 @@ def snapshot(path: Path, key: bytes) -> tuple[dict[str, set[tuple[Any, ...]]], s
 class Watch:
     """Runs write paths and checks that each one that changed a table appended a record."""
 
-    database: Callable[[], tuple[Path, bytes]]
+    database: Callable[[], db.DatabaseSettings]
     seen: dict[str, str] = field(default_factory=dict)
 
     def run(self, name: str, action: Callable[[], Any]) -> Any:
-        before, before_records = snapshot(*self.database())
+        before, before_records = snapshot(self.database())
         result = action()
-        after, after_records = snapshot(*self.database())
+        after, after_records = snapshot(self.database())
         changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
         self.seen[name] = "wrote " + ", ".join(changed) if changed else "wrote nothing"
         if changed:
@@ -213,7 +210,7 @@ def test_every_route_that_writes_appends_an_audit_record(app: Flask, config: Con
     recipes = route_recipes(app, config, people)
     missing = writing_endpoints(app) - set(recipes)
     assert not missing, f"state-changing routes without a recipe in this test: {sorted(missing)}"
-    watch = Watch(lambda: (config.database_path, config.database_key))
+    watch = Watch(lambda: config.database)
     for endpoint, recipe in recipes.items():
         watch.run(endpoint, recipe)
     # The recipes did write where a write was meant (a recipe that silently failed proves nothing).
@@ -227,7 +224,7 @@ def test_no_get_route_writes(app: Flask, config: Config, people: dict[str, Perso
     admin, auditor, volunteer = (logged_in(app, people[r]) for r in ("admin", "auditor", "volunteer"))
     args = {"user_id": people["volunteer"].id, "case_id": "AAAAAAAAAAAAAAAAAAAAAA", "language": "fr",
             "handle": "x", "filename": "css/app.css"}
-    watch = Watch(lambda: (config.database_path, config.database_key))
+    watch = Watch(lambda: config.database)
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
@@ -257,9 +254,9 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
     backup = tmp_path / "backup.db"
     found: dict[str, str] = {}
 
-    def database() -> tuple[Path, bytes]:
+    def database() -> db.DatabaseSettings:
         stored = json.loads((instance / "secrets.json").read_text())
-        return instance / "carnet.db", bytes.fromhex(stored["database_key"])
+        return db.DatabaseSettings(instance / "carnet.db", bytes.fromhex(stored["database_key"]))
 
     def cli(*args: str, input: str | None = None) -> str:
         result = runner.invoke(args=list(args), input=input)

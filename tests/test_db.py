@@ -1,5 +1,8 @@
-"""The SQLCipher store: encrypted file, clear error on a wrong key, WAL, forward-only migrations."""
+"""The SQLCipher store: encrypted file, clear error on a wrong key, WAL, forward-only migrations,
+one writer at a time across processes."""
 
+import fcntl
+import multiprocessing
 import secrets
 from pathlib import Path
 
@@ -94,3 +97,33 @@ def test_transaction_rolls_back_on_error(tmp_path: Path, key: bytes) -> None:
             conn.execute("INSERT INTO t VALUES (1)")
             raise RuntimeError("crash between two writes")
     assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def try_write_lock(path: str, answer: "multiprocessing.Queue[bool]") -> None:
+    with open(path, "r+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            answer.put(True)
+        except BlockingIOError:
+            answer.put(False)
+
+
+def write_lock_free_elsewhere(path: Path) -> bool:
+    """Whether another process (a second gunicorn worker) could take the write lock now."""
+    answer: "multiprocessing.Queue[bool]" = multiprocessing.Queue()
+    process = multiprocessing.get_context("fork").Process(target=try_write_lock, args=(f"{path}.write-lock", answer))
+    process.start()
+    process.join(10)
+    return answer.get(timeout=10)
+
+
+def test_writers_of_other_processes_wait_on_the_write_lock_not_in_sqlite(tmp_path: Path, key: bytes) -> None:
+    """A transaction holds the file lock beside the database, so another worker's writer queues on
+    it (woken at once) instead of sleeping in SQLite's busy handler."""
+    path = tmp_path / "c.db"
+    conn = db.connect(path, key)
+    conn.execute("CREATE TABLE t (v INTEGER)")
+    with db.transaction(conn):
+        conn.execute("INSERT INTO t VALUES (1)")
+        assert not write_lock_free_elsewhere(path)
+    assert write_lock_free_elsewhere(path)

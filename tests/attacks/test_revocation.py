@@ -162,6 +162,5 @@ def test_the_inventory_raises_an_alert_for_a_roster_entry_gone_from_the_database
         conn = get_db()
         conn.execute("DELETE FROM roster_entries WHERE user_id = ? AND serial = 2",
                      (demo.members["vol-v2"].person.id,))
-        conn.commit()
     alerts = [a for a in api.get("/api/v1/audit/inventory").get_json()["alerts"] if a["alert"] == "roster-incomplete"]
     assert len(alerts) == 1 and "missing" in alerts[0]["detail"]

@@ -103,7 +103,6 @@ def test_the_auditors_browser_finds_a_revoked_writer_a_hidden_revocation_and_a_c
 
         # When the server then hides the revocation from the roster it serves,
         conn.execute("DELETE FROM roster_entries WHERE user_id = ? AND serial = 2", (person["id"],))
-        conn.commit()
         reopen(page)
         report = verify_everything(page)
         # then the note passes as a member's, but the roster no longer matches the audit log.
@@ -113,7 +112,6 @@ def test_the_auditors_browser_finds_a_revoked_writer_a_hidden_revocation_and_a_c
         # When the case is filed under another team than the one its GENESIS names,
         other = accounts.team_by_name(conn, "Violences")
         conn.execute("UPDATE cases SET team_id = ?", (other,))
-        conn.commit()
         conn.close()
         reopen(page)
         report = verify_everything(page)
