@@ -6,11 +6,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import sqlcipher3
-
 from crypto.encoding import b64url_encode
 from crypto.entry import Kind, parse_entry
-from sync.db import connect, migrate, transaction
+from sync.db import Connection, connect, migrate, transaction
 from tests.sync_client import DemoWriter
 
 # An intake's notes as volunteers write them: a few hundred characters of French prose.
@@ -66,7 +64,7 @@ INSERT_CASE = ("INSERT INTO cases (id, team_id, epoch, entry_count, created_at, 
                " VALUES (?, 'team', 1, 0, ?, ?)")
 
 
-def raw_database(folder: Path) -> sqlcipher3.Connection:
+def raw_database(folder: Path) -> Connection:
     """A fresh database with the server's schema and settings (SQLCipher, WAL, synchronous FULL)."""
     path = folder / f"raw-{os.urandom(4).hex()}.db"
     conn = connect(path, os.urandom(32))
@@ -74,7 +72,7 @@ def raw_database(folder: Path) -> sqlcipher3.Connection:
     return conn
 
 
-def raw_insert(conn: sqlcipher3.Connection, batches: list[list[tuple]]) -> float:
+def raw_insert(conn: Connection, batches: list[list[tuple]]) -> float:
     """Seconds to insert the rows straight into SQLCipher, one transaction per batch."""
     start = time.perf_counter()
     for batch in batches:
@@ -86,7 +84,7 @@ def raw_insert(conn: sqlcipher3.Connection, batches: list[list[tuple]]) -> float
     return time.perf_counter() - start
 
 
-def raw_read(conn: sqlcipher3.Connection, after: int, page: int = 500) -> tuple[int, float]:
+def raw_read(conn: Connection, after: int, page: int = 500) -> tuple[int, float]:
     """Rows read back in pages the way a pull reads them; returns (rows, seconds)."""
     start, count, cursor = time.perf_counter(), 0, after
     while True:
@@ -100,7 +98,7 @@ def raw_read(conn: sqlcipher3.Connection, after: int, page: int = 500) -> tuple[
             bytes(row["envelope"])
 
 
-def fill(conn: sqlcipher3.Connection, count: int, envelope_size: int, per_case: int = 10) -> None:
+def fill(conn: Connection, count: int, envelope_size: int, per_case: int = 10) -> None:
     """Other teams' cases written straight into the database: realistic sizes, random ciphertext.
 
     They are never verified again (no one pushes to them), so they need not be valid entries; they
@@ -116,7 +114,8 @@ def fill(conn: sqlcipher3.Connection, count: int, envelope_size: int, per_case: 
                 conn.execute(INSERT_CASE, (case_id, now, now))
                 conn.execute("INSERT INTO case_members (case_id, user_id, joined_seq) VALUES (?, ?, 0)",
                              (case_id, member))
-                conn.executemany(INSERT_ENTRY, filler_rows(case_id, member, per_case, envelope_size, now))
+                for row in filler_rows(case_id, member, per_case, envelope_size, now):
+                    conn.execute(INSERT_ENTRY, row)
                 done += per_case
 
 
