@@ -3,10 +3,12 @@ server knows, the other knows, since sessions, throttles, rate limits and the au
 the database; fifty clients split over them lose and duplicate nothing."""
 
 import concurrent.futures
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -140,3 +142,23 @@ def test_failed_logins_count_together_on_both_servers(servers: list[LiveServer])
         answers = list(pool.map(lambda i: wrong_login(servers[i % 2], email), range(60)))
     assert set(answers) <= {401, 429}
     assert 1 <= answers.count(401) <= MOST_EVALUATED, answers
+
+
+def test_a_notes_canary_is_nowhere_in_postgresql_files_or_the_logs(servers: list[LiveServer],
+                                                                   postgres: pg.PostgresServer) -> None:
+    """Envelopes are ciphertext whatever the database: the note's words reach neither PostgreSQL's
+    data folder (tables, WAL) nor either server's log (docs/OPERATIONS.md: the metadata does)."""
+    canary = "CANARY-NOTE-" + secrets.token_hex(8)
+    writer = demo_writer(servers[0].url)
+    _log, _key, envelopes = writer.new_case(f"Entretien : {canary}")
+    assert {r["status"] for r in writer.push(envelopes)} == {"stored"}
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+    files = [path for path in postgres.data.rglob("*") if path.is_file()]
+    assert any(path.parent.name == "pg_wal" for path in files)
+    # The search reaches the stored rows: metadata, which PostgreSQL keeps in clear, is found.
+    email = next(e for e, _n, role, _t, _p in DEMO_PEOPLE if role == "volunteer")
+    assert any(email.encode() in path.read_bytes() for path in files)
+    for path in [*files, *(server.log_path for server in servers)]:
+        data = path.read_bytes()
+        assert canary.encode() not in data and canary.encode("utf-16-le") not in data, path
