@@ -32,6 +32,7 @@ from webapp import create_app
 from webapp.config import Config, write_secrets_if_missing
 from webapp.database import initialise_database
 
+from tests import postgres as pg
 from tests.helpers import Api, Person, logged_in
 from tests.test_keys_api import ASSOCIATION, publish_keys, set_up_association
 from tests.test_sync import new_case, Member
@@ -244,7 +245,8 @@ def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[t
             yield prefix + (name,)
 
 
-def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          postgres: pg.PostgresServer) -> None:
     instance = tmp_path / "instance"
     monkeypatch.setenv("CARNET_INSTANCE", str(instance))
     write_secrets_if_missing(instance)
@@ -285,6 +287,8 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
         ("people", "enable"): lambda: cli("people", "enable", "benevole@demo.carnet.test"),
         ("people", "reset"): lambda: cli("people", "reset", "benevole@demo.carnet.test"),
         ("audit", "export"): lambda: cli("audit", "export", str(tmp_path / "bundle.json")),
+        # Reads the instance's database only: the copy's audit log is the instance's, record for record.
+        ("database", "copy"): lambda: cli("database", "copy", postgres.create_database()),
         ("backup",): back_up,
         ("restore",): lambda: cli("restore", str(backup), "--force", input=found["key"] + "\n"),
         ("rekey",): lambda: cli("rekey"),
