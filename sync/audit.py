@@ -118,10 +118,7 @@ def head_json(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, now: int) -> 
 # The inventory -----------------------------------------------------------------------------------
 
 def rotation_days(conn: sqlcipher3.Connection) -> dict[str, int]:
-    """Each team's rotation policy in days, where the schema has one and the team set it."""
-    columns = {row["name"] for row in conn.execute("PRAGMA table_info(teams)")}
-    if "rotation_days" not in columns:
-        return {}
+    """Each team's rotation policy in days, where the team set one."""
     rows = conn.execute("SELECT id, rotation_days FROM teams WHERE rotation_days IS NOT NULL")
     return {row["id"]: row["rotation_days"] for row in rows}
 

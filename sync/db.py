@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from flask import current_app, g
+from flask import g
+
+from sync.context import current_context
 
 KEY_BYTES = 32
 # SQLCipher 4 defaults, stated so that an auditor can check them and so that a library upgrade
@@ -53,7 +55,7 @@ class DatabaseSettings:
 def get_db() -> sqlcipher3.Connection:
     """The connection of the current request (or command), opened on first use."""
     if "db" not in g:
-        settings: DatabaseSettings = current_app.extensions["carnet_database"]
+        settings: DatabaseSettings = current_context().database
         g.db = connect(settings.path, settings.key)
     return g.db
 

@@ -84,6 +84,10 @@ def has_account_keys(conn: sqlcipher3.Connection, user_id: str) -> bool:
     return conn.execute("SELECT 1 FROM account_keys WHERE user_id = ?", (user_id,)).fetchone() is not None
 
 
+def count_account_keys(conn: sqlcipher3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM account_keys").fetchone()[0]
+
+
 def association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bytes:
     row = conn.execute("SELECT wrapped_key FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone()
     if row is None:
@@ -113,7 +117,10 @@ def account_keys(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM account_keys WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
         raise ApiError("keys-missing")
-    return row_to_dict(row)  # type: ignore[return-value]
+    keys: dict[str, Any] = row_to_dict(row)  # type: ignore[assignment]
+    for name in ("encryption_public", "signing_public", "wrapped_private"):
+        keys[name] = bytes(keys[name])
+    return keys
 
 
 def retire_account_keys(conn: sqlcipher3.Connection, user_id: str, now: int) -> None:
@@ -183,8 +190,11 @@ def entry_matches_person(entry: protocol_roster.RosterEntry, person: Any) -> boo
 # The roster ------------------------------------------------------------------------------------
 
 def latest_roster_entry(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
-    return row_to_dict(conn.execute(
+    entry = row_to_dict(conn.execute(
         "SELECT * FROM roster_entries WHERE user_id = ? ORDER BY serial DESC LIMIT 1", (user_id,)).fetchone())
+    if entry is not None:
+        entry["raw"] = bytes(entry["raw"])
+    return entry
 
 
 def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str, now: int) -> dict[str, Any]:
@@ -243,7 +253,7 @@ def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.display_name, u.role, u.team_id, u.status, k.encryption_public, k.signing_public,"
         " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
-        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY u.display_name COLLATE NOCASE"
+        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.id"
     ).fetchall()
     revoked = revoked_entries(conn)
     return [dict(directory_row(row), revocations=revoked.get(row["id"], [])) for row in rows]

@@ -1,4 +1,5 @@
-"""One SQLCipher connection per request, closed when the request ends."""
+"""One SQLCipher connection per request, closed when the request ends; where it is and its key
+come from the app's context (sync.context), set by the app factory."""
 
 from flask import Flask
 
@@ -9,8 +10,7 @@ from webapp.config import Config
 __all__ = ["get_db", "init_app", "initialise_database"]
 
 
-def init_app(app: Flask, config: Config) -> None:
-    app.extensions["carnet_database"] = db.DatabaseSettings(config.database_path, config.database_key)
+def init_app(app: Flask) -> None:
     app.teardown_appcontext(db.close_db)
 
 
