@@ -25,7 +25,7 @@ from crypto.keys import (
 from crypto.audit import Action
 from sync import audit
 from sync.db import row_to_dict, transaction
-from sync.problems import ApiError
+from sync.errors import Conflict, InvalidInput, NotFound
 
 ROLE_CODES = {"volunteer": protocol_roster.Role.VOLUNTEER, "coordinator": protocol_roster.Role.COORDINATOR,
               "auditor": protocol_roster.Role.AUDITOR, "admin": protocol_roster.Role.ADMIN}
@@ -42,7 +42,7 @@ def check_public_keys(encryption_public: bytes, signing_public: bytes) -> None:
         check_x25519_public_key(encryption_public)
         check_ed25519_public_key(signing_public)
     except CarnetCryptoError as exc:
-        raise ApiError("invalid-key", str(exc)) from exc
+        raise InvalidInput("invalid-key", detail=str(exc)) from exc
 
 
 # The association key ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
     try:
         check_ed25519_public_key(public_key)
     except CarnetCryptoError as exc:
-        raise ApiError("invalid-key", str(exc)) from exc
+        raise InvalidInput("invalid-key", detail=str(exc)) from exc
     try:
         with transaction(conn):
             conn.execute("INSERT INTO association (id, public_key, created_by, created_at) VALUES (1, ?, ?, ?)",
@@ -73,7 +73,7 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
                          (admin_id, wrapped_key, now))
             audit.record(conn, Action.ASSOCIATION_SET_UP, now, actor=admin_id, digest=audit.digest_of(public_key))
     except sqlcipher3.IntegrityError as exc:
-        raise ApiError("association-exists") from exc
+        raise Conflict("association-exists") from exc
 
 
 def has_association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bool:
@@ -91,7 +91,7 @@ def count_account_keys(conn: sqlcipher3.Connection) -> int:
 def association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bytes:
     row = conn.execute("SELECT wrapped_key FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone()
     if row is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     return bytes(row["wrapped_key"])
 
 
@@ -110,13 +110,13 @@ def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountP
             audit.record(conn, Action.ACCOUNT_KEYS_PUBLISHED, now, actor=user_id, subject=user_id,
                          digest=audit.digest_of(keys.encryption_public + keys.signing_public))
     except sqlcipher3.IntegrityError as exc:
-        raise ApiError("keys-exist") from exc
+        raise Conflict("keys-exist") from exc
 
 
 def account_keys(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM account_keys WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
-        raise ApiError("keys-missing")
+        raise NotFound("keys-missing")
     keys: dict[str, Any] = row_to_dict(row)  # type: ignore[assignment]
     for name in ("encryption_public", "signing_public", "wrapped_private"):
         keys[name] = bytes(keys[name])
@@ -175,7 +175,7 @@ def stored_entry(conn: sqlcipher3.Connection, raw: bytes) -> protocol_roster.Ros
     """A roster entry the server accepted, read back (its signature checked again on the way)."""
     public_key = association_public_key(conn)
     if public_key is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     return protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
 
 
@@ -205,20 +205,20 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
     """
     public_key = association_public_key(conn)
     if public_key is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     try:
         entry = protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
     except CarnetCryptoError as exc:
-        raise ApiError("roster-invalid", str(exc)) from exc
+        raise InvalidInput("roster-invalid", detail=str(exc)) from exc
     user_id = b64url_encode(entry.user_id)
     with transaction(conn):
         person = conn.execute("SELECT role, team_id, status FROM users WHERE id = ?", (user_id,)).fetchone()
         if person is None:
-            raise ApiError("roster-mismatch", "no such person")
+            raise Conflict("roster-mismatch", detail="no such person")
         check_entry_against_directory(conn, entry, user_id, person)
         latest = latest_roster_entry(conn, user_id)
         if latest is not None and entry.serial <= latest["serial"]:
-            raise ApiError("roster-stale", latest_serial=latest["serial"])
+            raise Conflict("roster-stale", latest_serial=latest["serial"])
         conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, ?)",
                      (user_id, entry.serial, raw, signed_by, now))
         audit.record(conn, Action.ROSTER_ENTRY, now, actor=signed_by, subject=user_id, digest=audit.digest_of(raw))
@@ -237,9 +237,9 @@ def check_entry_against_directory(conn: sqlcipher3.Connection, entry: protocol_r
     else:
         keys_known = pair == current and person["status"] == "active"
     if current is None and not former:
-        raise ApiError("roster-mismatch", "no published keys")
+        raise Conflict("roster-mismatch", detail="no published keys")
     if not keys_known or not entry_matches_person(entry, person):
-        raise ApiError("roster-mismatch", "role, team, status or keys differ from the directory")
+        raise Conflict("roster-mismatch", detail="role, team, status or keys differ from the directory")
 
 
 def roster_entries(conn: sqlcipher3.Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:

@@ -1,4 +1,4 @@
-"""The Carnet web server: app factory, pages, accounts and admin; registers the sync API."""
+"""The Carnet web server: app factory, pages and admin; registers the sync API and sets the storage's context."""
 
 import os
 

@@ -3,7 +3,8 @@
 from flask import Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from sync import accounts, health
+from sync import accounts
+from sync.health import database_answers
 from webapp import i18n
 from webapp.security import safe_redirect_target
 from webapp.config import current_config
@@ -45,7 +46,7 @@ def catalog(language: str) -> Response:
 
 @bp.get("/healthz")
 def health() -> Response:
-    health.database_answers(get_db())
+    database_answers(get_db())
     return jsonify(status="ok")
 
 

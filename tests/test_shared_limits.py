@@ -1,5 +1,6 @@
-"""Rate limits are counted in the database: every worker process and every server of an instance
-shares one count per account or address, so a limit means the same with one process or ten."""
+"""What limits callers is kept in the database: rate limits, login throttles and sessions. Every
+worker process and every server of an instance shares them, so a limit means the same with one
+process or ten, and a session started on one server is known to all."""
 
 import multiprocessing
 from dataclasses import replace
@@ -14,8 +15,10 @@ from webapp import create_app
 from webapp.config import Config
 from webapp.database import get_db
 
+from webapp.sessions import COOKIE_NAME
+
 from tests.conftest import Clock
-from tests.helpers import Person, logged_in
+from tests.helpers import Api, Person, logged_in
 
 
 def two_servers(config: Config, **limits: int) -> tuple[Flask, Flask]:
@@ -43,6 +46,33 @@ def test_two_app_instances_share_one_anonymous_limit(config: Config, people: dic
     answers = [clients[i % 2].get("/login").status_code for i in range(5)]
     assert answers == [200] * 5
     assert [c.get("/login").status_code for c in clients] == [429, 429]
+
+
+def test_failed_logins_on_two_servers_count_together(config: Config, people: dict[str, Person]) -> None:
+    # Given two servers, three wrong passphrases spread over them, then the fourth attempt waits
+    # on either: the throttle counts the account's failures, not one server's.
+    first, second = two_servers(config)
+    apis = [Api(first.test_client()), Api(second.test_client())]
+    person = people["volunteer"]
+    assert [apis[i % 2].login(person.email, "wrong guess").get_json()["code"] for i in range(3)] == ["login-failed"] * 3
+    slowed = apis[1].login(person.email, "wrong guess")
+    assert slowed.status_code == 429 and slowed.get_json()["code"] == "login-throttled"
+    assert int(slowed.headers["Retry-After"]) >= 1
+
+
+def test_a_session_started_on_one_server_is_served_and_ended_on_the_other(config: Config,
+                                                                          people: dict[str, Person]) -> None:
+    first, second = two_servers(config)
+    on_first = logged_in(first, people["volunteer"])
+    cookie = on_first.client.get_cookie(COOKIE_NAME)
+    assert cookie is not None
+    other = second.test_client()
+    other.set_cookie(COOKIE_NAME, cookie.value)
+    on_second = Api(other)
+    assert on_second.get("/api/v1/me").get_json()["person"]["email"] == people["volunteer"].email
+    # Logging out on the second ends the session on the first too.
+    assert on_second.post("/api/v1/auth/logout", {}).status_code == 200
+    assert on_first.get("/api/v1/me").status_code == 401
 
 
 def test_a_refusal_says_when_the_minute_ends(config: Config, clock: Clock, people: dict[str, Person]) -> None:
