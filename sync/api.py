@@ -8,12 +8,13 @@ import gzip
 import zlib
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from crypto.encoding import InvalidEncoding, b64url_decode
 from crypto.entry import MAX_BODY
 from sync import cases, openapi
+from sync.context import current_context
 from sync.db import get_db
 from sync.problems import ApiError
 from sync.validation import Field, int_query, parse_json_body
@@ -50,7 +51,7 @@ int_arg = int_query
 
 
 def now() -> int:
-    return int(current_app.extensions["carnet_clock"]())
+    return current_context().now()
 
 
 # Pushes carry photos in chunks: they get a larger body limit than the rest of the API.
@@ -59,7 +60,7 @@ BODY_LIMITS = {"sync.push": MAX_PUSH_BYTES}
 
 def count_request() -> None:
     """Every sync request counts against the caller's budget per minute."""
-    current_app.extensions["carnet_sync_rate"].check(g.user["id"])
+    current_context().sync_rate.check(get_db(), g.user["id"])
 
 
 def apply_body_limit() -> None:

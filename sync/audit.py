@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from crypto.audit import (
@@ -31,8 +30,7 @@ from crypto.entry import Kind
 from crypto.errors import CarnetCryptoError
 from crypto.keys import user_fingerprint
 from crypto.roster import Status, verify_roster_entry
-from sync import db
-from sync.db import transaction
+from sync.db import Connection, transaction
 
 # When a team sets no rotation policy, a case key older than this is reported.
 DEFAULT_ROTATION_DAYS = 90
@@ -54,7 +52,7 @@ def digest_of(data: bytes) -> bytes:
 
 
 @contextlib.contextmanager
-def within_transaction(conn: sqlcipher3.Connection) -> Iterator[sqlcipher3.Connection]:
+def within_transaction(conn: Connection) -> Iterator[Connection]:
     """The caller's transaction if there is one, else a new one: a write and its record commit together."""
     if conn.in_transaction:
         yield conn
@@ -63,12 +61,12 @@ def within_transaction(conn: sqlcipher3.Connection) -> Iterator[sqlcipher3.Conne
             yield conn
 
 
-def last_record(conn: sqlcipher3.Connection) -> AuditRecord | None:
+def last_record(conn: Connection) -> AuditRecord | None:
     row = conn.execute("SELECT record FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     return None if row is None else parse_audit_record(bytes(row["record"]))
 
 
-def record(conn: sqlcipher3.Connection, action: Action, now: int, *, actor: str | bytes | None = None,
+def record(conn: Connection, action: Action, now: int, *, actor: str | bytes | None = None,
            subject: str | bytes | None = None, digest: bytes = ZERO_HASH) -> AuditRecord:
     """Append one record; must run inside the transaction of the write it records."""
     if not conn.in_transaction:
@@ -80,11 +78,11 @@ def record(conn: sqlcipher3.Connection, action: Action, now: int, *, actor: str 
     return new
 
 
-def all_records(conn: sqlcipher3.Connection) -> list[bytes]:
+def all_records(conn: Connection) -> list[bytes]:
     return [bytes(row["record"]) for row in conn.execute("SELECT record FROM audit_log ORDER BY seq")]
 
 
-def signed_head(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, now: int) -> AuditHead:
+def signed_head(conn: Connection, key: Ed25519PrivateKey, now: int) -> AuditHead:
     last = last_record(conn)
     return sign_audit_head_as_server(key, count=0 if last is None else last.seq,
                                      last_hash=ZERO_HASH if last is None else last.hash, time=now * 1000)
@@ -98,7 +96,7 @@ def record_json(raw: bytes) -> dict[str, Any]:
             "record": b64url_encode(raw)}
 
 
-def log_page(conn: sqlcipher3.Connection, after: int, limit: int, action: Action | None) -> dict[str, Any]:
+def log_page(conn: Connection, after: int, limit: int, action: Action | None) -> dict[str, Any]:
     """Records after a position, optionally of one action; ``next_cursor`` goes on from there."""
     sql, args = "SELECT seq, record FROM audit_log WHERE seq > ?", [after]
     if action is not None:
@@ -109,7 +107,7 @@ def log_page(conn: sqlcipher3.Connection, after: int, limit: int, action: Action
             "more": len(rows) > limit}
 
 
-def head_json(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, now: int) -> dict[str, Any]:
+def head_json(conn: Connection, key: Ed25519PrivateKey, now: int) -> dict[str, Any]:
     head = signed_head(conn, key, now)
     public = key.public_key().public_bytes_raw()
     return {"head": b64url_encode(head.to_bytes()), "count": head.count, "last_hash": b64url_encode(head.last_hash),
@@ -118,16 +116,13 @@ def head_json(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, now: int) -> 
 
 # The inventory -----------------------------------------------------------------------------------
 
-def rotation_days(conn: sqlcipher3.Connection) -> dict[str, int]:
-    """Each team's rotation policy in days, where the schema has one and the team set it."""
-    columns = set(db.column_names(conn, "teams"))
-    if "rotation_days" not in columns:
-        return {}
+def rotation_days(conn: Connection) -> dict[str, int]:
+    """Each team's rotation policy in days, where the team set one."""
     rows = conn.execute("SELECT id, rotation_days FROM teams WHERE rotation_days IS NOT NULL")
     return {row["id"]: row["rotation_days"] for row in rows}
 
 
-def inactive_people(conn: sqlcipher3.Connection, association: Ed25519PublicKey | None) -> set[str]:
+def inactive_people(conn: Connection, association: Ed25519PublicKey | None) -> set[str]:
     """People disabled on the server, or whose latest roster entry revokes them."""
     gone = {row["id"] for row in conn.execute("SELECT id FROM users WHERE status != 'active'")}
     rows = conn.execute("SELECT r.user_id, r.raw FROM roster_entries r WHERE r.serial ="
@@ -138,7 +133,7 @@ def inactive_people(conn: sqlcipher3.Connection, association: Ed25519PublicKey |
     return gone
 
 
-def case_inventory(conn: sqlcipher3.Connection, case: Any, association: Ed25519PublicKey | None,
+def case_inventory(conn: Connection, case: Any, association: Ed25519PublicKey | None,
                    now: int) -> dict[str, Any]:
     rows = conn.execute("SELECT kind, epoch, received_at, length(envelope) AS size, envelope FROM entries"
                         " WHERE case_id = ? ORDER BY seq", (case["id"],)).fetchall()
@@ -174,7 +169,7 @@ def alerts_of(case: dict[str, Any], policy_days: int, gone: set[str]) -> list[di
     return alerts
 
 
-def audit_chain_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def audit_chain_alerts(conn: Connection) -> list[dict[str, Any]]:
     try:
         check_audit_chain([parse_audit_record(raw) for raw in all_records(conn)])
     except CarnetCryptoError as exc:
@@ -182,7 +177,7 @@ def audit_chain_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     return []
 
 
-def readable_records(conn: sqlcipher3.Connection) -> list[AuditRecord]:
+def readable_records(conn: Connection) -> list[AuditRecord]:
     """The records that parse; one that does not is the chain alert's to report."""
     readable = []
     for raw in all_records(conn):
@@ -191,7 +186,7 @@ def readable_records(conn: sqlcipher3.Connection) -> list[AuditRecord]:
     return readable
 
 
-def roster_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def roster_alerts(conn: Connection) -> list[dict[str, Any]]:
     """The roster held must hold every entry the audit log recorded, with serials 1 to n per person."""
     rows = conn.execute("SELECT user_id, serial, raw FROM roster_entries").fetchall()
     serials: dict[bytes, list[int]] = {}
@@ -201,7 +196,7 @@ def roster_alerts(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     return [{"alert": "roster-incomplete", "detail": gap} for gap in gaps]
 
 
-def inventory(conn: sqlcipher3.Connection, association_public: bytes | None, now: int) -> dict[str, Any]:
+def inventory(conn: Connection, association_public: bytes | None, now: int) -> dict[str, Any]:
     """What the server holds, per team and case, with the alerts an auditor must see."""
     association = Ed25519PublicKey.from_public_bytes(association_public) if association_public else None
     policies = rotation_days(conn)

@@ -4,12 +4,13 @@ Nothing here opens content or hands out a key: the answers are ids, counts, hash
 sizes and times. The auditor's browser verifies the ciphertext it pulls through the sync API.
 """
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from werkzeug.wrappers import Response
 
 from crypto.audit import Action
 from sync import audit, directory
 from sync.api import int_arg, now
+from sync.context import current_context
 from sync.db import get_db
 from sync.problems import ApiError
 
@@ -36,7 +37,7 @@ def log() -> Response:
 
 @bp.get("/head")
 def head() -> Response:
-    return jsonify(audit.head_json(get_db(), current_app.extensions["carnet_audit_key"], now()))
+    return jsonify(audit.head_json(get_db(), current_context().audit_key, now()))
 
 
 @bp.get("/inventory")

@@ -10,12 +10,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto.audit import Action
 from crypto.encoding import b64url_encode
 from sync import audit, db, directory
+from sync.db import Connection
 
 BUNDLE_FORMAT = "carnet-audit-bundle"
 BUNDLE_VERSION = 1
@@ -34,7 +34,7 @@ def static_hashes(folder: Path) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def cases_of(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def cases_of(conn: Connection) -> list[dict[str, Any]]:
     found = []
     for case in conn.execute("SELECT id, team_id FROM cases ORDER BY id").fetchall():
         rows = conn.execute("SELECT envelope FROM entries WHERE case_id = ? ORDER BY seq", (case["id"],))
@@ -43,7 +43,7 @@ def cases_of(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
     return found
 
 
-def export_bundle(conn: sqlcipher3.Connection, key: Ed25519PrivateKey, static_folder: Path,
+def export_bundle(conn: Connection, key: Ed25519PrivateKey, static_folder: Path,
                   now: int) -> dict[str, Any]:
     """Record the export, then read everything and sign the head, all in one transaction."""
     with db.transaction(conn):

@@ -9,7 +9,6 @@ control needs. Content stays ciphertext.
 from dataclasses import dataclass
 from typing import Any
 
-import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.acceptance import accept_entry_with_roster, check_not_revoked, granted_entries, revocations_of
@@ -20,7 +19,7 @@ from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import CarnetCryptoError
 from crypto.roster import RosterEntry
 from sync import audit, directory
-from sync.db import transaction
+from sync.db import Connection, transaction
 from sync.problems import ApiError
 
 
@@ -38,14 +37,14 @@ class PushResult:
         return {key: value for key, value in vars(self).items() if value is not None}
 
 
-def association_key(conn: sqlcipher3.Connection) -> Ed25519PublicKey:
+def association_key(conn: Connection) -> Ed25519PublicKey:
     public_key = directory.association_public_key(conn)
     if public_key is None:
         raise ApiError("association-missing")
     return Ed25519PublicKey.from_public_bytes(public_key)
 
 
-def load_log(conn: sqlcipher3.Connection, case_id: bytes, key: Ed25519PublicKey) -> CaseLog:
+def load_log(conn: Connection, case_id: bytes, key: Ed25519PublicKey) -> CaseLog:
     """Rebuild the verified log of one case from what is stored (it was verified on the way in)."""
     log = CaseLog(case_id, key)
     for row in conn.execute("SELECT envelope FROM entries WHERE case_id = ? ORDER BY seq",
@@ -54,7 +53,7 @@ def load_log(conn: sqlcipher3.Connection, case_id: bytes, key: Ed25519PublicKey)
     return log
 
 
-def push_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], envelopes: list[bytes],
+def push_entries(conn: Connection, caller: dict[str, Any], envelopes: list[bytes],
                  now: int) -> list[PushResult]:
     """Store each envelope the caller wrote, in order; one result per envelope.
 
@@ -71,7 +70,7 @@ def push_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], envelopes:
         return [push_one(conn, caller, raw, key, logs, now, roster) for raw in envelopes]
 
 
-def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
+def push_one(conn: Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
              logs: dict[bytes, CaseLog], now: int, roster: list[RosterEntry]) -> PushResult:
     try:
         entry = parse_entry(raw)
@@ -112,7 +111,7 @@ def push_one(conn: sqlcipher3.Connection, caller: dict[str, Any], raw: bytes, ke
     return PushResult(entry_id, "stored")
 
 
-def grants_a_disabled_person(conn: sqlcipher3.Connection, log: CaseLog, entry: Entry) -> bool:
+def grants_a_disabled_person(conn: Connection, log: CaseLog, entry: Entry) -> bool:
     """Whether a GENESIS or an ADD gives the case key to someone whose account is disabled here.
 
     The roster entry may still be active (disabling is the server's act, revoking the
@@ -126,7 +125,7 @@ def grants_a_disabled_person(conn: sqlcipher3.Connection, log: CaseLog, entry: E
         .fetchone() is not None
 
 
-def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: Any, now: int, *, created: bool) -> None:
+def store_entry(conn: Connection, log: CaseLog, raw: bytes, entry: Any, now: int, *, created: bool) -> None:
     header = entry.header
     case_id = b64url_encode(header.case_id)
     state = log.state
@@ -147,7 +146,7 @@ def store_entry(conn: sqlcipher3.Connection, log: CaseLog, raw: bytes, entry: An
         update_members(conn, case_id, {b64url_encode(user) for user in state.members}, seq)
 
 
-def update_members(conn: sqlcipher3.Connection, case_id: str, members: set[str], seq: int) -> None:
+def update_members(conn: Connection, case_id: str, members: set[str], seq: int) -> None:
     """Keep the members of the case's current state, so a removed member is refused at once.
 
     A removed member's row stays, marked with the seq of the entry that removed them: they may
@@ -167,12 +166,12 @@ def update_members(conn: sqlcipher3.Connection, case_id: str, members: set[str],
                          (case_id, new, seq))
 
 
-def is_member(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> bool:
+def is_member(conn: Connection, case_id: str, user_id: str) -> bool:
     return conn.execute("SELECT 1 FROM case_members WHERE case_id = ? AND user_id = ? AND left_seq IS NULL",
                         (case_id, user_id)).fetchone() is not None
 
 
-def readable_until(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> int | None:
+def readable_until(conn: Connection, case_id: str, user_id: str) -> int | None:
     """How far a person may read a case: every entry of a member, up to their removal for a
     former member (0 when they were never one)."""
     row = conn.execute("SELECT left_seq FROM case_members WHERE case_id = ? AND user_id = ?",
@@ -182,7 +181,7 @@ def readable_until(conn: sqlcipher3.Connection, case_id: str, user_id: str) -> i
     return row["left_seq"]
 
 
-def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: int, limit: int,
+def pull_entries(conn: Connection, caller: dict[str, Any], cursor: int, limit: int,
                  byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
     """Entries after the cursor in the caller's cases (every case for an auditor).
 
@@ -202,7 +201,7 @@ def pull_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], cursor: in
     return page(rows, cursor, limit, byte_budget)
 
 
-def list_cases(conn: sqlcipher3.Connection, caller: dict[str, Any]) -> list[dict[str, Any]]:
+def list_cases(conn: Connection, caller: dict[str, Any]) -> list[dict[str, Any]]:
     """The cases the caller is a member of (every case for an auditor), newest activity first."""
     columns = "c.id, c.team_id, c.epoch, c.entry_count, c.created_at, c.updated_at"
     if caller["role"] == "auditor":
@@ -213,7 +212,7 @@ def list_cases(conn: sqlcipher3.Connection, caller: dict[str, Any]) -> list[dict
     return [dict(row) for row in rows]
 
 
-def case_entries(conn: sqlcipher3.Connection, caller: dict[str, Any], case_id: str, after: int, limit: int,
+def case_entries(conn: Connection, caller: dict[str, Any], case_id: str, after: int, limit: int,
                  byte_budget: int) -> tuple[list[dict[str, Any]], int, bool]:
     """One case's entries after a position, for its members (and auditors) only; a former member
     gets them up to their removal."""

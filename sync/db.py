@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import sqlcipher3
-from flask import current_app, g
+from flask import g
+
+from sync.context import current_context
 
 KEY_BYTES = 32
 # SQLCipher 4 defaults, stated so that an auditor can check them and so that a library upgrade
@@ -92,7 +94,7 @@ def open_database(settings: DatabaseSettings) -> Connection:
 def get_db() -> Connection:
     """The connection of the current request (or command), opened on first use."""
     if "db" not in g:
-        settings: DatabaseSettings = current_app.extensions["carnet_database"]
+        settings: DatabaseSettings = current_context().database
         if settings.url:
             from sync import postgres
             g.db = postgres.pooled(settings.url)

@@ -9,7 +9,6 @@ association key they pinned from their enrolment link.
 from dataclasses import dataclass
 from typing import Any
 
-import sqlcipher3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto import roster as protocol_roster
@@ -24,8 +23,8 @@ from crypto.keys import (
 )
 from crypto.audit import Action
 from sync import audit
-from sync.db import IntegrityError, row_to_dict, transaction
-from sync.problems import ApiError
+from sync.db import Connection, IntegrityError, row_to_dict, transaction
+from sync.errors import Conflict, InvalidInput, NotFound
 
 ROLE_CODES = {"volunteer": protocol_roster.Role.VOLUNTEER, "coordinator": protocol_roster.Role.COORDINATOR,
               "auditor": protocol_roster.Role.AUDITOR, "admin": protocol_roster.Role.ADMIN}
@@ -42,12 +41,12 @@ def check_public_keys(encryption_public: bytes, signing_public: bytes) -> None:
         check_x25519_public_key(encryption_public)
         check_ed25519_public_key(signing_public)
     except CarnetCryptoError as exc:
-        raise ApiError("invalid-key", str(exc)) from exc
+        raise InvalidInput("invalid-key", detail=str(exc)) from exc
 
 
 # The association key ---------------------------------------------------------------------------
 
-def association_public_key(conn: sqlcipher3.Connection) -> bytes | None:
+def association_public_key(conn: Connection) -> bytes | None:
     row = conn.execute("SELECT public_key FROM association WHERE id = 1").fetchone()
     return bytes(row["public_key"]) if row else None
 
@@ -58,13 +57,13 @@ def association_json(public_key: bytes) -> dict[str, str]:
             "spoken": spoken_fingerprint(digest)}
 
 
-def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: bytes, wrapped_key: bytes,
+def set_up_association(conn: Connection, admin_id: str, public_key: bytes, wrapped_key: bytes,
                        now: int) -> None:
     """Record the association's public key, once; the admin's kek-wrapped private key goes to escrow."""
     try:
         check_ed25519_public_key(public_key)
     except CarnetCryptoError as exc:
-        raise ApiError("invalid-key", str(exc)) from exc
+        raise InvalidInput("invalid-key", detail=str(exc)) from exc
     try:
         with transaction(conn):
             conn.execute("INSERT INTO association (id, public_key, created_by, created_at) VALUES (1, ?, ?, ?)",
@@ -73,27 +72,31 @@ def set_up_association(conn: sqlcipher3.Connection, admin_id: str, public_key: b
                          (admin_id, wrapped_key, now))
             audit.record(conn, Action.ASSOCIATION_SET_UP, now, actor=admin_id, digest=audit.digest_of(public_key))
     except IntegrityError as exc:
-        raise ApiError("association-exists") from exc
+        raise Conflict("association-exists") from exc
 
 
-def has_association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bool:
+def has_association_escrow(conn: Connection, admin_id: str) -> bool:
     return conn.execute("SELECT 1 FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone() is not None
 
 
-def has_account_keys(conn: sqlcipher3.Connection, user_id: str) -> bool:
+def has_account_keys(conn: Connection, user_id: str) -> bool:
     return conn.execute("SELECT 1 FROM account_keys WHERE user_id = ?", (user_id,)).fetchone() is not None
 
 
-def association_escrow(conn: sqlcipher3.Connection, admin_id: str) -> bytes:
+def count_account_keys(conn: Connection) -> int:
+    return conn.execute("SELECT count(*) FROM account_keys").fetchone()[0]
+
+
+def association_escrow(conn: Connection, admin_id: str) -> bytes:
     row = conn.execute("SELECT wrapped_key FROM association_escrow WHERE admin_id = ?", (admin_id,)).fetchone()
     if row is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     return bytes(row["wrapped_key"])
 
 
 # Account keys ----------------------------------------------------------------------------------
 
-def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountPublicKeys,
+def store_account_keys(conn: Connection, user_id: str, keys: AccountPublicKeys,
                        wrapped_private: bytes, now: int) -> None:
     """Publish a person's public keys and escrow their wrapped private keys, once."""
     check_public_keys(keys.encryption_public, keys.signing_public)
@@ -106,17 +109,20 @@ def store_account_keys(conn: sqlcipher3.Connection, user_id: str, keys: AccountP
             audit.record(conn, Action.ACCOUNT_KEYS_PUBLISHED, now, actor=user_id, subject=user_id,
                          digest=audit.digest_of(keys.encryption_public + keys.signing_public))
     except IntegrityError as exc:
-        raise ApiError("keys-exist") from exc
+        raise Conflict("keys-exist") from exc
 
 
-def account_keys(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any]:
+def account_keys(conn: Connection, user_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM account_keys WHERE user_id = ?", (user_id,)).fetchone()
     if row is None:
-        raise ApiError("keys-missing")
-    return row_to_dict(row)  # type: ignore[return-value]
+        raise NotFound("keys-missing")
+    keys: dict[str, Any] = row_to_dict(row)  # type: ignore[assignment]
+    for name in ("encryption_public", "signing_public", "wrapped_private"):
+        keys[name] = bytes(keys[name])
+    return keys
 
 
-def retire_account_keys(conn: sqlcipher3.Connection, user_id: str, now: int) -> None:
+def retire_account_keys(conn: Connection, user_id: str, now: int) -> None:
     """Move a person's keys to their former keys (a passphrase reset, inside its transaction):
     the app then publishes new ones, and the former pair stays known so that a revocation
     signed over it is still accepted."""
@@ -127,7 +133,7 @@ def retire_account_keys(conn: sqlcipher3.Connection, user_id: str, now: int) -> 
     conn.execute("DELETE FROM account_keys WHERE user_id = ?", (user_id,))
 
 
-def known_key_pairs(conn: sqlcipher3.Connection, user_id: str) -> tuple[tuple[bytes, bytes] | None, set[tuple[bytes, bytes]]]:
+def known_key_pairs(conn: Connection, user_id: str) -> tuple[tuple[bytes, bytes] | None, set[tuple[bytes, bytes]]]:
     """A person's current public keys (or None), and every former pair of theirs."""
     current = conn.execute("SELECT encryption_public, signing_public FROM account_keys WHERE user_id = ?",
                            (user_id,)).fetchone()
@@ -143,7 +149,7 @@ ROSTER_STATUS_OFFSET = 25
 REVOKED_BYTE = bytes([protocol_roster.Status.REVOKED])
 
 
-def certification(conn: sqlcipher3.Connection, user_id: str) -> str:
+def certification(conn: Connection, user_id: str) -> str:
     """Where a person's certification stands, from their latest roster entry: ``certified`` (for
     their current keys), ``outdated`` (for other keys, or another role or team), ``revoked``,
     ``not-certified`` (keys but no entry), ``no-keys``, ``invalid`` (the stored entry no longer
@@ -164,11 +170,11 @@ def certification(conn: sqlcipher3.Connection, user_id: str) -> str:
     return "certified"
 
 
-def stored_entry(conn: sqlcipher3.Connection, raw: bytes) -> protocol_roster.RosterEntry:
+def stored_entry(conn: Connection, raw: bytes) -> protocol_roster.RosterEntry:
     """A roster entry the server accepted, read back (its signature checked again on the way)."""
     public_key = association_public_key(conn)
     if public_key is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     return protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
 
 
@@ -182,12 +188,15 @@ def entry_matches_person(entry: protocol_roster.RosterEntry, person: Any) -> boo
 
 # The roster ------------------------------------------------------------------------------------
 
-def latest_roster_entry(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
-    return row_to_dict(conn.execute(
+def latest_roster_entry(conn: Connection, user_id: str) -> dict[str, Any] | None:
+    entry = row_to_dict(conn.execute(
         "SELECT * FROM roster_entries WHERE user_id = ? ORDER BY serial DESC LIMIT 1", (user_id,)).fetchone())
+    if entry is not None:
+        entry["raw"] = bytes(entry["raw"])
+    return entry
 
 
-def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str, now: int) -> dict[str, Any]:
+def accept_roster_entry(conn: Connection, raw: bytes, signed_by: str, now: int) -> dict[str, Any]:
     """Check a roster entry against everything the server knows, then keep it.
 
     It must verify under the association key, name an existing person with the role, team and
@@ -195,27 +204,27 @@ def accept_roster_entry(conn: sqlcipher3.Connection, raw: bytes, signed_by: str,
     """
     public_key = association_public_key(conn)
     if public_key is None:
-        raise ApiError("association-missing")
+        raise Conflict("association-missing")
     try:
         entry = protocol_roster.verify_roster_entry(raw, check_ed25519_public_key(public_key))
     except CarnetCryptoError as exc:
-        raise ApiError("roster-invalid", str(exc)) from exc
+        raise InvalidInput("roster-invalid", detail=str(exc)) from exc
     user_id = b64url_encode(entry.user_id)
     with transaction(conn):
         person = conn.execute("SELECT role, team_id, status FROM users WHERE id = ?", (user_id,)).fetchone()
         if person is None:
-            raise ApiError("roster-mismatch", "no such person")
+            raise Conflict("roster-mismatch", detail="no such person")
         check_entry_against_directory(conn, entry, user_id, person)
         latest = latest_roster_entry(conn, user_id)
         if latest is not None and entry.serial <= latest["serial"]:
-            raise ApiError("roster-stale", latest_serial=latest["serial"])
+            raise Conflict("roster-stale", latest_serial=latest["serial"])
         conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, ?)",
                      (user_id, entry.serial, raw, signed_by, now))
         audit.record(conn, Action.ROSTER_ENTRY, now, actor=signed_by, subject=user_id, digest=audit.digest_of(raw))
     return {"user_id": user_id, "serial": entry.serial}
 
 
-def check_entry_against_directory(conn: sqlcipher3.Connection, entry: protocol_roster.RosterEntry, user_id: str,
+def check_entry_against_directory(conn: Connection, entry: protocol_roster.RosterEntry, user_id: str,
                                   person: Any) -> None:
     """An active entry: an active person, their current keys. A revoked entry: their current keys
     or a former pair (a reset's old keys), whatever the account's status. Either way, the
@@ -227,29 +236,29 @@ def check_entry_against_directory(conn: sqlcipher3.Connection, entry: protocol_r
     else:
         keys_known = pair == current and person["status"] == "active"
     if current is None and not former:
-        raise ApiError("roster-mismatch", "no published keys")
+        raise Conflict("roster-mismatch", detail="no published keys")
     if not keys_known or not entry_matches_person(entry, person):
-        raise ApiError("roster-mismatch", "role, team, status or keys differ from the directory")
+        raise Conflict("roster-mismatch", detail="role, team, status or keys differ from the directory")
 
 
-def roster_entries(conn: sqlcipher3.Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:
+def roster_entries(conn: Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:
     """Every roster entry the server holds, each verified again under the association key."""
     rows = conn.execute("SELECT raw FROM roster_entries ORDER BY user_id, serial")
     return [protocol_roster.verify_roster_entry(bytes(row["raw"]), association) for row in rows]
 
 
-def directory(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def directory(conn: Connection) -> list[dict[str, Any]]:
     """Everyone with their public keys, fingerprint and latest signed roster entry."""
     rows = conn.execute(
         "SELECT u.id, u.display_name, u.role, u.team_id, u.status, k.encryption_public, k.signing_public,"
         " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
-        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.display_name"
+        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.id"
     ).fetchall()
     revoked = revoked_entries(conn)
     return [dict(directory_row(row), revocations=revoked.get(row["id"], [])) for row in rows]
 
 
-def revoked_entries(conn: sqlcipher3.Connection) -> dict[str, list[str]]:
+def revoked_entries(conn: Connection) -> dict[str, list[str]]:
     """Every revoked roster entry, per person, in serial order: the latest entry alone would hide
     a revocation once a newer active serial exists (PROTOCOL 9.2).
 

@@ -6,12 +6,13 @@ only ever act for the person logged in (``g.user``).
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify
+from flask import Blueprint, Flask, g, jsonify
 from werkzeug.wrappers import Response
 
 from crypto.encoding import InvalidEncoding, b64url_decode, b64url_encode
 from crypto.keys import KEY_BYTES
 from sync import directory
+from sync.context import current_context
 from sync.db import get_db
 from sync.problems import ApiError
 from sync.validation import Field, b64url_bytes, parse_json_body
@@ -36,7 +37,7 @@ def blob(max_bytes: int) -> Any:
 
 
 def now() -> int:
-    return int(current_app.extensions["carnet_clock"]())
+    return current_context().now()
 
 
 @bp.get("/association")

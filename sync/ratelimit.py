@@ -1,43 +1,56 @@
 """Requests per key and minute: per account for the sync API (a phone that loops cannot starve
 the rest), per address for what anonymous visitors reach.
 
-Counted in memory, per server process: right for the embedded default (one process); behind
-several workers each counts alone, which a deployment must take into account (docs/OPERATIONS.md).
+Counted in the database (table ``rate_limits``), so every worker process and every server of one
+instance shares one count per key: a limit means the same with one process or ten. The window is
+fixed: minutes counted from the epoch. Each request is one upsert that adds itself to its key's
+minute and returns the new count, so concurrent requests, in one process or several, each see
+those before them and no more than the limit get through in a minute. A fixed window lets a key
+send up to twice the limit across the turn of a minute (the end of one, the start of the next);
+it costs one row per key and minute, where a sliding window would cost one per request.
+
+Keys are hashed, so the table keeps no readable list of addresses or accounts; rows older than
+the previous minute are deleted when a key opens a new minute.
 """
 
-import threading
+import hashlib
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sync.problems import ApiError
+from sync.db import transaction
+from sync.errors import TooManyRequests
 
 WINDOW_SECONDS = 60
 
+_COUNT = ("INSERT INTO rate_limits (scope, key_hash, window_start, hits) VALUES (?, ?, ?, 1)"
+          " ON CONFLICT (scope, key_hash, window_start) DO UPDATE SET hits = rate_limits.hits + 1"
+          " RETURNING hits")
+_PRUNE = "DELETE FROM rate_limits WHERE window_start < ?"
 
+
+@dataclass(frozen=True)
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, *,
-                 code: str = "rate-limited") -> None:
-        self.per_minute = per_minute
-        self.code = code
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    per_minute: int
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+    # The problem a refusal names; also the scope of the counts, so two limiters of one
+    # instance never share a key's count.
+    code: str = "rate-limited"
 
-    def check(self, key: str) -> None:
-        """Count one request for ``key``, or refuse it with ``rate-limited`` and when to retry."""
-        now = self.clock()
-        with self._lock:
-            seen = self._seen.setdefault(key, deque())
-            while seen and seen[0] <= now - WINDOW_SECONDS:
-                seen.popleft()
-            if len(seen) >= self.per_minute:
-                retry_after = max(1, int(seen[0] + WINDOW_SECONDS - now) + 1)
-                error = ApiError(self.code, retry_after=retry_after)
-                error.headers["Retry-After"] = str(retry_after)
-                raise error
-            seen.append(now)
-            # Keys with nothing left in the window are forgotten, so the table stays small
-            # whatever number of addresses or accounts comes by.
-            if len(self._seen) > 10_000:
-                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - WINDOW_SECONDS}
+    def check(self, conn: Any, key: str) -> None:
+        """Count one request for ``key``, or refuse it with ``code`` and when to retry."""
+        now = int(self.clock())
+        window = now - now % WINDOW_SECONDS
+        with transaction(conn):
+            hits = conn.execute(_COUNT, (self.code, key_hash(key), window)).fetchone()[0]
+            if hits == 1:
+                # The first request of a key in a new minute clears the minutes nobody counts any
+                # more, so the table holds at most two minutes of keys.
+                conn.execute(_PRUNE, (window - WINDOW_SECONDS,))
+        if hits > self.per_minute:
+            raise TooManyRequests(self.code, retry_after=max(1, window + WINDOW_SECONDS - now))
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(b"carnet/v1/rate-limit/" + key.encode("utf-8")).hexdigest()

@@ -27,7 +27,7 @@ from crypto.writer import (
     seal_entry_as_author,
 )
 from sync import directory
-from webapp import accounts
+from sync import accounts
 from webapp.database import get_db
 
 from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for, logged_in, secrets_for

@@ -17,7 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from webapp import accounts, create_app
+from sync import accounts
+from webapp import create_app
 from webapp.config import Config
 from webapp.database import get_db, initialise_database
 

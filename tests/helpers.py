@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from crypto.encoding import b64url_encode
 from crypto.kdf import AccountSecrets, KdfParams, derive_account_secrets
-from webapp.accounts import hash_auth_secret
+from sync.accounts import hash_auth_secret
 
 TEST_SALT = bytes.fromhex("5eed5eed5eed5eed5eed5eed5eed5eed")
 TEST_PARAMS = KdfParams(iterations=600_000, salt=TEST_SALT)

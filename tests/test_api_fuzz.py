@@ -24,6 +24,7 @@ code before issue 13), the hostile table fails on "²" in ``cursor``.
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
 
+from webapp.config import Config
 from webapp.sessions import COOKIE_NAME
 
 from tests.helpers import Api, Person, logged_in
@@ -132,11 +134,14 @@ def operations(app: Flask) -> list[Any]:
 
 
 @pytest.fixture
-def fuzz_app(app: Flask) -> Flask:
+def config(config: Config) -> Config:
     # One address sends everything here: the anonymous budget per minute would answer 429 to
     # most of the run, and a 429 teaches the fuzz nothing.
-    app.extensions["carnet_anonymous_rate"].per_minute = 10**9
-    app.extensions["carnet_sync_rate"].per_minute = 10**9
+    return replace(config, anonymous_requests_per_minute=10**9, sync_requests_per_minute=10**9)
+
+
+@pytest.fixture
+def fuzz_app(app: Flask) -> Flask:
     return app
 
 

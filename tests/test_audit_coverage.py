@@ -6,8 +6,9 @@ new write path cannot be added without being looked at. Each recipe makes its pa
 real; a snapshot of every table (the audit log apart) is taken before and after, and a change
 with no new audit record fails. Every GET route is also called, and must write nothing.
 
-Not counted as writes: a session's last-seen time and data (touched by reads), and the rows of
-login_throttle (bookkeeping of failures, whose attempts are recorded as login / login_failed).
+Not counted as writes: a session's last-seen time and data (touched by reads), the rows of
+login_throttle (bookkeeping of failures, whose attempts are recorded as login / login_failed), and
+those of rate_limits (each request's count against its budget per minute, reads included).
 """
 
 import json
@@ -29,7 +30,7 @@ from crypto.encoding import b64url_decode, b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
 from sync import db
 from webapp import create_app
-from webapp.config import Config, write_secrets_if_missing
+from webapp.config import Config, config_of, write_secrets_if_missing
 from webapp.database import initialise_database
 
 from tests import postgres as pg
@@ -39,7 +40,7 @@ from tests.test_sync import new_case, Member
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 IGNORED_COLUMNS = {"sessions": ("data", "last_seen_at")}
-IGNORED_TABLES = {"audit_log", "login_throttle"}
+IGNORED_TABLES = {"audit_log", "login_throttle", "rate_limits"}
 
 
 def snapshot(settings: db.DatabaseSettings) -> tuple[dict[str, set[tuple[Any, ...]]], set[bytes]]:
@@ -251,7 +252,7 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
     monkeypatch.setenv("CARNET_INSTANCE", str(instance))
     write_secrets_if_missing(instance)
     app = create_app(Config.from_env())
-    initialise_database(app.extensions["carnet_config"])
+    initialise_database(config_of(app))
     runner = app.test_cli_runner()
     backup = tmp_path / "backup.db"
     found: dict[str, str] = {}

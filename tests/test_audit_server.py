@@ -16,7 +16,7 @@ from crypto.control import AddMember, Genesis, RemoveMember, RotateKey, parse_co
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.entry import CONTROL_KINDS, parse_entry
 from sync import audit, db
-from webapp import accounts
+from sync import accounts
 from webapp.database import get_db
 
 from tests.audit_demo import CANARY, build_demo

@@ -8,11 +8,12 @@ from flask import Flask
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
 from crypto.keys import generate_account_keys, rewrap_key_blob, unwrap_account_keys_with_kek, wrap_account_keys_with_kek
-from webapp import accounts, create_app
-from webapp.config import Config
+from sync import accounts
+from webapp import create_app
+from webapp.config import Config, config_of
 from webapp.database import get_db
 from webapp.sessions import COOKIE_NAME
-from sync.problems import ApiError
+from sync.errors import Conflict
 
 from tests.conftest import Clock
 from tests.helpers import Api, Person, logged_in
@@ -22,7 +23,7 @@ def make_invitation(app: Flask, email: str = "new@example.org", role: str = "vol
     with app.app_context():
         conn = get_db()
         team = accounts.team_by_name(conn, "Prisons") or accounts.create_team(conn, "Prisons", 1)
-        config = app.extensions["carnet_config"]
+        config = config_of(app)
         return accounts.invite(conn, config, email=email, role=role, team_id=team, created_by=None,
                                now=config.now())
 
@@ -83,7 +84,7 @@ def test_unknown_enrolment_token(api: Api) -> None:
 
 
 def test_inviting_an_email_that_has_an_account_is_refused(app: Flask, people: dict[str, Person]) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Conflict) as refused:
         make_invitation(app, email=people["volunteer"].email.upper())
     assert refused.value.code == "account-exists"
 

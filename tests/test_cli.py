@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.config import Config, ConfigError
+from webapp.config import Config, ConfigError, config_of
 
 from tests.helpers import TEST_PARAMS
 
@@ -72,7 +72,8 @@ def test_demo_prints_logins_and_can_run_twice(instance: Path) -> None:
 
 
 def test_demo_refuses_where_real_people_are_enrolled(tmp_path: Path) -> None:
-    from webapp import accounts, create_app
+    from sync import accounts
+    from webapp import create_app
     from webapp.database import get_db
 
     folder = tmp_path / "real"
@@ -116,7 +117,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CARNET_INSTANCE", str(instance))
     write_secrets_if_missing(instance)
     app = create_app(Config.from_env())
-    initialise_database(app.extensions["carnet_config"])
+    initialise_database(config_of(app))
     cli_runner = app.test_cli_runner()
     assert cli_runner.invoke(args=["demo"]).exit_code == 0
     cli_runner.app = app

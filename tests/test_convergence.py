@@ -61,7 +61,7 @@ from crypto.keys import AssociationKey, generate_account_keys, generate_associat
 from crypto.roster import Role, sign_roster_entry_as_admin
 from sync import directory
 from sync.db import connect
-from webapp import accounts
+from sync import accounts
 from webapp.config import Config
 from webapp.database import initialise_database
 

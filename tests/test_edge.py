@@ -19,8 +19,10 @@ from flask.testing import FlaskClient
 from crypto.encoding import b64url_encode
 from crypto.kdf import KdfParams
 from sync.api import MAX_ENVELOPE_BYTES
-from webapp import accounts, create_app
-from webapp.config import Config
+from sync import accounts
+from sync.errors import Conflict, InvitationUnusable
+from webapp import create_app
+from webapp.config import Config, config_of
 from webapp.database import get_db
 from webapp.security import safe_redirect_target
 from webapp.sessions import ANONYMOUS_COOKIE_NAME, COOKIE_NAME
@@ -172,7 +174,7 @@ def invitation(app: Flask, email: str = "nom@example.org") -> str:
     with app.app_context():
         conn = get_db()
         team = accounts.team_by_name(conn, "Prisons") or accounts.create_team(conn, "Prisons", 1)
-        config = app.extensions["carnet_config"]
+        config = config_of(app)
         return accounts.invite(conn, config, email=email, role="volunteer", team_id=team,
                                created_by=None, now=config.now())
 
@@ -325,11 +327,10 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted_by_anyone(app: Flas
                                       team_id=None, kdf=TEST_PARAMS, auth_hash=auth_hash_for("x"), now=1)
         # Two admins: one may go.
         accounts.set_status(conn, second, "disabled", 2, actor=people["admin"].id)
-        from sync.problems import ApiError
-        with pytest.raises(ApiError, match="last-admin"):
+        with pytest.raises(Conflict, match="last-admin"):
             accounts.update_person(conn, people["admin"].id, role="volunteer",
                                    team_id=accounts.team_by_name(conn, "Prisons"), now=3)
-        with pytest.raises(ApiError, match="last-admin"):
+        with pytest.raises(Conflict, match="last-admin"):
             accounts.set_status(conn, people["admin"].id, "disabled", 3)
         assert accounts.get_user(conn, people["admin"].id)["status"] == "active"
 
@@ -384,8 +385,7 @@ def test_an_invitation_is_claimed_only_once_even_by_two_readers_who_saw_it_open(
         opened = accounts.open_invitation(conn, token, 2)
         # Two requests read the invitation as open; the claim, not the earlier read, decides.
         accounts.claim_invitation(conn, opened["token_hash"], 3)
-        from sync.problems import ApiError
-        with pytest.raises(ApiError, match="invitation-used"):
+        with pytest.raises(InvitationUnusable, match="invitation-used"):
             accounts.claim_invitation(conn, opened["token_hash"], 3)
 
 

@@ -5,7 +5,7 @@ push is refused by authentication, and a volunteer may share a case with a coord
 from flask import Flask
 
 from crypto.writer import add_member_as_coordinator, create_case_as_member, remove_member_as_coordinator
-from webapp import accounts
+from sync import accounts
 from webapp.database import get_db
 
 from tests.test_keys_api import ASSOCIATION

@@ -12,8 +12,9 @@ from crypto.audit import Action
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
 from sync import directory
-from sync.problems import ApiError
-from webapp import accounts
+from sync.errors import Conflict
+from sync import accounts
+from webapp.config import config_of
 from webapp.database import get_db
 
 from tests.helpers import Api, Person, logged_in
@@ -24,7 +25,7 @@ NEW_PASSPHRASE = "a brand new passphrase after a reset"
 
 def issue_reset(app: Flask, person: Person) -> str:
     with app.app_context():
-        config = app.extensions["carnet_config"]
+        config = config_of(app)
         return accounts.issue_reset(get_db(), config, user_id=person.id, created_by=None, now=config.now())
 
 
@@ -105,7 +106,7 @@ def test_a_reset_link_cannot_create_an_account_nor_an_invitation_reset_one(
     finish = api.post("/api/v1/enrolment/finish", {"token": token, "display_name": "Intruder", "auth": auth})
     assert finish.status_code == 404 and finish.get_json()["code"] == "invitation-invalid"
     with app.app_context():
-        config = app.extensions["carnet_config"]
+        config = config_of(app)
         team = accounts.team_by_name(get_db(), "Prisons")
         invitation = accounts.invite(get_db(), config, email="newcomer@example.org", role="volunteer",
                                      team_id=team, created_by=None, now=config.now())
@@ -178,7 +179,7 @@ def test_a_disabled_person_can_be_revoked_but_not_certified(
         app: Flask, people: dict[str, Person], certified: dict[str, Any]) -> None:
     person, admin, team = people["volunteer"], certified["admin"], certified["team"]
     with app.app_context():
-        config = app.extensions["carnet_config"]
+        config = config_of(app)
         accounts.set_status(get_db(), person.id, "disabled", config.now())
     active = sign_entry(ASSOCIATION, person.id, certified["keys"], serial=2, role=roster.Role.VOLUNTEER, team=team)
     assert post_entry(admin, active).get_json()["code"] == "roster-mismatch"
@@ -188,8 +189,8 @@ def test_a_disabled_person_can_be_revoked_but_not_certified(
 
 
 def test_an_invitation_for_an_existing_account_points_to_a_reset(app: Flask, people: dict[str, Person]) -> None:
-    with app.app_context(), pytest.raises(ApiError) as refused:
-        config = app.extensions["carnet_config"]
+    with app.app_context(), pytest.raises(Conflict) as refused:
+        config = config_of(app)
         accounts.invite(get_db(), config, email=people["auditor"].email, role="auditor", team_id=None,
                         created_by=None, now=config.now())
     assert refused.value.code == "account-exists"

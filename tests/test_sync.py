@@ -14,7 +14,8 @@ from crypto.caselog import CaseLog
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.keys import generate_account_keys
 from crypto.writer import create_case_as_member, remove_member_as_coordinator, seal_entry_as_author
-from webapp import accounts, create_app
+from sync import accounts
+from webapp import create_app
 from webapp.config import Config
 from webapp.database import get_db
 

@@ -1,4 +1,4 @@
-"""The Carnet web server: app factory, pages, accounts and admin; registers the sync API."""
+"""The Carnet web server: app factory, pages and admin; registers the sync API and sets the storage's context."""
 
 import os
 
@@ -10,10 +10,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sync import api as sync_api
 from sync import audit_api
 from sync import keys_api
+from sync.context import Context, install
 from sync.ratelimit import RateLimiter
 from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
+
+
+def context_from(config: Config) -> Context:
+    """The services of the storage and the API, made once from the configuration."""
+    return Context(
+        database=config.database,
+        clock=config.clock,
+        audit_key=Ed25519PrivateKey.from_private_bytes(config.audit_key or os.urandom(32)),
+        sync_rate=RateLimiter(config.sync_requests_per_minute, config.clock),
+        anonymous_rate=RateLimiter(config.anonymous_requests_per_minute, config.clock, code="rate-limited-anonymous"),
+        config=config,
+    )
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -21,12 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, static_folder="../static", static_url_path="/static",
                 instance_path=str(config.instance_path))
-    app.extensions["carnet_config"] = config
-    app.extensions["carnet_clock"] = config.clock
-    app.extensions["carnet_audit_key"] = Ed25519PrivateKey.from_private_bytes(config.audit_key or os.urandom(32))
-    app.extensions["carnet_sync_rate"] = RateLimiter(config.sync_requests_per_minute, config.clock)
-    app.extensions["carnet_anonymous_rate"] = RateLimiter(config.anonymous_requests_per_minute, config.clock,
-                                                          code="rate-limited-anonymous")
+    install(app, context_from(config))
     app.config.update(
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,
@@ -44,7 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
         # Trust exactly one proxy in front for the client address, scheme and host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = ServerSessionInterface(config)
-    database.init_app(app, config)
+    database.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

@@ -4,9 +4,11 @@ An endpoint missing from the table is refused to everyone, so a forgotten entry 
 Case membership is checked next to the data, in ``sync``; this table only knows roles.
 """
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from sync.context import current_context
+from sync.db import get_db
 from sync.problems import ApiError
 from webapp import login
 from webapp.security import safe_redirect_target
@@ -89,7 +91,7 @@ def count_anonymous_request() -> None:
     """Anonymous requests count against their address's budget per minute (login guesses,
     enrolment tokens, page views): one address cannot keep the server busy for everyone."""
     if g.get("user") is None and request.endpoint not in UNCOUNTED:
-        current_app.extensions["carnet_anonymous_rate"].check(request.remote_addr or "")
+        current_context().anonymous_rate.check(get_db(), request.remote_addr or "")
 
 
 def check_access() -> Response | None:

@@ -14,9 +14,9 @@ from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from sync import validation
+from sync import accounts, sessions, validation
+from sync.errors import DomainError
 from sync.problems import ApiError
-from webapp import accounts, sessions
 from webapp.config import current_config
 from webapp.database import get_db
 
@@ -114,7 +114,7 @@ def invite() -> str:
         try:
             token = accounts.invite(conn, config, email=form.email.data, role=form.role.data,
                                     team_id=form.team.data or None, created_by=g.user["id"], now=config.now())
-        except ApiError as error:
+        except DomainError as error:
             if error.code != "account-exists":
                 raise
             form.email.errors = [_("This address already has an account. If the person lost their passphrase, "
@@ -133,7 +133,7 @@ def teams() -> str | Response:
         now = current_config().now()
         try:
             team_id = accounts.create_team(conn, form.name.data.strip(), now, actor=g.user["id"])
-        except ApiError as error:
+        except DomainError as error:
             if error.code != "team-exists":
                 raise
             form.name.errors = [_("A team with this name already exists.")]
@@ -157,7 +157,7 @@ def person(user_id: str) -> str | Response:
                                now=current_config().now(), actor=g.user["id"])
         flash(_("Saved."))
         return redirect(url_for("admin.person", user_id=user_id))
-    active = sessions.list_sessions(user_id)
+    active = sessions.list_sessions(get_db(), user_id)
     return render_template("admin/person.html", person=person, form=form, status_form=StatusForm(),
                            end_form=EndSessionsForm(), reset_form=ResetForm(), sessions=active,
                            role_labels=ROLE_LABELS)
@@ -194,7 +194,7 @@ def end_sessions(user_id: str) -> Response:
     person_or_404(user_id)
     if not EndSessionsForm().validate_on_submit():
         raise ApiError("bad-request")
-    ended = sessions.end_all_sessions(user_id, actor=g.user["id"], now=current_config().now())
+    ended = sessions.end_all_sessions(get_db(), user_id, actor=g.user["id"], now=current_config().now())
     flash(_("%(count)d session(s) ended.", count=ended))
     return redirect(url_for("admin.person", user_id=user_id))
 

@@ -20,6 +20,7 @@ from crypto.encoding import b64url_decode
 from crypto.verify import fingerprint
 from sync import backup, db, postgres, transfer
 from sync.bundle import export_bundle
+from sync.context import current_context
 from webapp.config import SECRETS_FILE, current_config, stage_secrets
 from webapp.database import get_db
 from webapp.serving import ServerRunning, server_stopped
@@ -37,7 +38,7 @@ def audit_export(out: Path) -> None:
     """Write the audit bundle (ciphertext and metadata only) to OUT; check it with python -m crypto.verify."""
     if out.exists():
         raise click.ClickException(f"{out} exists already")
-    bundle = export_bundle(get_db(), current_app.extensions["carnet_audit_key"],
+    bundle = export_bundle(get_db(), current_context().audit_key,
                            Path(current_app.static_folder or "static"), current_config().now())
     out.write_text(json.dumps(bundle, indent=1), "utf-8")
     cases = len(bundle["cases"])

@@ -8,11 +8,12 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from crypto.kdf import SECRET_BYTES, KdfParams
-from sync import directory
+from sync import accounts, directory, sessions
 from sync.problems import ApiError
 from sync.keys_api import MAX_BLOB_BYTES, blob
 from sync.validation import Field, b64url_bytes, display_name, email, parse_json_body, token
-from webapp import accounts, login, sessions
+from webapp import login
+from webapp.sessions import current_handle
 from webapp.config import current_config
 from webapp.database import get_db
 
@@ -75,8 +76,9 @@ def api_login() -> Response:
 
 @bp.post("/api/v1/auth/logout")
 def api_logout() -> Response:
-    if session.session_id:  # type: ignore[attr-defined]
-        sessions.end_session(session.session_id, g.user["id"], now=current_config().now())  # type: ignore[attr-defined]
+    session_id = session.session_id  # type: ignore[attr-defined]
+    if session_id:
+        sessions.end_session(get_db(), session_id, g.user["id"], now=current_config().now())
     login.log_out()
     response = jsonify(logged_out=True)
     # Not "storage": the device's encrypted store may hold notes not yet synced.
@@ -150,21 +152,22 @@ def api_upgrade_kdf() -> Response:
 
 @bp.get("/api/v1/me/sessions")
 def api_sessions() -> Response:
-    current = sessions.current_handle(session)  # type: ignore[arg-type]
-    listed = [dict(s, current=s["handle"] == current) for s in sessions.list_sessions(g.user["id"])]
+    current = current_handle(session)  # type: ignore[arg-type]
+    listed = [dict(s, current=s["handle"] == current) for s in sessions.list_sessions(get_db(), g.user["id"])]
     return jsonify(sessions=listed)
 
 
 @bp.delete("/api/v1/me/sessions/<handle>")
 def api_end_session(handle: str) -> Response:
-    if not sessions.end_session_by_handle(g.user["id"], handle, actor=g.user["id"], now=current_config().now()):
+    if not sessions.end_session_by_handle(get_db(), g.user["id"], handle, actor=g.user["id"],
+                                          now=current_config().now()):
         raise ApiError("not-found")
     return jsonify(ended=1)
 
 
 @bp.post("/api/v1/me/sessions/end-all")
 def api_end_all_sessions() -> Response:
-    ended = sessions.end_all_sessions(g.user["id"], actor=g.user["id"], now=current_config().now())
+    ended = sessions.end_all_sessions(get_db(), g.user["id"], actor=g.user["id"], now=current_config().now())
     login.log_out()
     return jsonify(ended=ended)
 

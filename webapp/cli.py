@@ -5,7 +5,6 @@ import os
 from datetime import datetime, timezone
 
 import click
-import sqlcipher3
 from flask import Flask
 from flask.cli import ScriptInfo, with_appcontext
 
@@ -20,10 +19,11 @@ from crypto.keys import (
     wrap_association_key_with_kek,
 )
 from crypto.audit import Action
-from sync import audit, db, directory, validation
-from sync.problems import ApiError
-from webapp import accounts, audit_cli, sessions
-from webapp.config import add_audit_key_if_missing, current_config, instance_path_from_env, write_secrets_if_missing
+from sync import accounts, audit, db, directory, sessions, validation
+from sync.errors import DomainError
+from sync.db import Connection
+from webapp import audit_cli
+from webapp.config import add_audit_key_if_missing, config_of, current_config, instance_path_from_env, write_secrets_if_missing
 from webapp.database import get_db, initialise_database
 
 DEMO_TEAMS = ("Prisons", "Violences", "CRA")
@@ -50,18 +50,18 @@ def init_command(ctx: click.Context) -> None:
         click.echo("Added the server's audit key to the secrets")
     # The app can only be built once the secrets exist, so it is loaded here, not before.
     app = ctx.ensure_object(ScriptInfo).load_app()
-    applied = initialise_database(app.extensions["carnet_config"])
+    applied = initialise_database(config_of(app))
     click.echo(f"Database ready ({'applied migrations ' + str(applied) if applied else 'up to date'}).")
 
 
-def person_or_fail(conn: sqlcipher3.Connection, email: str) -> dict:
+def person_or_fail(conn: Connection, email: str) -> dict:
     user = accounts.user_by_email(conn, email.strip().lower())
     if user is None:
         raise click.ClickException(f"nobody with the email {email}; 'flask people list' shows everyone")
     return user
 
 
-def team_or_fail(conn: sqlcipher3.Connection, role: str, team: str | None) -> str | None:
+def team_or_fail(conn: Connection, role: str, team: str | None) -> str | None:
     """The team's id for a role that needs one; a clear message when it is missing or unknown."""
     if role not in accounts.TEAM_ROLES:
         if team:
@@ -76,7 +76,7 @@ def team_or_fail(conn: sqlcipher3.Connection, role: str, team: str | None) -> st
     return team_id
 
 
-def team_names(conn: sqlcipher3.Connection) -> str:
+def team_names(conn: Connection) -> str:
     return ", ".join(t["name"] for t in accounts.list_teams(conn)) or "none yet"
 
 
@@ -87,7 +87,7 @@ def checked_email(value: str) -> str:
         raise click.ClickException(f"{value!r} is not an email address") from None
 
 
-def refused(error: ApiError) -> click.ClickException:
+def refused(error: DomainError) -> click.ClickException:
     """A refusal from the accounts module, said in words on the terminal (never a traceback)."""
     messages = {
         "account-exists": "this address already has an account; if the person lost their passphrase, "
@@ -119,7 +119,7 @@ def invite_command(email: str, role: str, team: str | None) -> None:
     try:
         token = accounts.invite(conn, config, email=address, role=role, team_id=team_id, created_by=None,
                                 now=config.now())
-    except ApiError as error:
+    except DomainError as error:
         raise refused(error) from None
     click.echo(accounts.enrolment_link(conn, config.base_url, token))
     click.echo(f"Valid until {expiry_text(config.now() + config.invitation_ttl_seconds)}, for one use.", err=True)
@@ -151,7 +151,7 @@ def set_person_status(email: str, status: str) -> None:
     person = person_or_fail(conn, email)
     try:
         accounts.set_status(conn, person["id"], status, current_config().now())
-    except ApiError as error:
+    except DomainError as error:
         raise refused(error) from None
     click.echo(f"{person['email']}: {status}.")
 
@@ -184,7 +184,7 @@ def people_set(email: str, role: str, team: str | None) -> None:
     team_id = team_or_fail(conn, role, team)
     try:
         accounts.update_person(conn, person["id"], role=role, team_id=team_id, now=current_config().now())
-    except ApiError as error:
+    except DomainError as error:
         raise refused(error) from None
     click.echo(f"{person['email']}: {role}" + (f" in {team}" if team_id else "") + ".")
 
@@ -262,8 +262,7 @@ def team_policy(name: str, retention: str | None, rotation: str | None) -> None:
 def demo_command() -> None:
     """Create a demo association: three teams and one person per role; print their logins."""
     conn = get_db()
-    others = conn.execute("SELECT count(*) FROM users WHERE email NOT LIKE ?", ("%" + DEMO_DOMAIN,)).fetchone()[0]
-    if others:
+    if accounts.count_people_outside(conn, DEMO_DOMAIN):
         raise click.ClickException("real people are enrolled here; the demo would add public passphrases")
     now = current_config().now()
     with db.transaction(conn):
@@ -286,7 +285,7 @@ def demo_command() -> None:
         click.echo(f"  {role:<12} {email:<32} passphrase: {passphrase}")
 
 
-def set_up_demo_keys(conn: sqlcipher3.Connection, now: int) -> None:
+def set_up_demo_keys(conn: Connection, now: int) -> None:
     """Give the demo people what their apps would have made: keys, escrow, signed roster entries.
 
     A real association makes all of this in its members' browsers; the demo does it here, from
@@ -301,7 +300,7 @@ def set_up_demo_keys(conn: sqlcipher3.Connection, now: int) -> None:
     admin, admin_passphrase = people["admin"]
     admin_id = b64url_decode(admin["id"])
     public_key = directory.association_public_key(conn)
-    with_keys = conn.execute("SELECT count(*) FROM account_keys").fetchone()[0]
+    with_keys = directory.count_account_keys(conn)
     if public_key is not None and with_keys >= len(people):
         return
     admin_kek = kek_of(admin, admin_passphrase)
@@ -313,7 +312,7 @@ def set_up_demo_keys(conn: sqlcipher3.Connection, now: int) -> None:
         association = unwrap_association_key_with_kek(directory.association_escrow(conn, admin["id"]),
                                                       admin_kek, admin_id=admin_id)
     for user, passphrase in people.values():
-        if conn.execute("SELECT 1 FROM account_keys WHERE user_id = ?", (user["id"],)).fetchone():
+        if directory.has_account_keys(conn, user["id"]):
             continue
         keys = generate_account_keys(b64url_decode(user["id"]))
         directory.store_account_keys(conn, user["id"], directory.AccountPublicKeys(keys.encryption_public,
@@ -338,7 +337,7 @@ def sessions_end(email: str) -> None:
     user = accounts.user_by_email(get_db(), email.strip().lower())
     if user is None:
         raise click.ClickException(f"nobody with the email {email}")
-    ended = sessions.end_all_sessions(user["id"], actor=None, now=current_config().now())
+    ended = sessions.end_all_sessions(get_db(), user["id"], actor=None, now=current_config().now())
     click.echo(f"Ended {ended} session(s).")
 
 

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask
+
+from sync.context import context_of, current_context
 
 from crypto.kdf import MAX_ITERATIONS, MIN_ITERATIONS
 from sync.db import KEY_BYTES, DatabaseSettings
@@ -101,7 +103,11 @@ class Config:
 
 def current_config() -> Config:
     """The configuration of the app handling the current request or command."""
-    return current_app.extensions["carnet_config"]
+    return current_context().config
+
+
+def config_of(app: Flask) -> Config:
+    return context_of(app).config
 
 
 def instance_path_from_env(env: dict[str, str] | os._Environ) -> Path:

@@ -1,5 +1,5 @@
 """One database connection per request (SQLCipher, or PostgreSQL from a pool), closed when the
-request ends."""
+request ends; which database comes from the app's context (sync.context), set by the app factory."""
 
 from flask import Flask
 
@@ -10,8 +10,7 @@ from webapp.config import Config
 __all__ = ["get_db", "init_app", "initialise_database"]
 
 
-def init_app(app: Flask, config: Config) -> None:
-    app.extensions["carnet_database"] = config.database
+def init_app(app: Flask) -> None:
     app.teardown_appcontext(db.close_db)
 
 

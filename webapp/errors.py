@@ -1,4 +1,5 @@
-"""Errors: RFC 9457 problem details on the API, translated pages elsewhere.
+"""Errors: RFC 9457 problem details on the API, translated pages elsewhere; the storage's refusals
+(sync.errors) become the problems their codes name.
 
 An error page must never fail in turn: if the translated page cannot be drawn (the request that
 failed may have broken what the page reads, such as the session), a plain page goes out instead,
@@ -13,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from sync.db import InvalidValue
+from sync.errors import DomainError, TooManyRequests
 from sync.problems import PROBLEM_TYPE_PREFIX, PROBLEMS, ApiError
 
 
@@ -62,6 +64,18 @@ def handle_api_error(error: ApiError) -> Response:
     return response
 
 
+def problem_of(error: DomainError) -> ApiError:
+    """The problem that answers a refusal of the storage: same code, and when to retry if it says."""
+    problem = ApiError(error.code, **error.extra)
+    if isinstance(error, TooManyRequests):
+        problem.headers["Retry-After"] = str(error.retry_after)
+    return problem
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    return handle_api_error(problem_of(error))
+
+
 def handle_http_exception(error: HTTPException) -> Response:
     code = "csrf-failed" if isinstance(error, CSRFError) else _HTTP_CODES.get(error.code or 500, "internal-error")
     if wants_problem():
@@ -84,6 +98,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InvalidValue, handle_invalid_value)
     app.register_error_handler(Exception, handle_unexpected)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from webapp.accounts import get_user
+from sync.accounts import get_user
 from webapp.database import get_db
 
 

@@ -3,7 +3,9 @@
 from flask import Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from webapp import accounts, i18n
+from sync import accounts
+from sync.health import database_answers
+from webapp import i18n
 from webapp.security import safe_redirect_target
 from webapp.config import current_config
 from webapp.database import get_db
@@ -44,7 +46,7 @@ def catalog(language: str) -> Response:
 
 @bp.get("/healthz")
 def health() -> Response:
-    get_db().execute("SELECT 1").fetchone()
+    database_answers(get_db())
     return jsonify(status="ok")
 
 

@@ -7,13 +7,12 @@ sessions. A session ends after ``session_idle_seconds`` without a request or
 Only people who logged in (or just enrolled) get a row. Before that, the little an anonymous
 visitor's session holds (the CSRF token's random seed, nothing secret from them) travels in a
 signed cookie of its own, so page views, pulls of the app shell and guesses at the login API
-write nothing to the database.
+write no session row (they only count against their address's budget, webapp.access).
+
+The rows are read and written by sync.sessions.
 """
 
-import hashlib
-import json
 import re
-import secrets
 from typing import Any
 
 from flask import Flask, Request, Response, request
@@ -21,11 +20,9 @@ from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
-from crypto.audit import Action
-from sync import audit
-from sync.db import transaction
+from sync import sessions as stored
+from sync.db import get_db
 from webapp.config import Config
-from webapp.database import get_db
 
 COOKIE_NAME = "__Host-carnet"
 ANONYMOUS_COOKIE_NAME = "__Host-carnet-anon"
@@ -36,10 +33,6 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # Writing last_seen_at on every request would turn every read into a write; a minute of slack
 # on the idle timeout is an acceptable price.
 TOUCH_INTERVAL_SECONDS = 60
-
-
-def hash_session_id(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -86,16 +79,13 @@ class ServerSessionInterface(SessionInterface):
         session_id = request.cookies.get(COOKIE_NAME)
         if not session_id or not SESSION_ID.fullmatch(session_id):
             return self._open_anonymous(request)
-        row = get_db().execute(
-            "SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?",
-            (hash_session_id(session_id),),
-        ).fetchone()
+        row = stored.load(get_db(), session_id)
         now = self.config.now()
         if row is None or self._expired(row["created_at"], row["last_seen_at"], now):
             if row is not None:
-                delete_session(session_id)
+                stored.forget(get_db(), session_id)
             return self._open_anonymous(request)
-        data = json.loads(row["data"])
+        data = row["data"]
         # The row's column names the person; Flask-Login reads it from the session's data.
         data.pop("_user_id", None)
         if row["user_id"] is not None:
@@ -123,7 +113,7 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
         if session.ended:
             if session.session_id:
-                delete_session(session.session_id)
+                stored.forget(get_db(), session.session_id)
             response.delete_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="Strict")
             return
         now = self.config.now()
@@ -139,73 +129,16 @@ class ServerSessionInterface(SessionInterface):
                 response.set_cookie(ANONYMOUS_COOKIE_NAME, self.anonymous.dumps(kept), path="/", secure=True,
                                     httponly=True, samesite="Strict")
         elif session.session_id and (session.modified or now - session.last_seen_at >= TOUCH_INTERVAL_SECONDS):
-            get_db().execute(
-                "UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?",
-                (json.dumps(dict(session)), now, hash_session_id(session.session_id)),
-            )
+            stored.touch(get_db(), session.session_id, dict(session), now)
 
     def _store_new(self, session: ServerSession, now: int) -> None:
-        conn = get_db()
-        with transaction(conn):
-            if session.session_id:
-                conn.execute("DELETE FROM sessions WHERE id_hash = ?", (hash_session_id(session.session_id),))
-            # Expired sessions are swept here, when sessions are created, so the table stays small.
-            conn.execute(
-                "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
-                (now - self.config.session_idle_seconds, now - self.config.session_absolute_seconds),
-            )
-            session.session_id = secrets.token_urlsafe(32)
-            conn.execute(
-                "INSERT INTO sessions (id_hash, handle, user_id, data, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (hash_session_id(session.session_id), secrets.token_urlsafe(12), session.person_id,
-                 json.dumps(dict(session)), now, now),
-            )
+        session.session_id = stored.start(
+            get_db(), replacing=session.session_id, user_id=session.person_id, data=dict(session), now=now,
+            idle_seconds=self.config.session_idle_seconds, absolute_seconds=self.config.session_absolute_seconds)
         session.user_id = session.person_id
         session.created_at = session.last_seen_at = now
         session.rotate = False
 
 
-def delete_session(session_id: str) -> None:
-    """Forget a session that has expired or was ended already (bookkeeping, not an action)."""
-    get_db().execute("DELETE FROM sessions WHERE id_hash = ?", (hash_session_id(session_id),))
-
-
-def _end_where(where: str, args: tuple[Any, ...], user_id: str, actor: str | None, now: int) -> int:
-    """Delete sessions of one person and record it in the audit log, in one transaction."""
-    conn = get_db()
-    with audit.within_transaction(conn):
-        ended = conn.execute(f"DELETE FROM sessions WHERE {where}", args).rowcount
-        if ended:
-            audit.record(conn, Action.SESSIONS_ENDED, now, actor=actor, subject=user_id)
-    return ended
-
-
-def end_session(session_id: str, user_id: str, *, now: int) -> int:
-    """The person ends the session they are using (logout)."""
-    return _end_where("id_hash = ?", (hash_session_id(session_id),), user_id, user_id, now)
-
-
-def end_session_by_handle(user_id: str, handle: str, *, actor: str | None, now: int) -> bool:
-    return _end_where("user_id = ? AND handle = ?", (user_id, handle), user_id, actor, now) > 0
-
-
-def end_all_sessions(user_id: str, *, actor: str | None, now: int) -> int:
-    """Every session of one person; ``actor`` is who asked (None: the command line)."""
-    return _end_where("user_id = ?", (user_id,), user_id, actor, now)
-
-
-def list_sessions(user_id: str) -> list[dict[str, Any]]:
-    rows = get_db().execute(
-        "SELECT handle, created_at, last_seen_at FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC",
-        (user_id,),
-    ).fetchall()
-    return [dict(handle=r["handle"], created_at=r["created_at"], last_seen_at=r["last_seen_at"]) for r in rows]
-
-
 def current_handle(session: ServerSession) -> str | None:
-    if not session.session_id:
-        return None
-    row = get_db().execute("SELECT handle FROM sessions WHERE id_hash = ?",
-                           (hash_session_id(session.session_id),)).fetchone()
-    return row["handle"] if row else None
+    return stored.handle_of(get_db(), session.session_id) if session.session_id else None

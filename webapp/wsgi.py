@@ -5,7 +5,8 @@ it holds the instance's serving lock (webapp.serving) while it lives.
 """
 
 from webapp import create_app
+from webapp.config import config_of
 from webapp.serving import hold_serving_lock
 
 app = create_app()
-hold_serving_lock(app.extensions["carnet_config"].instance_path)
+hold_serving_lock(config_of(app).instance_path)

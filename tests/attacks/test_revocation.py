@@ -20,7 +20,7 @@ from crypto.errors import InvalidEncoding, RevokedUser
 from crypto.roster import RosterEntry, Status, sign_roster_entry_as_admin
 from crypto.writer import add_member_as_coordinator, create_case_as_member, seal_entry_as_author
 from sync import audit, directory
-from webapp import accounts
+from sync import accounts
 from webapp.database import get_db
 
 from tests.audit_demo import Demo, build_demo

@@ -19,7 +19,7 @@ from crypto.keys import AssociationKey, unwrap_association_key_with_kek
 from crypto.roster import Status, sign_roster_entry_as_admin
 from sync import cases as server_cases
 from sync import db, directory
-from webapp import accounts
+from sync import accounts
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import PHONE

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from webapp import accounts
+from sync import accounts
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import PHONE, screenshot

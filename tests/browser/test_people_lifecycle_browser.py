@@ -43,7 +43,7 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def on_server(server: LiveServer, code: str) -> str:
     """Run `code` on the server's database (`conn`, `accounts`), as an administrator with shell access."""
-    script = ("from webapp import accounts, create_app\nfrom webapp.database import get_db\n"
+    script = ("from sync import accounts\nfrom webapp import create_app\nfrom webapp.database import get_db\n"
               "with create_app().app_context():\n    conn = get_db()\n" + textwrap.indent(code, "    "))
     return subprocess.run([sys.executable, "-c", script], env=server.env(), cwd=ROOT, capture_output=True,
                           text=True, check=True).stdout

@@ -1,4 +1,4 @@
-"""People, teams and invitations; login verification and throttling.
+"""People, teams and invitations; login verification and throttling: their tables' storage.
 
 The server never sees a passphrase: it stores the client's KDF parameters and an Argon2id hash of
 the ``auth`` secret the browser derives from the passphrase (see ``crypto.kdf``).
@@ -10,9 +10,8 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-import sqlcipher3
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -21,14 +20,30 @@ from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
 from crypto.keys import association_fingerprint
 from crypto.audit import Action
 from sync import audit, directory
-from sync.db import IntegrityError, row_to_dict, transaction
-from webapp.config import Config
-from sync.problems import ApiError
+from sync.db import Connection, IntegrityError, row_to_dict, transaction
+from sync.errors import Conflict, InvalidInput, InvitationUnusable, LoginRefused, NotFound, TooManyRequests
 
 ROLES = ("volunteer", "coordinator", "auditor", "admin")
 # Roles whose work is inside one team; auditors and admins see across teams.
 TEAM_ROLES = ("volunteer", "coordinator")
 _hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 "low memory" defaults.
+
+
+class AccountSettings(Protocol):
+    """The settings accounts are kept under (the web app's configuration has them all)."""
+
+    @property
+    def secret_key(self) -> bytes: ...
+    @property
+    def kdf_iterations(self) -> int: ...
+    @property
+    def invitation_ttl_seconds(self) -> int: ...
+    @property
+    def login_slow_after(self) -> int: ...
+    @property
+    def login_lock_after(self) -> int: ...
+    @property
+    def login_lock_seconds(self) -> int: ...
 
 
 @functools.cache
@@ -45,7 +60,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def new_kdf_params(config: Config) -> KdfParams:
+def new_kdf_params(config: AccountSettings) -> KdfParams:
     return KdfParams(iterations=config.kdf_iterations, salt=secrets.token_bytes(SALT_BYTES))
 
 
@@ -55,27 +70,27 @@ def hash_auth_secret(auth: bytes) -> str:
 
 # Teams ------------------------------------------------------------------------------------------
 
-def create_team(conn: sqlcipher3.Connection, name: str, now: int, actor: str | None = None) -> str:
+def create_team(conn: Connection, name: str, now: int, actor: str | None = None) -> str:
     team_id = new_id()
     try:
         with audit.within_transaction(conn):
             conn.execute("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)", (team_id, name, now))
             audit.record(conn, Action.TEAM_CHANGED, now, actor=actor, digest=audit.digest_of(team_id.encode()))
     except IntegrityError as exc:
-        raise ApiError("team-exists") from exc
+        raise Conflict("team-exists") from exc
     return team_id
 
 
-def list_teams(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def list_teams(conn: Connection) -> list[dict[str, Any]]:
     return [dict(id=r["id"], name=r["name"]) for r in conn.execute("SELECT id, name FROM teams ORDER BY name")]
 
 
-def team_by_name(conn: sqlcipher3.Connection, name: str) -> str | None:
+def team_by_name(conn: Connection, name: str) -> str | None:
     row = conn.execute("SELECT id FROM teams WHERE name = ?", (name,)).fetchone()
     return row["id"] if row else None
 
 
-def team_policy(conn: sqlcipher3.Connection, team_id: str) -> dict[str, Any]:
+def team_policy(conn: Connection, team_id: str) -> dict[str, Any]:
     """How long volunteers' devices keep synced cases, and how often case keys rotate (days;
     None: always kept, rotated only on removal or demand)."""
     row = conn.execute("SELECT id, name, retention_days, rotation_days FROM teams WHERE id = ?", (team_id,)).fetchone()
@@ -84,7 +99,7 @@ def team_policy(conn: sqlcipher3.Connection, team_id: str) -> dict[str, Any]:
     return dict(row)
 
 
-def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days: int | None,
+def set_team_policy(conn: Connection, team_id: str, *, retention_days: int | None,
                     rotation_days: int | None, now: int, actor: str | None = None) -> None:
     if retention_days is not None and retention_days < 0:
         raise ValueError("retention_days must be 0 or more, or None")
@@ -98,35 +113,40 @@ def set_team_policy(conn: sqlcipher3.Connection, team_id: str, *, retention_days
 
 # People -----------------------------------------------------------------------------------------
 
-def get_user(conn: sqlcipher3.Connection, user_id: str) -> dict[str, Any] | None:
+def get_user(conn: Connection, user_id: str) -> dict[str, Any] | None:
     return row_to_dict(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
 
-def user_by_email(conn: sqlcipher3.Connection, email: str) -> dict[str, Any] | None:
+def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     return row_to_dict(conn.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone())
 
 
-def list_people(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def count_people_outside(conn: Connection, domain: str) -> int:
+    """How many accounts have an address outside ``domain`` (such as the demo's)."""
+    return conn.execute("SELECT count(*) FROM users WHERE email NOT LIKE ?", ("%" + domain,)).fetchone()[0]
+
+
+def list_people(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.email, u.display_name, u.role, u.status, u.team_id, t.name AS team_name"
-        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY lower(u.display_name), u.display_name"
+        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY lower(u.display_name), u.id"
     ).fetchall()
     return [row_to_dict(r) for r in rows]  # type: ignore[misc]
 
 
-def people_overview(conn: sqlcipher3.Connection) -> list[dict[str, Any]]:
+def people_overview(conn: Connection) -> list[dict[str, Any]]:
     """Everyone, with where their certification stands (``directory.certification``)."""
     return [dict(p, certification=directory.certification(conn, p["id"])) for p in list_people(conn)]
 
 
 def check_role_and_team(role: str, team_id: str | None) -> None:
     if role not in ROLES:
-        raise ApiError("validation-failed", fields={"role": "unknown role"})
+        raise InvalidInput("validation-failed", fields={"role": "unknown role"})
     if role in TEAM_ROLES and not team_id:
-        raise ApiError("validation-failed", fields={"team": "volunteers and coordinators belong to a team"})
+        raise InvalidInput("validation-failed", fields={"team": "volunteers and coordinators belong to a team"})
 
 
-def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, role: str,
+def create_user(conn: Connection, *, email: str, display_name: str, role: str,
                 team_id: str | None, kdf: KdfParams, auth_hash: str, now: int) -> str:
     check_role_and_team(role, team_id)
     user_id = new_id()
@@ -139,18 +159,18 @@ def create_user(conn: sqlcipher3.Connection, *, email: str, display_name: str, r
         )
     except IntegrityError as exc:
         # The unique constraint decides, not a check before the insert (no race).
-        raise ApiError("email-taken") from exc
+        raise Conflict("email-taken") from exc
     return user_id
 
 
-def check_an_admin_remains(conn: sqlcipher3.Connection) -> None:
+def check_an_admin_remains(conn: Connection) -> None:
     """Run inside the transaction of a change: refuse it if no active admin would be left, as
     nobody could then invite, change roles or sign the roster (the admin themselves included)."""
     if conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'").fetchone()[0] == 0:
-        raise ApiError("last-admin")
+        raise Conflict("last-admin")
 
 
-def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_id: str | None, now: int,
+def update_person(conn: Connection, user_id: str, *, role: str, team_id: str | None, now: int,
                   actor: str | None = None) -> None:
     check_role_and_team(role, team_id)
     with transaction(conn):
@@ -160,7 +180,7 @@ def update_person(conn: sqlcipher3.Connection, user_id: str, *, role: str, team_
         audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=actor, subject=user_id)
 
 
-def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int, actor: str | None = None) -> None:
+def set_status(conn: Connection, user_id: str, status: str, now: int, actor: str | None = None) -> None:
     with transaction(conn):
         conn.execute("UPDATE users SET status = ?, updated_at = ? WHERE id = ?", (status, now, user_id))
         check_an_admin_remains(conn)
@@ -170,15 +190,16 @@ def set_status(conn: sqlcipher3.Connection, user_id: str, status: str, now: int,
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
 
-def set_locale(conn: sqlcipher3.Connection, user_id: str, locale: str, now: int) -> None:
+def set_locale(conn: Connection, user_id: str, locale: str, now: int) -> None:
     with transaction(conn):
-        if conn.execute("UPDATE users SET locale = ? WHERE id = ? AND (locale IS NULL OR locale != ?)", (locale, user_id, locale)).rowcount:
+        if conn.execute("UPDATE users SET locale = ? WHERE id = ? AND (locale IS NULL OR locale <> ?)",
+                        (locale, user_id, locale)).rowcount:
             audit.record(conn, Action.ACCOUNT_CHANGED, now, actor=user_id, subject=user_id)
 
 
 # Invitations and enrolment ----------------------------------------------------------------------
 
-def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str, team_id: str | None,
+def invite(conn: Connection, config: AccountSettings, *, email: str, role: str, team_id: str | None,
            created_by: str | None, now: int) -> str:
     """Record an invitation and return its one-time token (only its hash is stored).
 
@@ -186,9 +207,9 @@ def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str
     (``issue_reset``), not a second account they could never create."""
     check_role_and_team(role, team_id)
     if team_id is not None and conn.execute("SELECT 1 FROM teams WHERE id = ?", (team_id,)).fetchone() is None:
-        raise ApiError("validation-failed", fields={"team": "no such team"})
+        raise InvalidInput("validation-failed", fields={"team": "no such team"})
     if user_by_email(conn, email) is not None:
-        raise ApiError("account-exists")
+        raise Conflict("account-exists")
     token = secrets.token_urlsafe(32)
     with audit.within_transaction(conn):
         insert_invitation(conn, config, token, email=email, role=role, team_id=team_id, created_by=created_by,
@@ -197,7 +218,7 @@ def invite(conn: sqlcipher3.Connection, config: Config, *, email: str, role: str
     return token
 
 
-def insert_invitation(conn: sqlcipher3.Connection, config: Config, token: str, *, email: str, role: str,
+def insert_invitation(conn: Connection, config: AccountSettings, token: str, *, email: str, role: str,
                       team_id: str | None, created_by: str | None, now: int, kind: str = "enrol",
                       user_id: str | None = None) -> None:
     conn.execute(
@@ -209,7 +230,7 @@ def insert_invitation(conn: sqlcipher3.Connection, config: Config, token: str, *
     )
 
 
-def pending_invitations(conn: sqlcipher3.Connection, now: int) -> list[dict[str, Any]]:
+def pending_invitations(conn: Connection, now: int) -> list[dict[str, Any]]:
     """Invitations and reset links neither used nor expired, soonest to expire first."""
     rows = conn.execute(
         "SELECT i.email, i.role, i.kind, i.expires_at, t.name AS team_name FROM invitations i"
@@ -218,13 +239,13 @@ def pending_invitations(conn: sqlcipher3.Connection, now: int) -> list[dict[str,
     return [dict(r) for r in rows]
 
 
-def issue_reset(conn: sqlcipher3.Connection, config: Config, *, user_id: str, created_by: str | None,
+def issue_reset(conn: Connection, config: AccountSettings, *, user_id: str, created_by: str | None,
                 now: int) -> str:
     """Make a one-time passphrase reset link's token for an existing person; any earlier unused
     reset link of theirs stops working at once."""
     person = get_user(conn, user_id)
     if person is None:
-        raise ApiError("not-found")
+        raise NotFound("not-found")
     token = secrets.token_urlsafe(32)
     with audit.within_transaction(conn):
         conn.execute("UPDATE invitations SET expires_at = ? WHERE kind = 'reset' AND user_id = ?"
@@ -236,7 +257,7 @@ def issue_reset(conn: sqlcipher3.Connection, config: Config, *, user_id: str, cr
     return token
 
 
-def complete_reset(conn: sqlcipher3.Connection, *, token: str, auth: bytes, now: int) -> str:
+def complete_reset(conn: Connection, *, token: str, auth: bytes, now: int) -> str:
     """Use a reset link once: the new passphrase's KDF parameters and auth replace the old ones,
     the keys under the old passphrase become former keys (the app makes new ones at the next
     sign-in), and every session ends."""
@@ -253,7 +274,7 @@ def complete_reset(conn: sqlcipher3.Connection, *, token: str, auth: bytes, now:
     return user_id
 
 
-def enrolment_link(conn: sqlcipher3.Connection, base_url: str, token: str) -> str:
+def enrolment_link(conn: Connection, base_url: str, token: str) -> str:
     """The one-time link, carrying the association key's fingerprint when there is one.
 
     Both travel in the fragment: browsers never send it to the server, so the token appears in
@@ -268,28 +289,28 @@ def enrolment_link(conn: sqlcipher3.Connection, base_url: str, token: str) -> st
     return link
 
 
-def open_invitation(conn: sqlcipher3.Connection, token: str, now: int, kind: str | None = None) -> dict[str, Any]:
+def open_invitation(conn: Connection, token: str, now: int, kind: str | None = None) -> dict[str, Any]:
     """The invitation behind a token, if it can still be used (and is of ``kind``, when given)."""
     row = conn.execute("SELECT * FROM invitations WHERE token_hash = ?", (hash_token(token),)).fetchone()
     if row is None or (kind is not None and row["kind"] != kind):
-        raise ApiError("invitation-invalid")
+        raise InvitationUnusable("invitation-invalid")
     if row["used_at"] is not None:
-        raise ApiError("invitation-used")
+        raise InvitationUnusable("invitation-used")
     if row["expires_at"] <= now:
-        raise ApiError("invitation-expired")
+        raise InvitationUnusable("invitation-expired")
     return row_to_dict(row)  # type: ignore[return-value]
 
 
-def claim_invitation(conn: sqlcipher3.Connection, token_hash: str, now: int) -> None:
+def claim_invitation(conn: Connection, token_hash: str, now: int) -> None:
     """Mark an invitation used, only if nobody did before: the update's condition decides, not
     an earlier read, so two requests that both saw it open cannot both use it."""
     claimed = conn.execute("UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
                            (now, token_hash)).rowcount
     if claimed != 1:
-        raise ApiError("invitation-used")
+        raise InvitationUnusable("invitation-used")
 
 
-def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: bytes, now: int) -> str:
+def enrol(conn: Connection, *, token: str, display_name: str, auth: bytes, now: int) -> str:
     """Use an invitation once: create the person with the KDF parameters it carried."""
     auth_hash = hash_auth_secret(auth)
     with transaction(conn):
@@ -306,12 +327,12 @@ def enrol(conn: sqlcipher3.Connection, *, token: str, display_name: str, auth: b
 
 # Login ------------------------------------------------------------------------------------------
 
-def kdf_is_outdated(user: dict[str, Any], config: Config) -> bool:
+def kdf_is_outdated(user: dict[str, Any], config: AccountSettings) -> bool:
     stored = KdfParams.from_json(json.loads(user["kdf"]))
     return stored.version < KdfParams.version or stored.iterations < config.kdf_iterations
 
 
-def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, auth: bytes, now: int, *,
+def change_kdf(conn: Connection, user_id: str, params: KdfParams, auth: bytes, now: int, *,
                wrapped_private: bytes | None = None, association_wrapped: bytes | None = None) -> None:
     """Replace the KDF parameters, the auth hash and the key blobs wrapped under the kek, together
     (a stronger KDF, or a new passphrase)."""
@@ -327,7 +348,7 @@ def change_kdf(conn: sqlcipher3.Connection, user_id: str, params: KdfParams, aut
         audit.record(conn, Action.KDF_CHANGED, now, actor=user_id, subject=user_id)
 
 
-def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) -> KdfParams:
+def login_kdf_params(conn: Connection, config: AccountSettings, email: str) -> KdfParams:
     """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration).
 
     Made-up parameters copy those of a real account, picked by a keyed hash of the email: under
@@ -350,8 +371,8 @@ def login_kdf_params(conn: sqlcipher3.Connection, config: Config, email: str) ->
 
 @dataclass(frozen=True)
 class Throttle:
-    config: Config
-    conn: sqlcipher3.Connection
+    config: AccountSettings
+    conn: Connection
 
     def check(self, keys: list[str], now: int) -> None:
         for key in keys:
@@ -381,7 +402,8 @@ class Throttle:
     def give_back(self, keys: list[str]) -> None:
         """A successful login: it was counted as a failure in advance; it was not one."""
         self.conn.execute("DELETE FROM login_throttle WHERE key = ?", (keys[0],))
-        self.conn.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0", (keys[1],))
+        self.conn.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0",
+                          (keys[1],))
 
     def record_failure(self, keys: list[str], now: int) -> None:
         for key in keys:
@@ -397,10 +419,8 @@ class Throttle:
             )
 
     @staticmethod
-    def _refuse(code: str, retry_after: int) -> ApiError:
-        error = ApiError(code, retry_after=retry_after)
-        error.headers["Retry-After"] = str(retry_after)
-        return error
+    def _refuse(code: str, retry_after: int) -> TooManyRequests:
+        return TooManyRequests(code, retry_after=retry_after)
 
 
 def throttle_keys(email: str, address: str) -> list[str]:
@@ -410,7 +430,7 @@ def throttle_keys(email: str, address: str) -> list[str]:
     return [account, origin]
 
 
-def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, auth: bytes,
+def verify_login(conn: Connection, config: AccountSettings, *, email: str, auth: bytes,
                  address: str, now: int) -> dict[str, Any]:
     throttle = Throttle(config, conn)
     keys = throttle_keys(email, address)
@@ -424,11 +444,11 @@ def verify_login(conn: sqlcipher3.Connection, config: Config, *, email: str, aut
     except (VerificationError, InvalidHashError):
         with audit.within_transaction(conn):
             audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"] if user else None)
-        raise ApiError("login-failed") from None
+        raise LoginRefused("login-failed") from None
     if user["status"] != "active":
         with audit.within_transaction(conn):
             audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"])
-        raise ApiError("account-disabled")
+        raise LoginRefused("account-disabled")
     rehashed = hash_auth_secret(auth) if _hasher.check_needs_rehash(user["auth_hash"]) else None
     with audit.within_transaction(conn):
         throttle.give_back(keys)
