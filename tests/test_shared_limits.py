@@ -4,7 +4,6 @@ process or ten, and a session started on one server is known to all."""
 
 import multiprocessing
 from dataclasses import replace
-from pathlib import Path
 
 from flask import Flask
 
