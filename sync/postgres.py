@@ -116,6 +116,14 @@ def _pool(url: str) -> psycopg_pool.ConnectionPool:
         return pool
 
 
+def close_pools(url: str | None = None) -> None:
+    """Close this process's pools (of one database, or all): a test that made a database for
+    itself gives its connections back to the server."""
+    with _pools_lock:
+        for key in [key for key in _pools if url is None or key[1] == url]:
+            _pools.pop(key).close()
+
+
 def pooled(url: str) -> PostgresConnection:
     """A connection from this process's pool, given back by ``close``."""
     pool = _pool(url)

@@ -23,6 +23,7 @@ from webapp.config import Config
 from webapp.database import get_db, initialise_database
 
 from sync import db
+from sync.postgres import close_pools
 from tests import postgres as pg
 from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for
 from tests.ports import free_port
@@ -74,11 +75,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
     if backend == "sqlcipher":
-        return None
+        yield None
+        return
     server: pg.PostgresServer = request.getfixturevalue("postgres")
-    return server.create_database(template=pg.TEMPLATE)
+    url = server.create_database(template=pg.TEMPLATE)
+    yield url
+    close_pools(url)
 
 
 @pytest.fixture

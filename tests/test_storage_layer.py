@@ -74,7 +74,7 @@ def test_the_app_factory_sets_one_typed_context(app: Flask, config: Config) -> N
     assert context.now() == int(config.clock())
     assert context.sync_rate.per_minute == config.sync_requests_per_minute
     assert context.anonymous_rate.per_minute == config.anonymous_requests_per_minute
-    assert context.database.path == config.database_path
+    assert context.database == config.database
     old = {"carnet_config", "carnet_clock", "carnet_audit_key", "carnet_sync_rate", "carnet_anonymous_rate",
            "carnet_database"}
     assert old.isdisjoint(app.extensions)
