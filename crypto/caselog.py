@@ -174,7 +174,7 @@ class _NoPast:
 
 @dataclass(frozen=True)
 class DeviceFrontier:
-    """What the next entry of one device is checked against (docs/PROTOCOL.md 9.4)."""
+    """What the next entry of one device is checked against (docs/PROTOCOL.md 9.3)."""
 
     device_id: bytes
     author: bytes
@@ -186,7 +186,7 @@ class DeviceFrontier:
 
 @dataclass(frozen=True)
 class Frontier:
-    """All ``append`` checks a next entry against, without the entries (docs/PROTOCOL.md 9.4).
+    """All ``append`` checks a next entry against, without the entries (docs/PROTOCOL.md 9.3).
 
     An implementation that stores a log (a server) may keep this instead of replaying the whole
     log before each append; the old entries it is asked about go through ``PastEntries``. It is

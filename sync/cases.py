@@ -5,7 +5,7 @@ membership, chains, epochs; docs/PROTOCOL.md section 9), so it refuses at once w
 client would refuse later, and it knows the current members of each case, which is what access
 control needs. Content stays ciphertext.
 
-A push does not replay the case: the server keeps each case's frontier (PROTOCOL 9.4) in
+A push does not replay the case: the server keeps each case's frontier (PROTOCOL 9.3) in
 ``case_state``, written in the same transaction as the entries, resumes the log from it and
 answers the log's questions about older entries from indexed columns of ``entries``.
 """

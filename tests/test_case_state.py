@@ -1,4 +1,4 @@
-"""The server's frontier of each case (PROTOCOL 9.4): a push resumes from it instead of replaying
+"""The server's frontier of each case (PROTOCOL 9.3): a push resumes from it instead of replaying
 the case, it lives in the database beside the entries, and it never drifts from them."""
 
 import json

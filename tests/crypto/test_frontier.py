@@ -1,4 +1,4 @@
-"""A log resumed from a frontier (docs/PROTOCOL.md 9.4) follows the same rule as the whole log.
+"""A log resumed from a frontier (docs/PROTOCOL.md 9.3) follows the same rule as the whole log.
 
 Random sequences of honest and hostile entries are offered to a log verified from its genesis;
 the same sequence is then offered, from every point, to a log resumed from that point's

@@ -1,5 +1,5 @@
 -- What the server checks the next entry of a case against, so that a push never replays the case:
--- the frontier of its verified log (docs/PROTOCOL.md 9.4), written in the same transaction as the
+-- the frontier of its verified log (docs/PROTOCOL.md 9.3), written in the same transaction as the
 -- entries it covers. A case without a row, or whose row covers another number of entries than the
 -- case holds, is replayed once from its entries and gets its row.
 
