@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.caselog import CaseLog, VerifiedEntry
-from crypto.control import AddMember, Genesis, parse_control_payload
+from crypto.control import AddMember, Genesis, entry_payload
 from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import BrokenChain, CarnetCryptoError, ClockOutOfRange, IncompleteLog, RevokedUser
 from crypto.roster import RosterEntry, Status
@@ -112,7 +112,7 @@ def granted_entries(log: CaseLog, entry: Entry) -> list[RosterEntry]:
     if entry.header.kind not in (Kind.GENESIS, Kind.ADD) or entry.body is None:
         return []
     try:
-        payload = parse_control_payload(entry.header.kind, entry.body, log.association_key)
+        payload = entry_payload(entry, log.association_key)
     except CarnetCryptoError:
         return []
     if isinstance(payload, Genesis):

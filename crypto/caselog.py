@@ -36,7 +36,7 @@ from crypto.control import (
     RotateKey,
     Rotation,
     RotationMode,
-    parse_control_payload,
+    entry_payload,
 )
 from crypto.encoding import Reader, Writer
 from crypto.entry import CONTROL_KINDS, HASH_BYTES, ZERO_HASH, Entry, Kind, open_entry_body, parse_entry
@@ -346,8 +346,7 @@ class CaseLog:
         if header.kind == Kind.GENESIS:
             if self.states:
                 raise InvalidLog("a case has exactly one genesis entry")
-            assert entry.body is not None  # Control entries are never stubs (parse_entry refuses).
-            payload = parse_control_payload(header.kind, entry.body, self.association_key)
+            payload = entry_payload(entry, self.association_key)
             base = self._genesis_state(entry, payload)
             base_index = 0
         else:
@@ -373,8 +372,7 @@ class CaseLog:
         if header.kind == Kind.GENESIS:
             new_state = base
         elif header.kind in CONTROL_KINDS:
-            assert entry.body is not None
-            payload = parse_control_payload(header.kind, entry.body, self.association_key)
+            payload = entry_payload(entry, self.association_key)
             new_state = self._apply_control(entry, author, base_index, payload)
         else:
             if header.epoch != base.epoch:

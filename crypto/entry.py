@@ -261,6 +261,9 @@ class Entry:
     body: bytes | None
     body_digest: bytes
     signature: bytes
+    # The control payload parsed from this entry's body, by association key: a server's checks
+    # and the log's read it in turn, and parsing verifies every roster entry in it.
+    payloads: dict[bytes, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_stub(self) -> bool:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.acceptance import accept_entry_with_roster, check_not_revoked, granted_entries, revocations_of
 from crypto.caselog import CaseLog, Frontier, VerifiedEntry
-from crypto.control import Genesis, parse_control_payload
+from crypto.control import Genesis, entry_payload
 from crypto.encoding import b64url_encode
 from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import CarnetCryptoError
@@ -161,7 +161,7 @@ def push_one(conn: Connection, caller: dict[str, Any], raw: bytes, key: Ed25519P
     try:
         if header.kind == Kind.GENESIS and entry.body is not None:
             # A case is opened in its author's own team, checked before anything is appended.
-            genesis = parse_control_payload(Kind.GENESIS, entry.body, key)
+            genesis = entry_payload(entry, key)
             if not isinstance(genesis, Genesis) or b64url_encode(genesis.team_id) != caller["team_id"]:
                 return PushResult(entry_id, "rejected", "other-team", "a case is opened in the author's own team")
         log = logs.get(header.case_id)
