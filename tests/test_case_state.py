@@ -12,6 +12,7 @@ from crypto.encoding import b64url_encode
 from crypto.entry import parse_entry
 from crypto.writer import reseal_entry_as_coordinator, rotate_case_key_as_coordinator, seal_entry_as_author
 from sync import cases
+from sync.db import transaction
 from webapp import create_app
 from webapp.database import get_db
 
@@ -121,9 +122,8 @@ def test_a_case_without_a_frontier_that_covers_its_entries_is_replayed_once(
     case, envelopes = new_case(world)
     push(world["volunteer"].api, envelopes)
     with app.app_context():
-        conn = get_db()
-        conn.execute(drift)
-        conn.commit()
+        with transaction(get_db()) as conn:
+            conn.execute(drift)
     volunteer = world["volunteer"]
     entry = seal_entry_as_author(case.log, volunteer.keys, device_id=volunteer.device, case_key=case.case_key,
                                  body_json=b"{}")
