@@ -1,4 +1,4 @@
--- PostgreSQL's form of sync/migrations/0008_case_state.sql: each case's frontier (docs/PROTOCOL.md
+-- PostgreSQL's form of sync/migrations/0009_case_state.sql: each case's frontier (docs/PROTOCOL.md
 -- 9.3), written in the same transaction as the entries it covers, and the whole reseals stored.
 
 CREATE TABLE case_state (
