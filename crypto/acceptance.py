@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.caselog import CaseLog, VerifiedEntry
-from crypto.control import AddMember, Genesis, parse_control_payload
+from crypto.control import AddMember, Genesis, entry_payload
 from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import BrokenChain, CarnetCryptoError, ClockOutOfRange, IncompleteLog, RevokedUser
 from crypto.roster import RosterEntry, Status
@@ -32,10 +32,15 @@ from crypto.roster import RosterEntry, Status
 MAX_CLOCK_AHEAD_MS = 24 * 3600 * 1000
 
 
-def accept_entry(log: CaseLog, raw: bytes, *, now_ms: int) -> VerifiedEntry:
-    """Append one offered entry to ``log``, or raise without changing it."""
-    check_offered(parse_entry(raw), now_ms=now_ms)
-    return log.append(raw)
+def accept_entry(log: CaseLog, raw: bytes | Entry, *, now_ms: int) -> VerifiedEntry:
+    """Append one offered entry (its bytes, or parsed) to ``log``, or raise without changing it."""
+    entry = as_entry(raw)
+    check_offered(entry, now_ms=now_ms)
+    return log.append(entry)
+
+
+def as_entry(raw: bytes | Entry) -> Entry:
+    return raw if isinstance(raw, Entry) else parse_entry(raw)
 
 
 def check_offered(entry: Entry, *, now_ms: int) -> None:
@@ -97,7 +102,7 @@ def pinned_entries(log: CaseLog, entry: Entry) -> list[RosterEntry]:
 def base_members(log: CaseLog, control_head: bytes) -> Mapping[bytes, RosterEntry]:
     """The members as the named control entry leaves them; none if the log lacks it (9 refuses it)."""
     try:
-        return log.states[log.entry(control_head).base].members
+        return log.control_state(control_head).members
     except BrokenChain:
         return {}
 
@@ -107,7 +112,7 @@ def granted_entries(log: CaseLog, entry: Entry) -> list[RosterEntry]:
     if entry.header.kind not in (Kind.GENESIS, Kind.ADD) or entry.body is None:
         return []
     try:
-        payload = parse_control_payload(entry.header.kind, entry.body, log.association_key)
+        payload = entry_payload(entry, log.association_key)
     except CarnetCryptoError:
         return []
     if isinstance(payload, Genesis):
@@ -116,7 +121,7 @@ def granted_entries(log: CaseLog, entry: Entry) -> list[RosterEntry]:
     return [payload.grant.roster]
 
 
-def check_not_revoked(log: CaseLog, raw: bytes, revocations: Revocations, *,
+def check_not_revoked(log: CaseLog, raw: bytes | Entry, revocations: Revocations, *,
                       known: Callable[[RosterEntry], bool]) -> None:
     """Refuse an entry granting, or written by, a person revoked before it; ``log`` is unchanged.
 
@@ -125,7 +130,7 @@ def check_not_revoked(log: CaseLog, raw: bytes, revocations: Revocations, *,
     ``known(revocation)`` says the party storing it already held the revocation: the server at
     push time, the audit log's order for a verifier.
     """
-    entry = parse_entry(raw)
+    entry = as_entry(raw)
     for pinned in pinned_entries(log, entry):
         revoked = revocation_of(pinned, revocations)
         if revoked is not None and (entry.header.time >= revoked.issued_at or known(revoked)):
@@ -133,10 +138,13 @@ def check_not_revoked(log: CaseLog, raw: bytes, revocations: Revocations, *,
             raise RevokedUser(f"an entry {role} a person revoked by roster serial {revoked.serial} before it")
 
 
-def accept_entry_with_roster(log: CaseLog, raw: bytes, roster: Iterable[RosterEntry], *,
+def accept_entry_with_roster(log: CaseLog, raw: bytes | Entry, roster: Iterable[RosterEntry], *,
                              now_ms: int) -> VerifiedEntry:
-    """The server's rule at push time (9.1 with 9.2): every revocation it holds is known as it stores."""
-    entry = parse_entry(raw)
+    """The server's rule at push time (9.1 with 9.2): every revocation it holds is known as it stores.
+
+    The entry comes as its bytes or already parsed (a server parses each envelope once).
+    """
+    entry = as_entry(raw)
     check_offered(entry, now_ms=now_ms)
-    check_not_revoked(log, raw, revocations_of(roster), known=lambda _revocation: True)
-    return log.append(raw)
+    check_not_revoked(log, entry, revocations_of(roster), known=lambda _revocation: True)
+    return log.append(entry)

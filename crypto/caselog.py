@@ -16,6 +16,7 @@ keys it also opens every sealed entry and checks key commitments and history box
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -35,7 +36,7 @@ from crypto.control import (
     RotateKey,
     Rotation,
     RotationMode,
-    parse_control_payload,
+    entry_payload,
 )
 from crypto.encoding import Reader, Writer
 from crypto.entry import CONTROL_KINDS, HASH_BYTES, ZERO_HASH, Entry, Kind, open_entry_body, parse_entry
@@ -57,9 +58,10 @@ from crypto.errors import (
     WrongCase,
 )
 from crypto.keys import ID_BYTES, AccountKeys, check_id, spoken_fingerprint
-from crypto.roster import TEAM_ROLES, Role, RosterEntry
+from crypto.roster import ROSTER_ENTRY_BYTES, TEAM_ROLES, Role, RosterEntry, restore_roster_entry
 
 CHECKPOINT_TAG = b"CNC"
+FRONTIER_TAG = b"CNF"
 MAX_CHECKPOINT_DEVICES = 1 << 16
 # An honest writer's Lamport clock is one more than the largest in its view, and its view is
 # part of the log it appends to, so it steps by 1 over the log. The bound leaves room for views
@@ -100,7 +102,8 @@ class VerifiedEntry:
 @dataclass
 class _DeviceChain:
     author: bytes
-    hashes: list[bytes]
+    count: int
+    last: bytes
     lamport: int
     base: int
 
@@ -143,6 +146,108 @@ class Checkpoint:
         return spoken_fingerprint(self.head())
 
 
+class PastEntries(Protocol):
+    """What a log resumed from a frontier asks about the entries before it, which it does not hold."""
+
+    def holds(self, entry_hash: bytes, entry_id: bytes) -> bool:
+        """Whether an earlier entry has this hash, or this entry id."""
+
+    def kind_and_epoch(self, entry_hash: bytes) -> tuple[int, int] | None:
+        """The kind and epoch of the earlier entry with this hash; None if there is none."""
+
+    def resealed(self, ref: bytes, full_epoch: int) -> bool:
+        """Whether an earlier whole reseal names ``ref`` under a state of this full epoch."""
+
+
+class _NoPast:
+    """A log verified from its genesis holds every earlier entry itself."""
+
+    def holds(self, entry_hash: bytes, entry_id: bytes) -> bool:
+        return False
+
+    def kind_and_epoch(self, entry_hash: bytes) -> tuple[int, int] | None:
+        return None
+
+    def resealed(self, ref: bytes, full_epoch: int) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class DeviceFrontier:
+    """What the next entry of one device is checked against (docs/PROTOCOL.md 9.3)."""
+
+    device_id: bytes
+    author: bytes
+    count: int
+    last: bytes
+    lamport: int
+    base: int
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """All ``append`` checks a next entry against, without the entries (docs/PROTOCOL.md 9.3).
+
+    An implementation that stores a log (a server) may keep this instead of replaying the whole
+    log before each append; the old entries it is asked about go through ``PastEntries``. It is
+    the implementation's own record: it is never sent, and a verifier never needs it.
+    """
+
+    case_id: bytes
+    count: int
+    max_lamport: int
+    states: tuple[CaseState, ...]
+    devices: tuple[DeviceFrontier, ...]
+
+    def to_bytes(self) -> bytes:
+        roster: dict[bytes, int] = {}
+        for state in self.states:
+            for user_id in sorted(state.members):
+                roster.setdefault(state.members[user_id].raw, len(roster))
+        writer = Writer().prefix(FRONTIER_TAG).fixed(self.case_id, ID_BYTES).u64(self.count) \
+            .u64(self.max_lamport).u32(len(roster))
+        for raw in roster:
+            writer.fixed(raw, ROSTER_ENTRY_BYTES)
+        writer.u32(len(self.states))
+        for state in self.states:
+            writer.fixed(state.entry_hash, HASH_BYTES).u64(state.lamport).fixed(state.team_id, ID_BYTES) \
+                .u32(state.epoch).fixed(state.commitment, HASH_BYTES).u32(state.full_epoch) \
+                .u32(len(state.members))
+            for user_id in sorted(state.members):
+                writer.u32(roster[state.members[user_id].raw])
+        writer.u32(len(self.devices))
+        for device in self.devices:
+            writer.fixed(device.device_id, ID_BYTES).fixed(device.author, ID_BYTES).u64(device.count) \
+                .fixed(device.last, HASH_BYTES).u64(device.lamport).u32(device.base)
+        return writer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "Frontier":
+        """Parse a frontier this implementation wrote; only the canonical encoding is taken."""
+        reader = Reader(raw, "frontier")
+        reader.prefix(FRONTIER_TAG)
+        case_id, count, max_lamport = reader.take(ID_BYTES), reader.u64(), reader.u64()
+        roster = [restore_roster_entry(reader.take(ROSTER_ENTRY_BYTES)) for _ in range(reader.u32())]
+        states = tuple(_read_state(reader, index, roster) for index in range(reader.u32()))
+        devices = tuple(DeviceFrontier(reader.take(ID_BYTES), reader.take(ID_BYTES), reader.u64(minimum=1),
+                                       reader.take(HASH_BYTES), reader.u64(), reader.u32(maximum=len(states) - 1))
+                        for _ in range(reader.u32()))
+        reader.finish()
+        frontier = cls(case_id, count, max_lamport, states, devices)
+        # Members, devices and the roster table have one order each: anything else is refused.
+        if frontier.to_bytes() != raw:
+            raise InvalidEncoding("not the canonical encoding of a frontier")
+        return frontier
+
+
+def _read_state(reader: Reader, index: int, roster: list[RosterEntry]) -> CaseState:
+    entry_hash, lamport, team_id = reader.take(HASH_BYTES), reader.u64(), reader.take(ID_BYTES)
+    epoch, commitment, full_epoch = reader.u32(minimum=1), reader.take(HASH_BYTES), reader.u32()
+    members = [roster[reader.u32(maximum=len(roster) - 1)] for _ in range(reader.u32(minimum=1))]
+    return CaseState(index, entry_hash, lamport, team_id, epoch, {m.user_id: m for m in members}, commitment,
+                     full_epoch)
+
+
 class CaseLog:
     """One case's log as one client has verified it; ``append`` takes entries in log order.
 
@@ -158,11 +263,40 @@ class CaseLog:
         self.states: list[CaseState] = []
         self._by_hash: dict[bytes, VerifiedEntry] = {}
         self._entry_ids: set[bytes] = set()
+        self._controls: dict[bytes, int] = {}
         self._devices: dict[bytes, _DeviceChain] = {}
         self._removals: dict[bytes, list[int]] = {}
         self._resealed: set[tuple[bytes, int]] = set()
         self._rotations: dict[int, Rotation] = {}
         self.max_lamport = 0
+        # A resumed log holds only the entries appended since its frontier; the rest is asked of past.
+        self._past: PastEntries = _NoPast()
+        self._skipped = 0
+
+    @classmethod
+    def resume(cls, frontier: Frontier, association_key: Ed25519PublicKey, past: PastEntries) -> "CaseLog":
+        """A log that appends exactly as the whole log the frontier was taken from would."""
+        log = cls(frontier.case_id, association_key)
+        log._past, log._skipped, log.max_lamport = past, frontier.count, frontier.max_lamport
+        log.states = list(frontier.states)
+        log._controls = {state.entry_hash: state.index for state in log.states}
+        for before, after in zip(log.states, log.states[1:]):
+            # Only a REMOVE drops a member, so the drops are the removals.
+            for user_id in before.members.keys() - after.members.keys():
+                log._removals.setdefault(user_id, []).append(after.index)
+        log._devices = {d.device_id: _DeviceChain(d.author, d.count, d.last, d.lamport, d.base)
+                        for d in frontier.devices}
+        return log
+
+    def frontier(self) -> Frontier:
+        devices = tuple(DeviceFrontier(device_id, c.author, c.count, c.last, c.lamport, c.base)
+                        for device_id, c in sorted(self._devices.items()))
+        return Frontier(self.case_id, self._skipped + len(self.entries), self.max_lamport, tuple(self.states),
+                        devices)
+
+    def _check_whole(self) -> None:
+        if self._skipped:
+            raise InvalidLog("a log resumed from a frontier does not hold its earlier entries")
 
     # Reading the state.
 
@@ -175,14 +309,14 @@ class CaseLog:
     def device_position(self, device_id: bytes) -> tuple[int, bytes]:
         """The last sequence number and hash of a device's chain; (0, zero hash) if none yet."""
         chain = self._devices.get(device_id)
-        return (len(chain.hashes), chain.hashes[-1]) if chain else (0, ZERO_HASH)
+        return (chain.count, chain.last) if chain else (0, ZERO_HASH)
 
     def device_heads_of(self, user_id: bytes) -> tuple[DeviceHead, ...]:
-        return tuple(DeviceHead(device_id, len(chain.hashes), chain.hashes[-1])
+        return tuple(DeviceHead(device_id, chain.count, chain.last)
                      for device_id, chain in sorted(self._devices.items()) if chain.author == user_id)
 
     def checkpoint(self) -> Checkpoint:
-        devices = tuple(DeviceHead(device_id, len(chain.hashes), chain.hashes[-1])
+        devices = tuple(DeviceHead(device_id, chain.count, chain.last)
                         for device_id, chain in sorted(self._devices.items()))
         return Checkpoint(self.case_id, len(self.states), self.state.entry_hash, devices)
 
@@ -192,22 +326,27 @@ class CaseLog:
             raise BrokenChain("no entry with this hash in the log")
         return found
 
+    def control_state(self, control_head: bytes) -> CaseState:
+        """The state the named control entry leaves the case in; BrokenChain if the log lacks it."""
+        return self.states[self._control_index(control_head)]
+
     # Appending.
 
-    def append(self, raw: bytes) -> VerifiedEntry:
-        entry = parse_entry(raw)
+    def append(self, raw: bytes | Entry) -> VerifiedEntry:
+        """Verify and append one entry, given as its bytes or already parsed."""
+        entry = raw if isinstance(raw, Entry) else parse_entry(raw)
         header = entry.header
         if header.case_id != self.case_id:
             raise WrongCase("this entry belongs to another case")
-        if entry.hash in self._by_hash or header.entry_id in self._entry_ids:
+        if (entry.hash in self._by_hash or header.entry_id in self._entry_ids
+                or self._past.holds(entry.hash, header.entry_id)):
             raise ReplayedEntry("this entry, or its entry id, is already in the log")
 
         payload: ControlPayload | None = None
         if header.kind == Kind.GENESIS:
             if self.states:
                 raise InvalidLog("a case has exactly one genesis entry")
-            assert entry.body is not None  # Control entries are never stubs (parse_entry refuses).
-            payload = parse_control_payload(header.kind, entry.body, self.association_key)
+            payload = entry_payload(entry, self.association_key)
             base = self._genesis_state(entry, payload)
             base_index = 0
         else:
@@ -221,7 +360,7 @@ class CaseLog:
             raise NotAMember("the author is not a member at the point this entry builds on")
         if any(removed > base_index for removed in self._removals.get(header.author, ())):
             raise NotAMember("the author was removed after the point this entry builds on")
-        entry.verify_signature(author.signing_public)
+        entry.verify_signature(author.signing_key)
         self._check_device_chain(entry, base_index)
         if header.kind != Kind.GENESIS and header.lamport <= base.lamport:
             raise InvalidLog("the Lamport clock must exceed the control entry's")
@@ -233,8 +372,7 @@ class CaseLog:
         if header.kind == Kind.GENESIS:
             new_state = base
         elif header.kind in CONTROL_KINDS:
-            assert entry.body is not None
-            payload = parse_control_payload(header.kind, entry.body, self.association_key)
+            payload = entry_payload(entry, self.association_key)
             new_state = self._apply_control(entry, author, base_index, payload)
         else:
             if header.epoch != base.epoch:
@@ -243,16 +381,16 @@ class CaseLog:
                 ref = self._check_reseal(entry, author, base)
 
         # Every check passed: commit.
-        verified = VerifiedEntry(entry, len(self.entries), len(self.states) if new_state else base_index,
-                                 payload, ref)
+        verified = VerifiedEntry(entry, self._skipped + len(self.entries),
+                                 len(self.states) if new_state else base_index, payload, ref)
         self._commit(verified, new_state)
         return verified
 
     def _control_index(self, control_head: bytes) -> int:
-        found = self._by_hash.get(control_head)
-        if found is None or found.entry.header.kind not in CONTROL_KINDS:
+        found = self._controls.get(control_head)
+        if found is None:
             raise BrokenChain("the entry builds on a control entry that is not in the log before it")
-        return found.base
+        return found
 
     def _check_device_chain(self, entry: Entry, base_index: int) -> None:
         header = entry.header
@@ -263,9 +401,9 @@ class CaseLog:
             return
         if chain.author != header.author:
             raise InvalidLog("a device writes for one author only")
-        if header.device_seq <= len(chain.hashes):
+        if header.device_seq <= chain.count:
             raise ForkDetected("two entries claim the same place in this device's chain")
-        if header.device_seq > len(chain.hashes) + 1 or header.prev_hash != chain.hashes[-1]:
+        if header.device_seq > chain.count + 1 or header.prev_hash != chain.last:
             raise BrokenChain("this device's chain has a gap or a wrong previous hash")
         if base_index < chain.base:
             raise StaleEpoch("the device builds on an older control entry than it already did")
@@ -337,11 +475,13 @@ class CaseLog:
             return None
         ref = entry.body[:HASH_BYTES]
         original = self._by_hash.get(ref)
-        if original is None or original.entry.header.kind != Kind.CONTENT:
+        kind_epoch = (original.entry.header.kind, original.entry.header.epoch) if original \
+            else self._past.kind_and_epoch(ref)
+        if kind_epoch is None or kind_epoch[0] != Kind.CONTENT:
             raise InvalidLog("a reseal refers to an earlier content entry of the log")
-        if original.entry.header.epoch >= base.full_epoch:
+        if kind_epoch[1] >= base.full_epoch:
             raise InvalidLog("only entries older than the latest full re-encryption are resealed")
-        if (ref, base.full_epoch) in self._resealed:
+        if (ref, base.full_epoch) in self._resealed or self._past.resealed(ref, base.full_epoch):
             raise ReplayedEntry("this entry is already resealed for this re-encryption")
         return ref
 
@@ -351,8 +491,9 @@ class CaseLog:
         self.entries.append(verified)
         self._by_hash[entry.hash] = verified
         self._entry_ids.add(header.entry_id)
-        chain = self._devices.setdefault(header.device_id, _DeviceChain(header.author, [], 0, 0))
-        chain.hashes.append(entry.hash)
+        chain = self._devices.setdefault(header.device_id, _DeviceChain(header.author, 0, ZERO_HASH, 0, 0))
+        chain.count += 1
+        chain.last = entry.hash
         chain.lamport = header.lamport
         chain.base = verified.base
         self.max_lamport = max(self.max_lamport, header.lamport)
@@ -360,6 +501,7 @@ class CaseLog:
             self._resealed.add((verified.ref, self.states[verified.base].full_epoch))
         if new_state is not None:
             self.states.append(new_state)
+            self._controls[entry.hash] = new_state.index
             if isinstance(verified.payload, RemoveMember):
                 self._removals.setdefault(verified.payload.user_id, []).append(new_state.index)
             if isinstance(verified.payload, RemoveMember | RotateKey):
@@ -373,6 +515,7 @@ class CaseLog:
         The reseals of one full re-encryption are stubbed together or not at all: a stub hides
         which entry its reseal named, so a whole reseal beside it could be a second one.
         """
+        self._check_whole()
         referenced = {ref for ref, _ in self._resealed}
         full_epoch = self.state.full_epoch
         stubbed = {self.states[v.base].full_epoch for v in self.entries
@@ -391,17 +534,19 @@ class CaseLog:
 
     def check_against(self, checkpoint: Checkpoint) -> None:
         """Refuse a log that does not extend a checkpoint verified earlier (or shown by another member)."""
+        self._check_whole()
         if checkpoint.case_id != self.case_id:
             raise WrongCase("this checkpoint belongs to another case")
         if len(self.states) < checkpoint.control_count:
             raise RollbackDetected("the control chain is shorter than the checkpoint")
         if self.states[checkpoint.control_count - 1].entry_hash != checkpoint.control_tip:
             raise ForkDetected("the control chain differs from the checkpoint")
+        hashes = {(v.entry.header.device_id, v.entry.header.device_seq): v.hash for v in self.entries}
         for head in checkpoint.devices:
             chain = self._devices.get(head.device_id)
-            if chain is None or len(chain.hashes) < head.seq:
+            if chain is None or chain.count < head.seq:
                 raise RollbackDetected("a device's chain is shorter than the checkpoint")
-            if chain.hashes[head.seq - 1] != head.hash:
+            if hashes[head.device_id, head.seq] != head.hash:
                 raise ForkDetected("a device's chain differs from the checkpoint")
 
     # Keys.
@@ -426,6 +571,7 @@ class CaseLog:
 
     def recover_case_keys_as_member(self, member: AccountKeys) -> dict[int, bytes]:
         """Every epoch key this member can reach: their own wrapped keys, then history boxes back."""
+        self._check_whole()
         keys: dict[int, bytes] = {}
         for wrapped, recipient in self._wraps():
             # A key wrapped to this person's earlier keys (before a passphrase reset) is not theirs now.
@@ -449,6 +595,7 @@ class CaseLog:
 
     def check_case_keys(self, keys: Mapping[int, bytes]) -> None:
         """Each key matches its epoch's commitment and each history box opens to the previous key."""
+        self._check_whole()
         for epoch, key in keys.items():
             if not 1 <= epoch <= self.state.epoch:
                 raise EpochMismatch(f"the log has no epoch {epoch}")

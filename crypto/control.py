@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.casekeys import HISTORY_BOX_BYTES, WrappedCaseKey
 from crypto.encoding import Reader, Writer
-from crypto.entry import HASH_BYTES, Kind
+from crypto.entry import HASH_BYTES, Entry, Kind
 from crypto.errors import InvalidEncoding
 from crypto.keys import ID_BYTES
 from crypto.roster import ROSTER_ENTRY_BYTES, RosterEntry, verify_roster_entry
@@ -186,6 +186,16 @@ ControlPayload = Genesis | AddMember | RemoveMember | RotateKey
 _PAYLOADS: dict[Kind, type[Genesis] | type[AddMember] | type[RemoveMember] | type[RotateKey]] = {
     Kind.GENESIS: Genesis, Kind.ADD: AddMember, Kind.REMOVE: RemoveMember, Kind.ROTATE: RotateKey,
 }
+
+
+def entry_payload(entry: Entry, association_key: Ed25519PublicKey) -> ControlPayload:
+    """The control payload of a control entry, parsed once per entry object and association key."""
+    key = association_key.public_bytes_raw()
+    found = entry.payloads.get(key)
+    if found is None:
+        assert entry.body is not None  # Control entries are never stubs (parse_entry refuses).
+        found = entry.payloads[key] = parse_control_payload(entry.header.kind, entry.body, association_key)
+    return found
 
 
 def parse_control_payload(kind: Kind, body: bytes, association_key: Ed25519PublicKey) -> ControlPayload:

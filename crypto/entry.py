@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _BadSignature
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto import labels
@@ -260,6 +261,9 @@ class Entry:
     body: bytes | None
     body_digest: bytes
     signature: bytes
+    # The control payload parsed from this entry's body, by association key: a server's checks
+    # and the log's read it in turn, and parsing verifies every roster entry in it.
+    payloads: dict[bytes, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_stub(self) -> bool:
@@ -285,25 +289,13 @@ class Entry:
             raise InvalidEncoding("only sealed entries can be reduced to a stub")
         return Entry(self.header, None, self.body_digest, self.signature)
 
-    def verify_signature(self, signing_public: bytes) -> None:
-        seen = signing_public + self.hash
-        if seen in _VERIFIED:
-            return
+    def verify_signature(self, signing_public: bytes | Ed25519PublicKey) -> None:
+        """Check the author's signature, under raw key bytes or a key already decoded strictly."""
+        key = check_ed25519_public_key(signing_public) if isinstance(signing_public, bytes) else signing_public
         try:
-            check_ed25519_public_key(signing_public).verify(self.signature, self.signed_message())
+            key.verify(self.signature, self.signed_message())
         except _BadSignature as exc:
             raise InvalidSignature("the entry is not signed by its author's key") from exc
-        if len(_VERIFIED) >= _VERIFIED_MAX:
-            _VERIFIED.clear()
-        _VERIFIED.add(seen)
-
-
-# The server rebuilds a case's log from its stored entries on every push to that case, and each of
-# those signatures was checked when the entry arrived. The pairs (key, entry hash) that verified
-# in this process are remembered, boundedly: the entry hash covers the signed header, the body's
-# digest and the signature itself, so a hit is the very same check on the very same bytes.
-_VERIFIED: set[bytes] = set()
-_VERIFIED_MAX = 100_000
 
 
 def make_entry_as_author(header: EntryHeader, body: bytes, author: AccountKeys) -> Entry:

@@ -7,7 +7,6 @@ trust without trusting the server. Private keys leave the device only inside a k
 AES-256-GCM under a key derived from the kek, which itself never leaves the device.
 """
 
-import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -86,10 +85,8 @@ def check_ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
     return _decode_ed25519_public_key(raw)
 
 
-# The strict decoding costs two modular exponentiations in Python, twice a signature check, and
-# the server checks every entry of a case against the same few authors' keys: each key is
-# decoded once per process. Refusals raise, and exceptions are not cached.
-@functools.lru_cache(maxsize=4096)
+# The strict decoding costs two modular exponentiations in Python, twice a signature check: a
+# roster entry decodes its signing key once and keeps it (RosterEntry.signing_key).
 def _decode_ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
     sign = raw[31] >> 7
     y = int.from_bytes(raw, "little") & ((1 << 255) - 1)

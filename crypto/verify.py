@@ -267,7 +267,7 @@ def check_signatures(report: Report, case: Case, roster: dict[bytes, list[Roster
         verified = False
         for candidate in roster.get(entry.header.author, []):
             try:
-                entry.verify_signature(candidate.signing_public)
+                entry.verify_signature(candidate.signing_key)
                 verified = True
             except CarnetCryptoError:
                 pass

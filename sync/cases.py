@@ -4,6 +4,10 @@ The server holds no key. It runs the protocol's case-log verifier without keys (
 membership, chains, epochs; docs/PROTOCOL.md section 9), so it refuses at once what every
 client would refuse later, and it knows the current members of each case, which is what access
 control needs. Content stays ciphertext.
+
+A push does not replay the case: the server keeps each case's frontier (PROTOCOL 9.3) in
+``case_state``, written in the same transaction as the entries, resumes the log from it and
+answers the log's questions about older entries from indexed columns of ``entries``.
 """
 
 from dataclasses import dataclass
@@ -12,8 +16,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.acceptance import accept_entry_with_roster, check_not_revoked, granted_entries, revocations_of
-from crypto.caselog import CaseLog
-from crypto.control import Genesis, parse_control_payload
+from crypto.caselog import CaseLog, Frontier, VerifiedEntry
+from crypto.control import Genesis, entry_payload
 from crypto.encoding import b64url_encode
 from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import CarnetCryptoError
@@ -53,6 +57,63 @@ def load_log(conn: Connection, case_id: bytes, key: Ed25519PublicKey) -> CaseLog
     return log
 
 
+class StoredEntries:
+    """A case's stored entries, as a log resumed from its frontier asks about them (PastEntries).
+
+    Each question is one lookup by a unique column (entry hash or entry id) or by primary key.
+    """
+
+    def __init__(self, conn: Connection, case_id: bytes) -> None:
+        self.conn = conn
+        self.case_id = b64url_encode(case_id)
+
+    def holds(self, entry_hash: bytes, entry_id: bytes) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM entries WHERE entry_hash = ? AND case_id = ?"
+            " UNION ALL SELECT 1 FROM entries WHERE entry_id = ? AND case_id = ?",
+            (entry_hash, self.case_id, b64url_encode(entry_id), self.case_id)).fetchone() is not None
+
+    def kind_and_epoch(self, entry_hash: bytes) -> tuple[int, int] | None:
+        row = self.conn.execute("SELECT kind, epoch FROM entries WHERE entry_hash = ? AND case_id = ?",
+                                (entry_hash, self.case_id)).fetchone()
+        return None if row is None else (row["kind"], row["epoch"])
+
+    def resealed(self, ref: bytes, full_epoch: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM case_reseals WHERE case_id = ? AND ref = ? AND full_epoch = ?",
+                                 (self.case_id, ref, full_epoch)).fetchone() is not None
+
+
+def open_log(conn: Connection, case_id: bytes, key: Ed25519PublicKey) -> CaseLog:
+    """The verified log of a stored case, resumed from its frontier, or replayed once if it has none.
+
+    A frontier that covers another number of entries than the case holds (entries copied in
+    without it) is not trusted: the case is replayed and its frontier written again.
+    """
+    row = conn.execute("SELECT s.frontier FROM case_state s JOIN cases c ON c.id = s.case_id"
+                       " WHERE s.case_id = ? AND s.entry_count = c.entry_count", (b64url_encode(case_id),)).fetchone()
+    if row is not None:
+        return CaseLog.resume(Frontier.from_bytes(bytes(row["frontier"])), key, StoredEntries(conn, case_id))
+    log = load_log(conn, case_id, key)
+    for verified in log.entries:
+        record_reseal(conn, log, verified)
+    return log
+
+
+def save_state(conn: Connection, log: CaseLog) -> None:
+    frontier = log.frontier()
+    conn.execute("INSERT INTO case_state (case_id, entry_count, frontier) VALUES (?, ?, ?)"
+                 " ON CONFLICT (case_id) DO UPDATE SET entry_count = excluded.entry_count,"
+                 " frontier = excluded.frontier",
+                 (b64url_encode(log.case_id), frontier.count, frontier.to_bytes()))
+
+
+def record_reseal(conn: Connection, log: CaseLog, verified: VerifiedEntry) -> None:
+    """Remember which entry a whole reseal names, under its state's full epoch."""
+    if verified.ref is not None:
+        conn.execute("INSERT INTO case_reseals (case_id, ref, full_epoch) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                     (b64url_encode(log.case_id), verified.ref, log.states[verified.base].full_epoch))
+
+
 def push_entries(conn: Connection, caller: dict[str, Any], envelopes: list[bytes],
                  now: int) -> list[PushResult]:
     """Store each envelope the caller wrote, in order; one result per envelope.
@@ -66,8 +127,14 @@ def push_entries(conn: Connection, caller: dict[str, Any], envelopes: list[bytes
     logs: dict[bytes, CaseLog] = {}
     with transaction(conn):
         # The revocations the server holds refuse grants to, and writes by, revoked people (9.2).
-        roster = directory.roster_entries(conn, key)
-        return [push_one(conn, caller, raw, key, logs, now, roster) for raw in envelopes]
+        roster = directory.revoking_roster_entries(conn, key)
+        results = [push_one(conn, caller, raw, key, logs, now, roster) for raw in envelopes]
+        for log in logs.values():
+            # A log that appended nothing and was resumed has nothing new to keep; one replayed
+            # from its entries keeps the frontier it lacked.
+            if log.entries:
+                save_state(conn, log)
+        return results
 
 
 def push_one(conn: Connection, caller: dict[str, Any], raw: bytes, key: Ed25519PublicKey,
@@ -94,20 +161,21 @@ def push_one(conn: Connection, caller: dict[str, Any], raw: bytes, key: Ed25519P
     try:
         if header.kind == Kind.GENESIS and entry.body is not None:
             # A case is opened in its author's own team, checked before anything is appended.
-            genesis = parse_control_payload(Kind.GENESIS, entry.body, key)
+            genesis = entry_payload(entry, key)
             if not isinstance(genesis, Genesis) or b64url_encode(genesis.team_id) != caller["team_id"]:
                 return PushResult(entry_id, "rejected", "other-team", "a case is opened in the author's own team")
         log = logs.get(header.case_id)
         if log is None:
-            log = logs[header.case_id] = load_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
+            log = logs[header.case_id] = open_log(conn, header.case_id, key) if exists else CaseLog(header.case_id, key)
         if grants_a_disabled_person(conn, log, entry):
             # A revocation is the association's signed word and says more: it is named first.
-            check_not_revoked(log, raw, revocations_of(roster), known=lambda _revocation: True)
+            check_not_revoked(log, entry, revocations_of(roster), known=lambda _revocation: True)
             return PushResult(entry_id, "rejected", "member-disabled", "a case is not granted to a disabled account")
-        accept_entry_with_roster(log, raw, roster, now_ms=now * 1000)
+        verified = accept_entry_with_roster(log, entry, roster, now_ms=now * 1000)
     except CarnetCryptoError as exc:
         return PushResult(entry_id, "rejected", type(exc).__name__, str(exc))
     store_entry(conn, log, raw, entry, now, created=not exists)
+    record_reseal(conn, log, verified)
     return PushResult(entry_id, "stored")
 
 

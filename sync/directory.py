@@ -241,9 +241,14 @@ def check_entry_against_directory(conn: Connection, entry: protocol_roster.Roste
         raise Conflict("roster-mismatch", detail="role, team, status or keys differ from the directory")
 
 
-def roster_entries(conn: Connection, association: Ed25519PublicKey) -> list[protocol_roster.RosterEntry]:
-    """Every roster entry the server holds, each verified again under the association key."""
-    rows = conn.execute("SELECT raw FROM roster_entries ORDER BY user_id, serial")
+def revoking_roster_entries(conn: Connection, association: Ed25519PublicKey
+                            ) -> list[protocol_roster.RosterEntry]:
+    """The revoking roster entries the server holds, each verified again under the association key.
+
+    A push needs only these (PROTOCOL 9.2), so its cost does not grow with the roster.
+    """
+    rows = conn.execute("SELECT raw FROM roster_entries WHERE substr(raw, ?, 1) = ? ORDER BY user_id, serial",
+                        (ROSTER_STATUS_OFFSET + 1, REVOKED_BYTE))
     return [protocol_roster.verify_roster_entry(bytes(row["raw"]), association) for row in rows]
 
 

@@ -24,6 +24,8 @@ EXPECTED = {
     "5. The app on a phone": ["baseline", "first visit", "offline start", "unlock: PBKDF2", "one intake sealed",
                               "decrypted cases listed", "a day's sync on slow 3G"],
     "6. Key rotation": ["lazy rotation", "full re-encryption"],
+    "9. Push cost at any case length": ["push of one entry over HTTP", "ratio over HTTP", "push of one entry in process",
+                                        "ratio in process", "replaying the"],
 }
 
 

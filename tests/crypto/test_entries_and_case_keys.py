@@ -247,25 +247,22 @@ def test_author_signs_only_their_own_well_sized_entries(world: World) -> None:
         make_entry_as_author(header(kind=Kind.ADD, author=alice.user_id), bytes(MAX_PADDED + 100), alice.keys)
 
 
-def test_a_remembered_signature_is_only_ever_the_same_bytes_and_the_memory_is_bounded(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crypto import entry as entry_module
+def test_a_signature_checks_under_raw_key_bytes_or_a_decoded_key_and_nothing_else(world: World) -> None:
     from crypto.errors import InvalidSignature
+    from crypto.roster import restore_roster_entry
 
     alice, bob = world["alice"], world["bob"]
-    monkeypatch.setattr(entry_module, "_VERIFIED", set())
-    monkeypatch.setattr(entry_module, "_VERIFIED_MAX", 2)
-    entries = []
-    for number in range(3):
-        h = header(author=alice.user_id, device_seq=number + 2)
-        entries.append(make_entry_as_author(h, seal_entry_body(h, b"{}", KEY), alice.keys))
-    for item in entries:
-        item.verify_signature(alice.keys.signing_public)
-        item.verify_signature(alice.keys.signing_public)  # remembered
-    assert len(entry_module._VERIFIED) == 1  # cleared when full, then the third one kept
-    # Another key, or another signature over the same header, is checked afresh and refused.
+    h = header(author=alice.user_id, device_seq=2)
+    entry = make_entry_as_author(h, seal_entry_body(h, b"{}", KEY), alice.keys)
+    entry.verify_signature(alice.keys.signing_public)
+    entry.verify_signature(alice.roster.signing_key)
+    # A roster entry restored from a frontier decodes the same key.
+    entry.verify_signature(restore_roster_entry(alice.roster.raw).signing_key)
+    for key in (bob.keys.signing_public, bob.roster.signing_key):
+        with pytest.raises(InvalidSignature):
+            entry.verify_signature(key)
+    other = make_entry_as_author(header(author=alice.user_id, device_seq=3), seal_entry_body(h, b"{}", KEY),
+                                 alice.keys)
+    forged = Entry(entry.header, entry.body, entry.body_digest, other.signature)
     with pytest.raises(InvalidSignature):
-        entries[2].verify_signature(bob.keys.signing_public)
-    forged = Entry(entries[2].header, entries[2].body, entries[2].body_digest, entries[1].signature)
-    with pytest.raises(InvalidSignature):
-        forged.verify_signature(alice.keys.signing_public)
+        forged.verify_signature(alice.roster.signing_key)
