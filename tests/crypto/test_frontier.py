@@ -242,3 +242,14 @@ def test_a_resumed_log_does_not_pretend_to_hold_its_earlier_entries(world: World
         fresh.append(envelope)
     fresh.check_complete()
     fresh.check_against(log.checkpoint())
+
+
+def test_a_resumed_log_finds_the_states_its_control_entries_make(world: World, standard: Case) -> None:
+    from crypto.errors import BrokenChain
+
+    log = replay(world, standard.envelopes)
+    resumed = CaseLog.resume(log.frontier(), world.association.public_key, MemoryPast(log, len(log.entries)))
+    for state in log.states:
+        assert resumed.control_state(state.entry_hash) == state
+    with pytest.raises(BrokenChain):
+        resumed.control_state(log.entries[1].hash)  # a content entry makes no state
