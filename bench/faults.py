@@ -369,7 +369,9 @@ class Tally:
     backend: str
     faults: collections.Counter = field(default_factory=collections.Counter)
     not_fired: collections.Counter = field(default_factory=collections.Counter)
-    recoveries: list[float] = field(default_factory=list)
+    # Seconds from the fault to the server's first answer: "worker" when gunicorn replaced a killed
+    # worker, "server" when the whole server was started again.
+    recoveries: dict[str, list[float]] = field(default_factory=lambda: {"worker": [], "server": []})
     lost: set[str] = field(default_factory=set)
     twice: int = 0
     integrity_failures: list[str] = field(default_factory=list)
@@ -438,7 +440,7 @@ class Run:
         if not fired.exists():
             (self.target.points / point).unlink(missing_ok=True)
         watcher.join()
-        self.tally.recoveries += recovered
+        self.tally.recoveries["server" if whole_server else "worker"] += recovered
         return fired.exists()
 
     def watch_recovery(self, fired: Path, whole_server: bool, recovered: list[float]) -> None:
@@ -514,7 +516,7 @@ class Run:
             os.replace(staged, instance / "secrets.json")
             started = time.monotonic()
             self.target.start()
-            self.tally.recoveries.append(self.target.healthy() - started)
+            self.tally.recoveries["server"].append(self.target.healthy() - started)
         elif not self.opens_with(self.target.key):
             self.tally.integrity_failures.append(f"backup killed at {point}: secrets.json does not open it")
         return True
@@ -657,8 +659,10 @@ def summary(tally: Tally) -> dict[str, Any]:
             "syncs": tally.syncs, "entries_confirmed": tally.confirmed, "entries_lost": len(tally.lost),
             "stored_twice": tally.twice, "integrity_failures": len(tally.integrity_failures),
             "errors": len(tally.errors), "answers": {str(k): v for k, v in tally.answers.items()},
-            "recover_median_s": percentile(tally.recoveries, 0.5),
-            "recover_p99_s": percentile(tally.recoveries, 0.99), "seconds": round(tally.seconds, 1),
+            **{f"recover_{who}_{name}_s": percentile(tally.recoveries[who], fraction)
+               for who in ("worker", "server") for name, fraction in (("median", 0.5), ("p99", 0.99))},
+            "recoveries": {who: len(times) for who, times in tally.recoveries.items()},
+            "seconds": round(tally.seconds, 1),
             "first_failures": (tally.integrity_failures + tally.errors)[:10]}
 
 
@@ -692,8 +696,10 @@ def record(doc: Path, profile: str, seed: int, results: list[dict[str, Any]]) ->
     row("other failures (outbox not drained, entry refused)", [r["errors"] for r in results])
     row("answers 507 (disk full) seen by clients", [r["answers"].get("507", 0) for r in results])
     row("requests cut or refused (retried)", [r["answers"].get("connection", 0) for r in results])
-    row("time to recover after a kill or restart, median", [fmt_seconds(r["recover_median_s"]) for r in results])
-    row("time to recover, p99", [fmt_seconds(r["recover_p99_s"]) for r in results])
+    for who, what in (("worker", "a worker killed (gunicorn starts another)"),
+                      ("server", "the whole server killed or stopped, then started")):
+        row(f"time to recover after {what}: median", [fmt_seconds(r[f"recover_{who}_median_s"]) for r in results])
+        row(f"time to recover after {what}: p99", [fmt_seconds(r[f"recover_{who}_p99_s"]) for r in results])
     row("run time", [f"{r['seconds']:,.0f} s" for r in results])
     row("verdict", ["failed: " + "; ".join(r["first_failures"][:2]) if r["first_failures"] or r["entries_lost"]
                     or r["stored_twice"] else "passed" for r in results])
