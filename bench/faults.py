@@ -447,8 +447,11 @@ class Run:
         """From the moment the point fired to the first answer of the server (restarted first when
         the whole server died): the time to recover."""
         deadline = time.monotonic() + 5 * ROUND_SECONDS
+        trigger = self.target.points / fired.stem
+        # The point renames the trigger to the fired file: one of the two always exists, unless the
+        # run disarmed the point. The trigger is looked at first, the fired file then.
         while not fired.exists():
-            if time.monotonic() > deadline or not (self.target.points / fired.stem).exists():
+            if time.monotonic() > deadline or (not trigger.exists() and not fired.exists()):
                 return
             time.sleep(0.002)
         started = time.monotonic()
