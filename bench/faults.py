@@ -415,7 +415,7 @@ class Run:
     # faults -------------------------------------------------------------------------------------
 
     def clients_round(self) -> None:
-        threads = [threading.Thread(target=client.round) for client in self.clients]
+        threads = [threading.Thread(target=client.round, daemon=True) for client in self.clients]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -639,6 +639,8 @@ def run_backend(backend: str, count: int, seed: int, work: Path, broken: str | N
             run.one_fault(kind)
             print(f"  {backend} fault {index + 1}/{count} at {time.monotonic() - started:.1f} s: {kind}"
                   f"{' FAILED' if run.tally.failed else ''}", flush=True)
+            if run.tally.failed:
+                break  # what follows a failure proves nothing more; the seed replays it
         run.final_pull()
     finally:
         run.finish()
