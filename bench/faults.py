@@ -19,8 +19,9 @@ Faults, one at a time, in an order drawn from the seed:
 - ``disk-full`` (SQLCipher): the worker's file-size limit (RLIMIT_FSIZE) drops to zero until a
   client is answered 507, then space returns.
 - ``backup-kill``, ``rekey-kill`` (SQLCipher, between two rounds): ``flask backup`` or
-  ``flask rekey`` is killed at a fault point of its write (the server stopped for the rekey),
-  and the database must open afterwards with the key docs/OPERATIONS.md says.
+  ``flask rekey`` is killed at a fault point of its audit record's transaction, or the rekey
+  after its new key is staged and before ``PRAGMA rekey`` (the server stopped for the rekey), and
+  the database must open afterwards with the key docs/OPERATIONS.md says.
 
 After every fault, with the clients quiet: PRAGMA integrity_check (SQLCipher) or amcheck's
 ``bt_index_check`` on every index (PostgreSQL); the audit chain verifies, the signed head names
@@ -353,7 +354,7 @@ def structure_failures(conn: Any) -> list[str]:
 
 # The run -----------------------------------------------------------------------------------------
 
-KILL_POINTS = faults.POINTS
+KILL_POINTS = tuple(point for point in faults.POINTS if point != "before-rekey")
 
 
 def kinds_for(backend: str) -> list[str]:
@@ -496,7 +497,8 @@ class Run:
         the database must then open with the key docs/OPERATIONS.md names."""
         folder = self.target.work / "command-points"
         folder.mkdir(exist_ok=True)
-        point = self.rng.choice(["before-audit-record", "before-commit", "after-commit"])
+        point = self.rng.choice(["before-audit-record", "before-commit", "after-commit"]
+                                + (["before-rekey"] if command == "rekey" else []))
         fired = self.arm(point, "kill", folder)
         instance = self.target.server.instance
         if command == "rekey":
@@ -512,11 +514,16 @@ class Run:
             return False
         staged = instance / "secrets.json.new"
         if command == "rekey":
-            # docs/OPERATIONS.md: stopped between the rekey and the rename, the key is in secrets.json.new.
-            key = bytes.fromhex(json.loads(staged.read_text())["database_key"])
+            # docs/OPERATIONS.md: stopped before the rekey, the database opens with the key of
+            # secrets.json; after it (and before the rename), with the one in secrets.json.new.
+            rekeyed = point != "before-rekey"
+            key = bytes.fromhex(json.loads(staged.read_text())["database_key"]) if rekeyed else self.target.key
             if not self.opens_with(key):
-                self.tally.integrity_failures.append(f"rekey killed at {point}: secrets.json.new does not open it")
-            os.replace(staged, instance / "secrets.json")
+                self.tally.integrity_failures.append(f"rekey killed at {point}: the documented key does not open it")
+            if rekeyed:
+                os.replace(staged, instance / "secrets.json")
+            else:
+                staged.unlink()
             started = time.monotonic()
             self.target.start()
             self.tally.recoveries["server"].append(self.target.healthy() - started)

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 ENV = "CARNET_FAULT_POINTS"
-POINTS = ("before-entry-insert", "before-audit-record", "before-commit", "after-commit", "before-push-answer")
+POINTS = ("before-entry-insert", "before-audit-record", "before-commit", "after-commit", "before-push-answer",
+          "before-rekey")
 ACTIONS = ("kill", "kill-server", "lose")
 
 
