@@ -75,7 +75,7 @@ from tests.http import HttpSession  # noqa: E402
 from tests.ports import free_port  # noqa: E402
 from tests.sync_client import DemoWriter, demo_writer, log_in  # noqa: E402
 
-PROFILES = {"short": 16, "long": 500}  # faults per backend
+PROFILES = {"short": 25, "long": 500}  # faults per backend
 CLIENTS = 3
 BACKOFF_FIRST, BACKOFF_MOST = 0.05, 2.0
 ROUND_SECONDS = 90
