@@ -58,11 +58,11 @@ def test_an_armed_point_kills_its_process_there(tmp_path: Path, point: str, rows
 
 # A full disk -------------------------------------------------------------------------------------
 
-def fill_the_disk(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def fill_the_disk(app: Flask, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The database's own "disk full": SQLite's page limit at the file's size on every new
     connection (SQLITE_FULL), PostgreSQL's disk_full raised by the audit insert (53100), so that the
     entries are written and their audit records are not."""
-    if app.extensions["carnet_database"].backend == "sqlcipher":
+    if backend == "sqlcipher":
         connect = db.connect
 
         def full(path: Path | str, key: bytes) -> db.SqlcipherConnection:
@@ -80,9 +80,9 @@ def fill_the_disk(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
         conn.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION disk_full()")
 
 
-def free_the_disk(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def free_the_disk(app: Flask, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
-    if app.extensions["carnet_database"].backend == "postgresql":
+    if backend == "postgresql":
         with app.app_context():
             get_db().execute("DROP TRIGGER disk_full ON audit_log")
 
@@ -93,7 +93,7 @@ def audit_records(app: Flask) -> list[bytes]:
 
 
 def test_a_full_disk_is_answered_507_stores_nothing_and_the_same_push_succeeds_later(
-        app: Flask, world: dict[str, Member], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        app: Flask, backend: str, world: dict[str, Member], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     case, envelopes = new_case(world)
     from crypto.writer import seal_entry_as_author
     writer = world["volunteer"]
@@ -101,12 +101,12 @@ def test_a_full_disk_is_answered_507_stores_nothing_and_the_same_push_succeeds_l
     envelopes += [seal_entry_as_author(case.log, writer.keys, device_id=writer.device, case_key=case.case_key,
                                        body_json=json.dumps({"notes": "n" * 3000}).encode()) for _ in range(30)]
     records = audit_records(app)
-    fill_the_disk(app, monkeypatch)
+    fill_the_disk(app, backend, monkeypatch)
     answer = push(writer.api, envelopes)
     assert answer.status_code == 507
     problem = answer.get_json()
     assert problem["type"] == "urn:carnet:problem:storage-full" and problem["title"]
-    free_the_disk(app, monkeypatch)
+    free_the_disk(app, backend, monkeypatch)
     assert stored_count(app) == 0 and audit_records(app) == records
     stored = push(writer.api, envelopes).get_json()["results"]
     assert {r["status"] for r in stored} == {"stored"} and stored_count(app) == len(envelopes)
