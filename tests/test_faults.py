@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from crypto.audit import check_audit_chain, parse_audit_record
+from crypto.writer import seal_entry_as_author
 from sync import db, faults
 from webapp.database import get_db
 
@@ -95,7 +96,6 @@ def audit_records(app: Flask) -> list[bytes]:
 def test_a_full_disk_is_answered_507_stores_nothing_and_the_same_push_succeeds_later(
         app: Flask, backend: str, world: dict[str, Member], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     case, envelopes = new_case(world)
-    from crypto.writer import seal_entry_as_author
     writer = world["volunteer"]
     # Enough bytes to need new pages of the database.
     envelopes += [seal_entry_as_author(case.log, writer.keys, device_id=writer.device, case_key=case.case_key,
