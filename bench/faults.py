@@ -77,7 +77,7 @@ CLIENTS = 3
 BACKOFF_FIRST, BACKOFF_MOST = 0.05, 2.0
 ROUND_SECONDS = 90
 START, END = "<!-- bench:faults -->", "<!-- /bench:faults -->"
-TITLE = "## 9. Faults survived (server killed, connections cut, disk full)"
+TITLE = "## 10. Faults survived (server killed, connections cut, disk full)"
 ENTRY_ACTION_CODES = {int(action) for action in ENTRY_ACTIONS.values()}
 
 
