@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from crypto.encoding import InvalidEncoding, b64url_decode
 from crypto.entry import MAX_BODY
-from sync import cases, openapi
+from sync import cases, faults, openapi
 from sync.context import current_context
 from sync.db import get_db
 from sync.problems import ApiError
@@ -75,7 +75,10 @@ def push() -> Response:
     count_request()
     body = parse_json_body([Field("entries", envelopes)], push_body())
     results = cases.push_entries(get_db(), g.user, body["entries"], now())
-    return jsonify(results=[result.to_json() for result in results])
+    answer = jsonify(results=[result.to_json() for result in results])
+    # Committed, answered to nobody yet: a client that never hears back must push again.
+    faults.point("before-push-answer")
+    return answer
 
 
 @bp.get("/pull")

@@ -30,6 +30,7 @@ from crypto.entry import Kind
 from crypto.errors import CarnetCryptoError
 from crypto.keys import user_fingerprint
 from crypto.roster import Status, verify_roster_entry
+from sync import faults
 from sync.db import Connection, transaction
 
 # When a team sets no rotation policy, a case key older than this is reported.
@@ -73,6 +74,7 @@ def record(conn: Connection, action: Action, now: int, *, actor: str | bytes | N
         raise RuntimeError("an audit record is written in the transaction of the write it records")
     new = next_audit_record(last_record(conn), time=now * 1000, action=action, actor=id_bytes(actor),
                             subject=id_bytes(subject), digest=digest)
+    faults.point("before-audit-record", conn)
     conn.execute("INSERT INTO audit_log (seq, action, record, record_hash, at) VALUES (?, ?, ?, ?, ?)",
                  (new.seq, int(action), new.to_bytes(), new.hash, now))
     return new

@@ -23,6 +23,7 @@ from crypto.entry import Entry, Kind, parse_entry
 from crypto.errors import CarnetCryptoError
 from crypto.roster import RosterEntry
 from sync import audit, directory
+from sync import faults
 from sync.db import Connection, transaction
 from sync.problems import ApiError
 
@@ -200,6 +201,7 @@ def store_entry(conn: Connection, log: CaseLog, raw: bytes, entry: Any, now: int
     if created:
         conn.execute("INSERT INTO cases (id, team_id, epoch, entry_count, created_at, updated_at)"
                      " VALUES (?, ?, ?, 0, ?, ?)", (case_id, b64url_encode(state.team_id), state.epoch, now, now))
+    faults.point("before-entry-insert", conn)
     seq = conn.execute(
         "INSERT INTO entries (case_id, entry_id, entry_hash, kind, epoch, author, device_id, device_seq,"
         " envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",

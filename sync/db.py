@@ -26,6 +26,8 @@ from flask import g
 
 from sync.context import current_context
 
+from sync import faults
+
 KEY_BYTES = 32
 # SQLCipher 4 defaults, stated so that an auditor can check them and so that a library upgrade
 # changing a default cannot silently change the file format.
@@ -56,6 +58,21 @@ class IntegrityError(DatabaseError):
 
 class InvalidValue(DatabaseError):
     """A value the database cannot hold (PostgreSQL refuses a NUL character in a text)."""
+
+
+class StorageFull(DatabaseError):
+    """The database could not write: the disk (or the process's file-size limit) is full.
+
+    The statement's transaction is rolled back whole; the same write succeeds once space returns.
+    """
+
+
+# SQLite's result codes for a write the disk refused: SQLITE_FULL (ENOSPC), and SQLITE_IOERR, which
+# is what a write refused with EFBIG (a file-size limit) or EDQUOT (a quota) gives. A failing disk
+# gives SQLITE_IOERR too; the answer is the same (nothing was saved, try later) and the log says
+# "disk I/O error" rather than "database or disk is full".
+SQLITE_IOERR = 10
+SQLITE_FULL = 13
 
 
 class Connection(Protocol):
@@ -127,6 +144,10 @@ class SqlcipherConnection:
             return self.raw.execute(sql, params)
         except sqlcipher3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
+        except sqlcipher3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) in (SQLITE_IOERR, SQLITE_FULL):
+                raise StorageFull(str(exc)) from exc
+            raise
 
     def close(self) -> None:
         self.raw.close()
@@ -160,6 +181,10 @@ def open_keyed(path: Path, key: bytes) -> SqlcipherConnection:
         raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as exc:
         raw.close()
+        if getattr(exc, "sqlite_errorcode", None) in (SQLITE_IOERR, SQLITE_FULL):
+            # Opening creates the shared-memory file beside the database: on a full disk that
+            # fails, and the key is not to blame.
+            raise StorageFull(str(exc)) from exc
         raise WrongDatabaseKey(
             f"the database key does not open {path}: wrong key, or not a Carnet database"
         ) from exc
@@ -258,6 +283,8 @@ def transaction(conn: Connection) -> Iterator[Connection]:
         from sync import postgres
         with postgres.transaction(conn):
             yield conn
+            faults.point("before-commit", conn)
+        faults.point("after-commit", conn)
         return
     assert isinstance(conn, SqlcipherConnection)
     with _WRITERS:
@@ -267,10 +294,15 @@ def transaction(conn: Connection) -> Iterator[Connection]:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                faults.point("before-commit", conn)
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does): a second ROLLBACK
+                # would fail and hide the error that matters.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            faults.point("after-commit", conn)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

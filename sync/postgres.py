@@ -13,6 +13,7 @@ in commit order, so a reader's cursor never passes an entry that commits later.
 """
 
 import contextlib
+import errno
 import functools
 import os
 import re
@@ -23,7 +24,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from sync.db import DatabaseError, IntegrityError, InvalidValue, SchemaTooNew, load_migrations
+from sync.db import DatabaseError, IntegrityError, InvalidValue, SchemaTooNew, StorageFull, load_migrations
 
 # An arbitrary 64-bit constant naming Carnet's write lock among the database's advisory locks.
 WRITE_LOCK = 0x4361726E6574  # "Carnet"
@@ -82,6 +83,10 @@ class PostgresConnection:
             raise IntegrityError(str(exc)) from exc
         except psycopg.DataError as exc:
             raise InvalidValue(str(exc)) from exc
+        except psycopg.Error as exc:
+            if is_storage_full(exc):
+                raise StorageFull(str(exc)) from exc
+            raise
         return cursor
 
     def run_script(self, script: str) -> None:
@@ -90,6 +95,15 @@ class PostgresConnection:
 
     def close(self) -> None:
         self._release(self.raw)
+
+
+def is_storage_full(exc: psycopg.Error) -> bool:
+    """PostgreSQL's "disk full" (53100, from ENOSPC or a quota), or a file it could not extend
+    because the write was refused with EFBIG (a file-size limit), which it reports as XX000."""
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return True
+    message = exc.diag.message_primary or ""
+    return message.startswith("could not extend file") and message.endswith(os.strerror(errno.EFBIG))
 
 
 def connect(url: str) -> PostgresConnection:

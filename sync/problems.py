@@ -48,6 +48,8 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "rate-limited-anonymous": (429, _l("Too many requests from this address. Wait a minute and try again.")),
     "last-admin": (409, _l("This would leave the association without an active administrator.")),
     "invalid-name": (422, _l("This name cannot be used.")),
+    "storage-full": (507, _l("The server has no room left to store this. Nothing was saved; "
+                             "sync will try again later.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 
 from crypto.encoding import b64url_decode
 from crypto.verify import fingerprint
-from sync import backup, db, postgres, transfer
+from sync import backup, db, faults, postgres, transfer
 from sync.bundle import export_bundle
 from sync.context import current_context
 from webapp.config import SECRETS_FILE, current_config, stage_secrets
@@ -123,6 +123,7 @@ def rekey_command() -> None:
             # The new key is on disk before the database needs it: a crash in between leaves it
             # in secrets.json.new, next to the file it replaces.
             staged = stage_secrets(config.instance_path, {"database_key": new_key.hex()})
+            faults.point("before-rekey")
             backup.rekey(config.database_path, config.database_key, new_key, config.now())
             os.replace(staged, config.instance_path / SECRETS_FILE)
     except ServerRunning as exc:

@@ -8,12 +8,14 @@ the same security headers.
 """
 
 from html import escape
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.sessions import SessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from sync.db import InvalidValue
+from sync.db import InvalidValue, StorageFull
 from sync.errors import DomainError, TooManyRequests
 from sync.problems import PROBLEM_TYPE_PREFIX, PROBLEMS, ApiError
 
@@ -88,6 +90,54 @@ def handle_invalid_value(_error: InvalidValue) -> Response:
     return handle_api_error(ApiError("bad-request"))
 
 
+def handle_storage_full(_error: StorageFull) -> Response:
+    """The disk is full: the write was rolled back whole, and the same request succeeds once space
+    returns (docs/OPERATIONS.md). Logged, so the operator sees it."""
+    current_app.logger.error("the disk is full: the database could not write on %s %s", request.method, request.path)
+    return handle_api_error(ApiError("storage-full"))
+
+
+STORAGE_FULL_KEY = "carnet.storage_full"
+
+
+class StorageAwareSessions(SessionInterface):
+    """The app's session interface, made to answer 507 on a full disk.
+
+    Flask opens the session before any error handler can act: a full disk there (opening the
+    database creates its shared-memory file) would end as a bare 500. The failure is kept and
+    raised again by the first before-request hook, where ``handle_storage_full`` answers it. A
+    session that cannot be saved after an answer (its last-seen time) leaves the answer as it is.
+    """
+
+    def __init__(self, inner: SessionInterface) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        try:
+            return self.inner.open_session(app, request)
+        except StorageFull as exc:
+            request.environ[STORAGE_FULL_KEY] = exc
+            return self.inner.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        try:
+            self.inner.save_session(app, session, response)
+        except StorageFull:
+            current_app.logger.error("the session was not saved (disk full) on %s %s", request.method, request.path)
+
+    def is_null_session(self, obj: object) -> bool:
+        return self.inner.is_null_session(obj)
+
+
+def raise_storage_full() -> None:
+    failure = request.environ.get(STORAGE_FULL_KEY)
+    if failure is not None:
+        raise failure
+
+
 def handle_unexpected(error: Exception) -> Response:
     # Logged without the request body: bodies may hold personal data.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -101,4 +151,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InvalidValue, handle_invalid_value)
+    app.register_error_handler(StorageFull, handle_storage_full)
+    app.session_interface = StorageAwareSessions(app.session_interface)
+    # First of every before-request hook: nothing else runs on a session that could not be read.
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_storage_full)
     app.register_error_handler(Exception, handle_unexpected)
