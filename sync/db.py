@@ -277,11 +277,17 @@ def _write_lock(path: Path) -> IO[bytes]:
 
 
 @contextlib.contextmanager
-def transaction(conn: Connection) -> Iterator[Connection]:
-    """A write transaction, one at a time across every process, rolled back on any exception."""
+def transaction(conn: Connection, *, durable: bool = True) -> Iterator[Connection]:
+    """A write transaction, one at a time across every process, rolled back on any exception.
+
+    ``durable=False`` is for counts that may be forgotten (rate limits): the commit does not
+    wait for the disk. A crash may then lose the last such commits, never leave the database
+    inconsistent (SQLite's WAL with ``synchronous = NORMAL``; PostgreSQL's
+    ``synchronous_commit = off``).
+    """
     if conn.backend == "postgresql":
         from sync import postgres
-        with postgres.transaction(conn):
+        with postgres.transaction(conn, durable=durable):
             yield conn
             faults.point("before-commit", conn)
         faults.point("after-commit", conn)
@@ -290,6 +296,8 @@ def transaction(conn: Connection) -> Iterator[Connection]:
     with _WRITERS:
         lock = _write_lock(conn.path)
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if not durable:
+            conn.execute("PRAGMA synchronous = NORMAL")
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -304,6 +312,8 @@ def transaction(conn: Connection) -> Iterator[Connection]:
                 raise
             faults.point("after-commit", conn)
         finally:
+            if not durable:
+                conn.execute("PRAGMA synchronous = FULL")
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 

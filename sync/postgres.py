@@ -149,10 +149,12 @@ def pooled(url: str) -> PostgresConnection:
 
 
 @contextlib.contextmanager
-def transaction(conn: Any) -> Iterator[Any]:
+def transaction(conn: Any, *, durable: bool = True) -> Iterator[Any]:
     conn.execute("BEGIN")
     try:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        if not durable:
+            conn.execute("SET LOCAL synchronous_commit = off")
         yield conn
     except BaseException:
         conn.raw.execute("ROLLBACK")

@@ -127,3 +127,17 @@ def test_writers_of_other_processes_wait_on_the_write_lock_not_in_sqlite(tmp_pat
         conn.execute("INSERT INTO t VALUES (1)")
         assert not write_lock_free_elsewhere(path)
     assert write_lock_free_elsewhere(path)
+
+
+def test_a_transaction_that_need_not_last_commits_and_leaves_the_next_one_durable(tmp_path: Path, key: bytes) -> None:
+    conn = db.connect(tmp_path / "c.db", key)
+    conn.execute("CREATE TABLE t (v INTEGER)")
+    with db.transaction(conn, durable=False):
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        conn.execute("INSERT INTO t VALUES (1)")
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    with pytest.raises(RuntimeError):
+        with db.transaction(conn, durable=False):
+            raise RuntimeError("refused")
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1

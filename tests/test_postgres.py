@@ -194,3 +194,11 @@ def test_sqlcipher_file_commands_refuse_on_postgresql_and_name_pg_dump(app: Flas
     for args in (["backup", str(tmp_path / "b.db")], ["rekey"], ["database", "copy", "postgresql://x@h/d"]):
         result = runner.invoke(args=args)
         assert result.exit_code != 0 and "pg_dump" in result.output, (args, result.output)
+
+
+def test_a_transaction_that_need_not_last_does_not_wait_for_the_disk(app: Flask) -> None:
+    with app.app_context():
+        conn = get_db()
+        with db.transaction(conn, durable=False):
+            assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
