@@ -60,6 +60,10 @@ class InvalidValue(DatabaseError):
     """A value the database cannot hold (PostgreSQL refuses a NUL character in a text)."""
 
 
+class StorageUnavailable(DatabaseError):
+    """The database server cannot be reached (PostgreSQL stopped, restarting, or out of connections)."""
+
+
 class StorageFull(DatabaseError):
     """The database could not write: the disk (or the process's file-size limit) is full.
 

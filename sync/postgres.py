@@ -24,11 +24,13 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from sync.db import DatabaseError, IntegrityError, InvalidValue, SchemaTooNew, StorageFull, load_migrations
+from sync.db import IntegrityError, InvalidValue, SchemaTooNew, StorageFull, StorageUnavailable, load_migrations
 
 # An arbitrary 64-bit constant naming Carnet's write lock among the database's advisory locks.
 WRITE_LOCK = 0x4361726E6574  # "Carnet"
 POOL_SIZE = int(os.environ.get("CARNET_THREADS", "16")) + 2
+# How long a request waits for a connection before it is answered 503 (storage-unavailable).
+POOL_TIMEOUT = 10.0
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 
 
@@ -86,6 +88,9 @@ class PostgresConnection:
         except psycopg.Error as exc:
             if is_storage_full(exc):
                 raise StorageFull(str(exc)) from exc
+            if isinstance(exc, psycopg.OperationalError):
+                # The connection was lost (PostgreSQL stopped or restarted under it).
+                raise StorageUnavailable(str(exc)) from exc
             raise
         return cursor
 
@@ -111,7 +116,7 @@ def connect(url: str) -> PostgresConnection:
     try:
         raw = psycopg.connect(url, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot reach the PostgreSQL database: {exc}") from exc
+        raise StorageUnavailable(f"cannot reach the PostgreSQL database: {exc}") from exc
     return PostgresConnection(raw, lambda conn: conn.close())
 
 
@@ -126,7 +131,7 @@ def _pool(url: str) -> psycopg_pool.ConnectionPool:
         if pool is None:
             pool = _pools[key] = psycopg_pool.ConnectionPool(
                 url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=True,
-                name="carnet", timeout=30)
+                name="carnet", timeout=POOL_TIMEOUT)
         return pool
 
 
@@ -144,7 +149,7 @@ def pooled(url: str) -> PostgresConnection:
     try:
         raw = pool.getconn()
     except psycopg_pool.PoolTimeout as exc:
-        raise DatabaseError(f"no PostgreSQL connection available: {exc}") from exc
+        raise StorageUnavailable(f"no PostgreSQL connection available: {exc}") from exc
     return PostgresConnection(raw, pool.putconn)
 
 

@@ -50,6 +50,8 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "invalid-name": (422, _l("This name cannot be used.")),
     "storage-full": (507, _l("The server has no room left to store this. Nothing was saved; "
                              "sync will try again later.")),
+    "storage-unavailable": (503, _l("The server cannot reach its database. Nothing was saved; "
+                                    "sync will try again later.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

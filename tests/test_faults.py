@@ -2,11 +2,15 @@
 and the fault-injection run (bench/faults.py) at its short profile on both databases, which must
 fail when a fault point loses an entry."""
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -110,6 +114,54 @@ def test_a_full_disk_is_answered_507_stores_nothing_and_the_same_push_succeeds_l
     assert stored_count(app) == 0 and audit_records(app) == records
     stored = push(writer.api, envelopes).get_json()["results"]
     assert {r["status"] for r in stored} == {"stored"} and stored_count(app) == len(envelopes)
+    check_audit_chain([parse_audit_record(raw) for raw in audit_records(app)])
+
+
+@contextlib.contextmanager
+def tiny_filesystem() -> Iterator[Path]:
+    """A 1 MiB tmpfs of its own, owned by the ``postgres`` account; skips where mounting is not allowed."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root; the test above covers the error path")
+    folder = Path(tempfile.mkdtemp(prefix="carnet-tiny-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip("this machine does not allow mounting a tmpfs: " + mounted.stderr.decode(errors="replace"))
+    try:
+        shutil.chown(folder, "postgres", "postgres")
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+        folder.rmdir()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_postgresql_filesystem_really_full_is_answered_507_and_recovers_when_space_returns(
+        app: Flask, world: dict[str, Member]) -> None:  # noqa: F811
+    """The entries' table on a tablespace of its own, on a filesystem that fills: PostgreSQL's own
+    "No space left on device", not a simulation; then the filesystem grows and the same push is stored."""
+    case, envelopes = new_case(world)
+    writer = world["volunteer"]
+    envelopes += [seal_entry_as_author(case.log, writer.keys, device_id=writer.device, case_key=case.case_key,
+                                       body_json=json.dumps({"notes": os.urandom(6000).hex()}).encode())
+                  for _ in range(150)]
+    records = audit_records(app)
+    space = "carnet_tiny_" + os.urandom(4).hex()
+    with tiny_filesystem() as folder, app.app_context():
+        conn = get_db()
+        conn.execute(f"CREATE TABLESPACE {space} LOCATION '{folder}'")
+        conn.execute(f"ALTER TABLE entries SET TABLESPACE {space}")
+        try:
+            answer = push(writer.api, envelopes)
+            assert answer.status_code == 507 and answer.get_json()["code"] == "storage-full"
+            assert stored_count(app) == 0 and audit_records(app) == records
+            subprocess.run(["mount", "-o", "remount,size=64m", str(folder)], check=True)
+            stored = push(writer.api, envelopes).get_json()["results"]
+            assert {r["status"] for r in stored} == {"stored"} and stored_count(app) == len(envelopes)
+        finally:
+            conn.execute("ALTER TABLE entries SET TABLESPACE pg_default")
+            conn.execute(f"DROP TABLESPACE {space}")
     check_audit_chain([parse_audit_record(raw) for raw in audit_records(app)])
 
 

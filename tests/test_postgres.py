@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from crypto.audit import Action, check_audit_chain, parse_audit_record
 from sync import audit, db, postgres, transfer
 from tests import postgres as pg
+from tests.ports import free_port
 from webapp import create_app
 from webapp.config import Config
 from webapp.database import get_db, initialise_database
@@ -204,3 +205,19 @@ def test_a_transaction_that_need_not_last_does_not_wait_for_the_disk(app: Flask)
         with db.transaction(conn, durable=False):
             assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+
+
+def test_an_unreachable_postgresql_is_answered_503_with_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL stopped (nothing listens): every request, the session's included, is a typed 503
+    with Retry-After, never a bare 500."""
+    monkeypatch.setattr(postgres, "POOL_TIMEOUT", 0.5)
+    url = f"postgresql://carnet@127.0.0.1:{free_port()}/carnet"
+    app = create_app(Config(instance_path=tmp_path, database_key=secrets.token_bytes(32),
+                            secret_key=secrets.token_bytes(32), testing=True, database_url=url))
+    try:
+        for path in ("/api/v1/sync/pull?cursor=0", "/api/v1/auth/params"):
+            answer = app.test_client().get(path)
+            assert answer.status_code == 503, (path, answer.get_data(as_text=True))
+            assert answer.get_json()["code"] == "storage-unavailable" and answer.headers["Retry-After"] == "5"
+    finally:
+        postgres.close_pools(url)

@@ -15,7 +15,7 @@ from flask.sessions import SessionInterface
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from sync.db import InvalidValue, StorageFull
+from sync.db import InvalidValue, StorageFull, StorageUnavailable
 from sync.errors import DomainError, TooManyRequests
 from sync.problems import PROBLEM_TYPE_PREFIX, PROBLEMS, ApiError
 
@@ -97,7 +97,20 @@ def handle_storage_full(_error: StorageFull) -> Response:
     return handle_api_error(ApiError("storage-full"))
 
 
+RETRY_UNAVAILABLE_SECONDS = 5
+
+
+def handle_storage_unavailable(error: StorageUnavailable) -> Response:
+    """PostgreSQL is down or out of connections: nothing was done; the client retries later."""
+    current_app.logger.error("the database is unreachable on %s %s: %s", request.method, request.path, error)
+    problem = ApiError("storage-unavailable", retry_after=RETRY_UNAVAILABLE_SECONDS)
+    problem.headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
+    return handle_api_error(problem)
+
+
 STORAGE_FULL_KEY = "carnet.storage_full"
+# Failures of the storage that the session interface keeps until an error handler can answer them.
+STORAGE_FAILURES = (StorageFull, StorageUnavailable)
 
 
 class StorageAwareSessions(SessionInterface):
@@ -118,15 +131,15 @@ class StorageAwareSessions(SessionInterface):
     def open_session(self, app: Flask, request: Any) -> Any:
         try:
             return self.inner.open_session(app, request)
-        except StorageFull as exc:
+        except STORAGE_FAILURES as exc:
             request.environ[STORAGE_FULL_KEY] = exc
             return self.inner.make_null_session(app)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         try:
             self.inner.save_session(app, session, response)
-        except StorageFull:
-            current_app.logger.error("the session was not saved (disk full) on %s %s", request.method, request.path)
+        except STORAGE_FAILURES:
+            current_app.logger.error("the session was not saved (storage failed) on %s %s", request.method, request.path)
 
     def is_null_session(self, obj: object) -> bool:
         return self.inner.is_null_session(obj)
@@ -152,6 +165,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InvalidValue, handle_invalid_value)
     app.register_error_handler(StorageFull, handle_storage_full)
+    app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.session_interface = StorageAwareSessions(app.session_interface)
     # First of every before-request hook: nothing else runs on a session that could not be read.
     app.before_request_funcs.setdefault(None, []).insert(0, raise_storage_full)
