@@ -264,6 +264,9 @@ class Entry:
     # The control payload parsed from this entry's body, by association key: a server's checks
     # and the log's read it in turn, and parsing verifies every roster entry in it.
     payloads: dict[bytes, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The raw keys this entry's signature verified under: a server checks it once before its
+    # write lock and the log's rule asks again inside, for the same bytes under the same key.
+    verified_under: set[bytes] = field(default_factory=set, init=False, repr=False, compare=False)
 
     @property
     def is_stub(self) -> bool:
@@ -292,10 +295,14 @@ class Entry:
     def verify_signature(self, signing_public: bytes | Ed25519PublicKey) -> None:
         """Check the author's signature, under raw key bytes or a key already decoded strictly."""
         key = check_ed25519_public_key(signing_public) if isinstance(signing_public, bytes) else signing_public
+        raw = key.public_bytes_raw()
+        if raw in self.verified_under:
+            return
         try:
             key.verify(self.signature, self.signed_message())
         except _BadSignature as exc:
             raise InvalidSignature("the entry is not signed by its author's key") from exc
+        self.verified_under.add(raw)
 
 
 def make_entry_as_author(header: EntryHeader, body: bytes, author: AccountKeys) -> Entry:

@@ -258,6 +258,8 @@ def test_a_signature_checks_under_raw_key_bytes_or_a_decoded_key_and_nothing_els
     entry.verify_signature(alice.roster.signing_key)
     # A roster entry restored from a frontier decodes the same key.
     entry.verify_signature(restore_roster_entry(alice.roster.raw).signing_key)
+    # Once verified under Alice's key, this entry object remembers that key, and that key only.
+    assert entry.verified_under == {alice.keys.signing_public}
     for key in (bob.keys.signing_public, bob.roster.signing_key):
         with pytest.raises(InvalidSignature):
             entry.verify_signature(key)
@@ -266,3 +268,4 @@ def test_a_signature_checks_under_raw_key_bytes_or_a_decoded_key_and_nothing_els
     forged = Entry(entry.header, entry.body, entry.body_digest, other.signature)
     with pytest.raises(InvalidSignature):
         forged.verify_signature(alice.roster.signing_key)
+    assert forged.verified_under == set()
