@@ -108,7 +108,7 @@ def offline_start_and_unlock(browser: Browser, server: LiveServer) -> tuple[floa
 # One intake as the form hands it over: sealed (a new case key, wrapped to every first member,
 # two signed entries) and stored in the device store with its outbox records; no drawing.
 SEAL_AND_STORE = """async (notes) => {
-  const cases = await import('/static/js/app/cases.js');
+  const cases = await import('/static/js/store/cases.js');
   const state = (await import('/static/js/app/session.js')).unlocked();
   const start = performance.now();
   await cases.createCase(state, { alias: 'Personne mesurée', notes }, []);

@@ -3,7 +3,8 @@
 // Nothing typed or chosen here is stored or sent.
 
 import { _ } from "../i18n.js";
-import { dueSoon, dueWithin, listCases, rosterNames } from "./cases.js";
+import { dueSoon, dueWithin, listCases } from "../store/cases.js";
+import { rosterNames } from "../store/roster.js";
 import { caseFlags, optionLabels } from "./intake.js";
 import { field, h } from "./ui.js";
 

@@ -5,126 +5,12 @@
 // Edits are entries too: each saves only the fields it changes, and the case view merges them
 // field by field, the latest by (Lamport clock, device id) winning; every version is kept.
 
-import { ApiProblem, callApi } from "../api.js";
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  bytesKey, CarnetCryptoError, createCaseAsMember, importEd25519PublicKey, Kind, NotAMember, revocationsOf, Role,
-  RosterView, sealEntryAsAuthor, UnknownUser, verifyCaseLog, verifyRosterEntry,
+  b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, Role, sealEntryAsAuthor,
+  UnknownUser, verifyCaseLog,
 } from "../protocol/index.js";
-
-export class NotCertified extends Error {}
-
-let outboxSequence = 0;
-
-// The outbox: every entry written here waits in the device store until the server confirms it.
-// Keys sort in the order entries were written, so each device chain is pushed in order.
-export async function queueEntries(state, caseId, envelopes) {
-  for (const envelope of envelopes) {
-    outboxSequence += 1;
-    const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
-    await state.vault.put("outbox", key, { caseId, envelope });
-  }
-}
-
-function equalBytes(a, b) {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-export async function associationKey(state) {
-  const pinned = state.vault.device.association;
-  if (!pinned) throw new NotCertified("this device knows no association key");
-  return importEd25519PublicKey(b64urlDecode(pinned.public_key));
-}
-
-// The roster as last fetched, verified again at every use under the pinned association key:
-// the store could have been changed while the device was locked.
-// A roster that does not verify is not kept, and `rosterProblem` stops every grant until one does.
-export async function refreshRoster(state) {
-  let people;
-  try {
-    ({ people } = await callApi("GET", "/api/v1/directory"));
-  } catch (error) {
-    // Offline, the last verified roster stays in use.
-    if (!(error instanceof ApiProblem)) throw error;
-    return;
-  }
-  const entries = people.filter((person) => person.roster).map((person) => person.roster);
-  try {
-    await rosterView(state, entries);
-  } catch (error) {
-    state.rosterProblem = true;
-    throw error;
-  }
-  state.rosterProblem = false;
-  await state.vault.put("roster", "entries", entries);
-  // Names are for display only: every key used comes from a verified roster entry.
-  await state.vault.put("roster", "names", Object.fromEntries(people.map((p) => [p.user_id, p.display_name])));
-  // Disabling is the server's word, not signed: it stops grants and makes coordinators remove
-  // the person, it never gives anyone a key.
-  await state.vault.put("roster", "status", Object.fromEntries(people.map((p) => [p.user_id, p.status])));
-  await keepRevocations(state, people);
-}
-
-// Revocations outlive the next certification (9.2): a person revoked then certified again shows
-// an active latest entry, and the revocation still counts. Kept here are those the directory
-// lists (`revocations`, each person's revoking entries, when the server gives them) and every
-// revoked latest entry this device has seen.
-async function keepRevocations(state, people) {
-  const listed = people.flatMap((person) => (Array.isArray(person.revocations) ? person.revocations : []));
-  const seen = state.roster.accepted.filter((entry) => !entry.active).map((entry) => b64urlEncode(entry.raw));
-  const kept = (await state.vault.get("roster", "revocations")) ?? [];
-  await state.vault.put("roster", "revocations", [...new Set([...kept, ...listed, ...seen])]);
-}
-
-// Every revocation this device knows, verified under the association key, by person.
-export async function knownRevocations(state) {
-  const key = await associationKey(state);
-  const listed = [];
-  for (const raw of (await state.vault.get("roster", "revocations")) ?? []) {
-    try {
-      listed.push(await verifyRosterEntry(b64urlDecode(raw), key));
-    } catch (error) {
-      if (!(error instanceof CarnetCryptoError)) throw error;
-      // Not signed by the association: not a revocation.
-    }
-  }
-  return revocationsOf([...(await rosterPeople(state)), ...listed]);
-}
-
-// The server's account status by user id ("active", "disabled"), as the directory last gave it.
-export async function rosterStatuses(state) {
-  return (await state.vault.get("roster", "status")) ?? {};
-}
-
-// The roster, verified once per change while the app is unlocked (the device store could have
-// been changed while it was locked, so nothing verified survives a lock).
-export async function rosterView(state, entries = null) {
-  const raws = entries ?? (await state.vault.get("roster", "entries")) ?? [];
-  const key = raws.join(",");
-  if (state.roster?.key !== key) {
-    const view = new RosterView(await associationKey(state));
-    const accepted = [];
-    for (const raw of raws) accepted.push(await view.accept(b64urlDecode(raw)));
-    state.roster = { key, view, accepted };
-  }
-  return state.roster.view;
-}
-
-// Display names by user id, as the directory last gave them: for showing only, never for keys.
-export async function rosterNames(state) {
-  return (await state.vault.get("roster", "names")) ?? {};
-}
-
-// Everyone's latest verified roster entry, active or not.
-export async function rosterPeople(state) {
-  await rosterView(state);
-  const latest = new Map();
-  for (const entry of state.roster.accepted) {
-    const known = latest.get(bytesKey(entry.userId));
-    if (!known || known.serial < entry.serial) latest.set(bytesKey(entry.userId), entry);
-  }
-  return [...latest.values()];
-}
+import { caseRecords, queueEntries } from "./records.js";
+import { associationKey, NotCertified, rosterPeople, rosterView } from "./roster.js";
 
 async function firstMembers(state, view) {
   const me = b64urlDecode(state.vault.userId);
@@ -184,14 +70,14 @@ export async function createCase(state, fields, deadlines = []) {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
     pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
   };
-  await state.vault.put("case", record.id, record);
-  await queueEntries(state, record.id, record.envelopes);
+  await caseRecords.put(state.vault, record.id, record);
+  await queueEntries(state.vault, record.id, record.envelopes);
   return record.id;
 }
 
 // Append entries to a case, each sealed under the current epoch's key, and save the record once.
 async function appendEntries(state, caseId, bodies, record = null) {
-  record ??= await state.vault.get("case", caseId);
+  record ??= await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
   const caseKey = keys.get(log.state.epoch);
   if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
@@ -209,7 +95,7 @@ async function appendEntries(state, caseId, bodies, record = null) {
 // A coordinator's change of members or keys: `write(log, keys, roster)` signs one control entry
 // (and names the new epoch's key when it rotates); it is appended, kept and queued.
 export async function changeCase(state, caseId, write) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
   const { envelope, newKey } = await write(log, keys, await rosterView(state));
   if (newKey) {
@@ -228,12 +114,12 @@ export async function keepAppended(state, record, envelopes, summary = null) {
   record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();
   record.summary = summary ?? { ...record.summary, lastActivity: record.updated };
-  await state.vault.put("case", record.id, record);
-  await queueEntries(state, record.id, written);
+  await caseRecords.put(state.vault, record.id, record);
+  await queueEntries(state.vault, record.id, written);
 }
 
 export async function openCaseLog(state, caseId) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   return { record, ...(await loadLog(state, record)) };
 }
 
@@ -328,25 +214,25 @@ export async function summaryFor(log, keys) {
 // Refused entries (docs/PROTOCOL.md 8.12 item 6): sent again as new entries under the current
 // epoch once the person is a member again, or discarded by the person; nothing else removes them.
 export async function resendRefused(state, caseId, index) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const [item] = record.refused.splice(index, 1);
   return appendEntries(state, caseId, [JSON.parse(item.body)], record);
 }
 
 export async function discardRefused(state, caseId, index) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   record.refused.splice(index, 1);
-  await state.vault.put("case", caseId, record);
+  await caseRecords.put(state.vault, caseId, record);
 }
 
 export async function openCase(state, caseId) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
   return { record, ...(await readLog(log, keys)) };
 }
 
 export async function listCases(state) {
-  const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
+  const cases = (await caseRecords.list(state.vault)).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
     created: record.created, setAside: Boolean(record.setAside), refused: record.refused?.length ?? 0,
     removed: Boolean(record.removed) }));
   return cases.sort((a, b) => b.updated - a.updated);
