@@ -393,3 +393,32 @@ def test_case_keys_rotate_on_the_teams_schedule_and_a_member_added_later_reads_t
     finally:
         desk.context.close()
         volunteer.context.close()
+
+
+# A case record's envelopes changed in the store under the unlocked app: the last entry's
+# signature spoilt (a character of its base64url text changed, far from either end).
+SPOIL_LAST_ENTRY = """(async () => {
+    const { caseRecords } = await import('/static/js/store/records.js');
+    const record = await caseRecords.get(s.vault, args[0]);
+    const last = record.envelopes.pop();
+    const at = last.length - 20;
+    record.envelopes.push(last.slice(0, at) + (last[at] === 'A' ? 'B' : 'A') + last.slice(at + 1));
+    await caseRecords.put(s.vault, args[0], record);
+    const P = await import('/static/js/protocol/index.js');
+    try { await m.openCase(s, args[0]); return 'opened'; } catch (e) { return e instanceof P.CarnetCryptoError ? 'refused' : String(e); }
+})()"""
+
+
+def test_an_append_extends_the_verified_log_kept_while_unlocked_and_a_changed_record_is_verified_again(
+        server: LiveServer, page: Page) -> None:
+    set_up_device(page, server, *DEMO["volunteer"])
+    case_id = new_case(page, "Dossier gardé en mémoire", "première note")
+    kept = ("store/cases:(async () => { const before = s.logs.get(args[0]).log;"
+            " await m.editCase(s, args[0], {notes: 'deuxième note'});"
+            " const after = s.logs.get(args[0]); const record = await s.vault.get('case', args[0]);"
+            " return [after.log === before, after.log.entries.length, record.envelopes.length]; })()")
+    # The log verified when the case was written is extended by the edit, not verified again.
+    assert app(page, kept, case_id) == [True, 3, 3]
+    assert app(page, "store/cases:(await m.openCase(s, args[0])).fields.notes", case_id) == "deuxième note"
+    # A record that is no longer exactly the kept log's is verified whole again, and refused.
+    assert app(page, "store/cases:" + SPOIL_LAST_ENTRY, case_id) == "refused"

@@ -2,7 +2,7 @@
 
 import { _ } from "../i18n.js";
 import {
-  attachFile, createCase, discardRefused, dueSoon, editCase, listCases, openCase, resendRefused,
+  attachFile, createCase, discardRefused, dueSoon, editCase, openCase, resendRefused,
 } from "../store/cases.js";
 import { drafts } from "../store/records.js";
 import { NotCertified } from "../store/roster.js";
@@ -394,14 +394,19 @@ function refusedSection(state, caseId, record, labels, redraw) {
     h("ul", { className: "refused-list" }, items), error);
 }
 
-export async function caseListItems(state, openOne) {
-  const cases = await listCases(state);
-  return cases.map((item) => h("li", { "data-case": item.id },
+// One row of a volunteer's list, from the case's summary.
+export function caseRow(item, openOne) {
+  return h("li", { "data-case": item.id },
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
       item.place ? ` · ${item.place}` : "",
       item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null,
-      caseFlags(item))));
+      caseFlags(item)));
+}
+
+// What a volunteer's search looks in: what the row shows.
+export function rowText(item) {
+  return [item.title, item.number, item.place, item.nextDeadline].filter(Boolean).join(" ").toLowerCase();
 }
 
 // What needs the person's eye on a case, shown in the lists.

@@ -3,6 +3,7 @@
 import { _ } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
 import { syncState } from "../store/records.js";
+import { listCases } from "../store/cases.js";
 import { rosterView } from "../store/roster.js";
 import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
 import { ApiProblem, callApi } from "../sync/api.js";
@@ -15,9 +16,10 @@ import { registerServiceWorker } from "./sw-client.js";
 import { auditHome } from "./audit.js";
 import { disabledScreen } from "./disabled.js";
 import { figuresScreen } from "./figures-screen.js";
-import { caseListItems, caseScreen, intakeScreen, saveOpenDraft } from "./intake.js";
+import { caseRow, caseScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
 import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
+import { pagedList } from "./paged.js";
 import { reviewList } from "./review.js";
 import { Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
@@ -333,16 +335,18 @@ async function showCertification(state) {
     : _("Waiting for certification: show your fingerprint to an administrator (“My fingerprint”).");
 }
 
+// A volunteer's cases, the most recently changed first, a page at a time. Search runs on the
+// summaries in memory; nothing typed here is stored or sent.
 async function myCaseList(state, openOne) {
-  const items = await caseListItems(state, openOne);
-  if (!items.length) return h("p", { className: "hint" }, _("No case on this device yet."));
-  // Search runs on the decrypted list in memory; nothing typed here is stored or sent.
+  const cases = await listCases(state);
+  if (!cases.length) return h("p", { className: "hint" }, _("No case on this device yet."));
+  const { list, count, more, draw } = pagedList(cases, (item) => caseRow(item, openOne), "case-list");
   const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {
     const wanted = event.target.value.trim().toLowerCase();
-    for (const item of items) item.hidden = Boolean(wanted) && !item.textContent.toLowerCase().includes(wanted);
+    draw(wanted ? (item) => rowText(item).includes(wanted) : undefined);
   } });
-  return h("div", {}, field("case-search", _("Search by name or number"), search),
-    h("ul", { className: "case-list", id: "case-list" }, items));
+  draw();
+  return h("div", {}, field("case-search", _("Search by name or number"), search), count, list, more);
 }
 
 function retentionText(days) {

@@ -6,10 +6,10 @@
 // field by field, the latest by (Lamport clock, device id) winning; every version is kept.
 
 import {
-  b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, Role, sealEntryAsAuthor,
-  UnknownUser, verifyCaseLog,
+  b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, openEntryBody, Role,
+  sealEntryAsAuthor, UnknownUser, verifyCaseLog,
 } from "../protocol/index.js";
-import { caseRecords, queueEntries } from "./records.js";
+import { caseRecords, caseSummaries, queueEntries } from "./records.js";
 import { associationKey, NotCertified, rosterPeople, rosterView } from "./roster.js";
 
 async function firstMembers(state, view) {
@@ -49,9 +49,35 @@ function summarise(opened, log) {
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
 
+// Verified logs kept while unlocked, in `state.logs` by case id: a case's log is verified whole
+// once, from its record, then extended in memory by each entry written here (every writer of
+// the protocol checks its entry and appends it to the log). The state, and these logs with it,
+// goes at lock: the store could be changed while the app is locked, so nothing verified
+// survives a lock. A record whose envelopes are not exactly the kept log's is verified again.
+function keptLog(state, record) {
+  const kept = state.logs?.get(record.id);
+  const count = record.envelopes.length;
+  if (!kept || kept.envelopes.length !== count || kept.log.entries.length !== count) return null;
+  for (let i = 0; i < count; i += 1) if (kept.envelopes[i] !== record.envelopes[i]) return null;
+  return kept;
+}
+
+/** Keep `log`, verified, as the log of the case whose record holds exactly `envelopes`. */
+export function keepVerified(state, caseId, envelopes, log) {
+  state.logs ??= new Map();
+  state.logs.set(caseId, { log, envelopes: [...envelopes], opened: null });
+}
+
+function keysOf(record) {
+  return new Map(Object.entries(record.keys).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+}
+
 async function loadLog(state, record) {
-  const keys = new Map(Object.entries(record.keys).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+  const keys = keysOf(record);
+  const kept = keptLog(state, record);
+  if (kept) return { log: kept.log, keys };
   const log = await verifyCaseLog(b64urlDecode(record.id), record.envelopes.map(b64urlDecode), await associationKey(state));
+  keepVerified(state, record.id, record.envelopes, log);
   return { log, keys };
 }
 
@@ -72,6 +98,7 @@ export async function createCase(state, fields, deadlines = []) {
   };
   await caseRecords.put(state.vault, record.id, record);
   await queueEntries(state.vault, record.id, record.envelopes);
+  keepVerified(state, record.id, record.envelopes, log);
   return record.id;
 }
 
@@ -87,7 +114,7 @@ async function appendEntries(state, caseId, bodies, record = null) {
     written.push(await sealEntryAsAuthor(log, state.account, {
       deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) }));
   }
-  const opened = await readLog(log, keys);
+  const opened = await readLog(state, record.id, log, keys);
   await keepAppended(state, record, written, summarise(opened, log));
   return opened;
 }
@@ -102,14 +129,17 @@ export async function changeCase(state, caseId, write) {
     record.keys[log.state.epoch] = b64urlEncode(newKey);
     keys.set(log.state.epoch, newKey);
   }
-  await keepAppended(state, record, [envelope], summarise(await readLog(log, keys), log));
+  await keepAppended(state, record, [envelope], summarise(await readLog(state, caseId, log, keys), log));
 }
 
 // Entries just appended to a case's opened log: kept with its record, then queued for the
 // server. Without a new summary only the last activity changes.
 export async function keepAppended(state, record, envelopes, summary = null) {
   const written = envelopes.map(b64urlEncode);
+  const kept = keptLog(state, record);
   record.envelopes.push(...written);
+  // The kept log was extended by the writers: it stays the record's log if it holds them all.
+  if (kept && kept.log.entries.length === record.envelopes.length) kept.envelopes.push(...written);
   // Written here, not yet seen from the server: the pending part (docs/PROTOCOL.md 8.12).
   record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();
@@ -168,21 +198,58 @@ function assembleAttachments(versions) {
   return complete;
 }
 
+function versionOf(verified, raw) {
+  const { header } = verified.entry;
+  return { body: JSON.parse(new TextDecoder().decode(raw)), lamport: header.lamport, time: header.time,
+    device: b64urlEncode(header.deviceId), author: b64urlEncode(header.author) };
+}
+
+// Every body of the log, opened and checked by the protocol (openWith), in log order.
+async function openAll(log, keys) {
+  const bodies = await log.openWith(keys);
+  const versions = [];
+  for (const verified of log.entries) {
+    const raw = bodies.get(bytesKey(verified.hash));
+    if (raw) versions.push(versionOf(verified, raw));
+  }
+  return versions;
+}
+
+// The kept versions extended by the entries appended since they were opened: new content
+// entries are opened one by one under keys already checked. A reseal (its body replaces
+// another's) or a new set of keys opens the whole log again.
+async function openAppended(opened, log, keys) {
+  for (const verified of log.entries.slice(opened.count)) {
+    const { header, body } = verified.entry;
+    if (header.kind === Kind.RESEAL) return false;
+    if (header.kind !== Kind.CONTENT || body === null || !keys.has(header.epoch)) continue;
+    opened.versions.push(versionOf(verified, await openEntryBody(header, body, keys.get(header.epoch))));
+  }
+  opened.count = log.entries.length;
+  return true;
+}
+
+function keysSignature(keys) {
+  return [...keys].map(([epoch, key]) => `${epoch}:${bytesKey(key)}`).sort().join(",");
+}
+
+// The opened versions of a case's log: from the kept log's when it is this log, else opened whole.
+async function versionsOf(state, caseId, log, keys) {
+  const kept = state.logs?.get(caseId);
+  if (kept?.log !== log) return openAll(log, keys);
+  const signature = keysSignature(keys);
+  if (!kept.opened || kept.opened.signature !== signature || !(await openAppended(kept.opened, log, keys))) {
+    kept.opened = { signature, count: log.entries.length, versions: await openAll(log, keys) };
+  }
+  return kept.opened.versions;
+}
+
 // Merge the opened entries: per field the latest write by (Lamport clock, device id) wins, and
 // every version stays in history. An edit names, per field, the version its author saw (`base`);
 // an edit whose base is not the version it replaces was made without seeing it: a conflict,
 // flagged until someone edits that field again from the merged state.
-async function readLog(log, keys) {
-  const bodies = await log.openWith(keys);
-  const decoder = new TextDecoder();
-  const versions = [];
-  for (const verified of log.entries) {
-    const raw = bodies.get(bytesKey(verified.hash));
-    if (!raw) continue;
-    const { header } = verified.entry;
-    versions.push({ body: JSON.parse(decoder.decode(raw)), lamport: header.lamport, time: header.time,
-      device: b64urlEncode(header.deviceId), author: b64urlEncode(header.author) });
-  }
+async function readLog(state, caseId, log, keys) {
+  const versions = [...(await versionsOf(state, caseId, log, keys))];
   versions.sort((a, b) => a.lamport - b.lamport || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   const fields = {};
   const history = {};
@@ -207,8 +274,8 @@ async function readLog(log, keys) {
 }
 
 // What the lists show of a case, from its opened log.
-export async function summaryFor(log, keys) {
-  return summarise(await readLog(log, keys), log);
+export async function summaryFor(state, caseId, log, keys) {
+  return summarise(await readLog(state, caseId, log, keys), log);
 }
 
 // Refused entries (docs/PROTOCOL.md 8.12 item 6): sent again as new entries under the current
@@ -228,14 +295,13 @@ export async function discardRefused(state, caseId, index) {
 export async function openCase(state, caseId) {
   const record = await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
-  return { record, ...(await readLog(log, keys)) };
+  return { record, ...(await readLog(state, caseId, log, keys)) };
 }
 
+// The cases on this device as the lists show them, from their summaries alone (no case record
+// is opened), the most recently changed first.
 export async function listCases(state) {
-  const cases = (await caseRecords.list(state.vault)).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
-    created: record.created, setAside: Boolean(record.setAside), refused: record.refused?.length ?? 0,
-    removed: Boolean(record.removed) }));
-  return cases.sort((a, b) => b.updated - a.updated);
+  return (await caseSummaries(state.vault)).sort((a, b) => b.updated - a.updated);
 }
 
 export function dueWithin(isoDate, hours, now = Date.now()) {

@@ -4,6 +4,7 @@
 //
 //   profile  - "me": the person as the server last described them (id, email, role, team);
 //   case     - by case id: a case's envelopes, the case keys this person holds, its summary;
+//   summary  - by case id: what the lists, filters and search need of a case, written with it;
 //   outbox   - by write order: each entry written here until the server confirms it;
 //   sync     - "state": the pull cursor and last sync; "team": the team's policy;
 //   roster   - "entries", "names", "status", "revocations": the directory as last fetched;
@@ -29,7 +30,40 @@ function single(kind, id) {
 }
 
 export const profile = single("profile", "me");
-export const caseRecords = keyed("case");
+const cases = keyed("case");
+const summaries = keyed("summary");
+
+// What the lists, their filters and search, and the engine's passes need of a case, so that none
+// of them opens the case record (its envelopes and keys): kept beside it, sealed like it.
+export function summaryOf(record) {
+  return { ...record.summary, id: record.id, updated: record.updated, created: record.created,
+    pending: record.pending ?? 0, refused: record.refused?.length ?? 0, setAside: Boolean(record.setAside),
+    removed: Boolean(record.removed) };
+}
+
+// A case record and its summary change together, in one transaction.
+export const caseRecords = {
+  get: cases.get,
+  list: cases.list,
+  ids: (vault) => vault.ids("case"),
+  put: (vault, id, record) => vault.putTogether([["case", id, record], ["summary", id, summaryOf(record)]]),
+  delete: (vault, id) => vault.deleteTogether([["case", id], ["summary", id]]),
+};
+
+/** Every case's summary, without opening a case record; a case kept before summaries gets one now. */
+export async function caseSummaries(vault) {
+  const found = new Map(await summaries.list(vault));
+  const held = [];
+  for (const id of await vault.ids("case")) {
+    if (!found.has(id)) {
+      const summary = summaryOf(await cases.get(vault, id));
+      await summaries.put(vault, id, summary);
+      found.set(id, summary);
+    }
+    held.push(found.get(id));
+  }
+  return held;
+}
 export const outbox = keyed("outbox");
 export const syncProgress = single("sync", "state");
 export const teamPolicy = single("sync", "team");

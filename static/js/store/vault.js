@@ -88,13 +88,26 @@ export class Vault {
     return this.localKey;
   }
 
-  // Seal first, then write: no await on anything but IndexedDB inside the transaction.
-  async put(kind, id, value) {
+  async seal(kind, id, value) {
     const nonce = crypto.getRandomValues(new Uint8Array(12));
     const plaintext = encoder.encode(JSON.stringify(value));
     const sealed = new Uint8Array(await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(), plaintext));
-    await (await open()).put("records", { id: `${kind}:${id}`, kind, nonce, sealed });
+    return { id: `${kind}:${id}`, kind, nonce, sealed };
+  }
+
+  // Seal first, then write: no await on anything but IndexedDB inside the transaction.
+  async put(kind, id, value) {
+    const record = await this.seal(kind, id, value);
+    await (await open()).put("records", record);
+  }
+
+  // Several records, [kind, id, value] each, written in one transaction: all or none.
+  async putTogether(items) {
+    const sealed = [];
+    for (const [kind, id, value] of items) sealed.push(await this.seal(kind, id, value));
+    const tx = (await open()).transaction("records", "readwrite");
+    await Promise.all([...sealed.map((record) => tx.store.put(record)), tx.done]);
   }
 
   async openRecord(record) {
@@ -124,6 +137,18 @@ export class Vault {
 
   async delete(kind, id) {
     await (await open()).delete("records", `${kind}:${id}`);
+  }
+
+  // The ids of a kind's records, without opening any: the keys are not secret (they are record
+  // ids, random case ids and write times), only the values are.
+  async ids(kind) {
+    const keys = await (await open()).getAllKeysFromIndex("records", "kind", kind);
+    return keys.map((key) => key.slice(kind.length + 1));
+  }
+
+  async deleteTogether(items) {
+    const tx = (await open()).transaction("records", "readwrite");
+    await Promise.all([...items.map(([kind, id]) => tx.store.delete(`${kind}:${id}`)), tx.done]);
   }
 
   lock() {

@@ -3,7 +3,7 @@
 // work the server does not hold yet (sealed, unsent, unopened), and offers nothing new until a
 // sync finds the account enabled again. The screens are app/disabled.js.
 
-import { caseRecords, outbox, syncProgress, syncState } from "../store/records.js";
+import { caseRecords, caseSummaries, outbox, syncProgress, syncState } from "../store/records.js";
 import { updateDevice } from "../store/vault.js";
 import { ApiProblem } from "./api.js";
 
@@ -21,9 +21,11 @@ export async function unsentWork(state) {
   const waiting = new Map();
   for (const [, item] of await outbox.list(state.vault)) waiting.set(item.caseId, (waiting.get(item.caseId) ?? 0) + 1);
   const cases = [];
-  for (const [id, record] of await caseRecords.list(state.vault)) {
-    const count = (waiting.get(id) ?? 0) + (record.refused?.length ?? 0);
-    if (count || record.pending || record.setAside) cases.push({ id, count, created: record.created, setAside: Boolean(record.setAside) });
+  for (const summary of await caseSummaries(state.vault)) {
+    const count = (waiting.get(summary.id) ?? 0) + summary.refused;
+    if (count || summary.pending || summary.setAside) {
+      cases.push({ id: summary.id, count, created: summary.created, setAside: summary.setAside });
+    }
   }
   return cases;
 }
@@ -32,7 +34,7 @@ export async function unsentWork(state) {
 // lost, and a disabled person's phone, lost or taken, then holds only what it alone has.
 export async function leaveDevice(state) {
   const kept = new Set((await unsentWork(state)).map((item) => item.id));
-  for (const [id] of await caseRecords.list(state.vault)) if (!kept.has(id)) await caseRecords.delete(state.vault, id);
+  for (const id of await caseRecords.ids(state.vault)) if (!kept.has(id)) await caseRecords.delete(state.vault, id);
   // Pulled again from the start once the account is enabled: the cases removed here come back.
   await syncProgress.put(state.vault, { ...(await syncState(state.vault)), cursor: 0 });
   state.vault.device = await updateDevice({ accountDisabled: { at: Date.now() } });

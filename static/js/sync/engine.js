@@ -6,8 +6,8 @@
 // the server do not verify is set aside; the sync goes on with the others.
 
 import { b64urlDecode, bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
-import { summaryFor } from "../store/cases.js";
-import { caseRecords, outbox as outboxRecords, queueEntries, syncProgress, syncState, teamPolicy } from "../store/records.js";
+import { keepVerified, summaryFor } from "../store/cases.js";
+import { caseRecords, caseSummaries, outbox as outboxRecords, queueEntries, syncProgress, syncState, teamPolicy } from "../store/records.js";
 import { associationKey } from "../store/roster.js";
 import { callApi } from "./api.js";
 import { refreshRoster } from "./directory.js";
@@ -53,9 +53,9 @@ async function applyRetention(state, now = Date.now()) {
   if (days === null) return 0;
   const waiting = new Set((await outboxRecords.list(state.vault)).map(([, item]) => item.caseId));
   let removed = 0;
-  for (const [id, record] of await caseRecords.list(state.vault)) {
-    if (waiting.has(id) || record.pending || record.refused?.length || record.setAside) continue;
-    if (record.updated + days * DAY_MS > now) continue;
+  for (const { id, pending, refused, setAside, updated } of await caseSummaries(state.vault)) {
+    if (waiting.has(id) || pending || refused || setAside) continue;
+    if (updated + days * DAY_MS > now) continue;
     await caseRecords.delete(state.vault, id);
     removed += 1;
   }
@@ -84,7 +84,7 @@ function batches(items) {
 // its case until pulled); a refused one stays, marked with its code, until its case is rebased.
 async function pushOutbox(state, progress) {
   // A case set aside waits for its repair: its entries would be built on a view that may be wrong.
-  const aside = new Set((await caseRecords.list(state.vault)).filter(([, record]) => record.setAside).map(([id]) => id));
+  const aside = new Set((await caseSummaries(state.vault)).filter((summary) => summary.setAside).map(({ id }) => id));
   const items = (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused && !aside.has(item.caseId));
   let done = 0;
   for (const batch of batches(items)) {
@@ -194,7 +194,9 @@ async function keepRebased(state, record, incoming, outbox, kept = record) {
   }
   const { record: next, log, keys, queued } = rebased;
   next.updated = Date.now();
-  next.summary = await summaryFor(log, keys);
+  // The rebased log was verified from the server's entries: kept as the case's log while unlocked.
+  keepVerified(state, next.id, next.envelopes, log);
+  next.summary = await summaryFor(state, next.id, log, keys);
   await caseRecords.put(state.vault, next.id, next);
   await reconcileOutbox(state, next.id, outbox, queued);
   return rebased.rewritten ? "rewritten" : "same";
@@ -256,7 +258,7 @@ export async function repairCase(state, caseId) {
 // The person's cases on the server that this device does not hold (metadata only).
 export async function casesOnServerOnly(state) {
   const { cases } = await callApi("GET", "/api/v1/sync/cases");
-  const held = new Set((await caseRecords.list(state.vault)).map(([id]) => id));
+  const held = new Set(await caseRecords.ids(state.vault));
   return cases.filter((item) => !held.has(item.id));
 }
 
@@ -269,8 +271,8 @@ async function casesToRebase(state, touched) {
   return cases;
 }
 
-function refusedTotal(records) {
-  return records.reduce((n, [, record]) => n + (record.refused?.length ?? 0), 0);
+function refusedTotal(summaries) {
+  return summaries.reduce((n, summary) => n + summary.refused, 0);
 }
 
 // Rewritten entries leave in the same sync; a few rounds at most, so a sync always ends.
@@ -304,9 +306,9 @@ export async function syncNow(state, { progress = () => {} } = {}) {
     await syncProgress.put(state.vault, sync);
     if (!rewritten) break;
   }
-  const records = await caseRecords.list(state.vault);
+  const summaries = await caseSummaries(state.vault);
   const removed = await applyRetention(state);
   progress(1);
   // Refused entries are counted while they wait for the person, not only when they are refused.
-  return { refused: refusedTotal(records), changed: changed + removed, removed, aside: [...aside] };
+  return { refused: refusedTotal(summaries), changed: changed + removed, removed, aside: [...aside] };
 }

@@ -10,7 +10,7 @@ import {
   resealPendingAsCoordinator, rotateCaseKeyAsCoordinator, TEAM_ROLES,
 } from "../protocol/index.js";
 import { changeCase, EPOCH_STARTS, keepAppended, openCaseLog } from "../store/cases.js";
-import { caseRecords, verifiedMarks } from "../store/records.js";
+import { caseSummaries, verifiedMarks } from "../store/records.js";
 import { NotCertified, rosterNames, rosterPeople, rosterStatuses } from "../store/roster.js";
 
 export class NotVerified extends Error {
@@ -122,10 +122,11 @@ export function epochStart(log) {
 // summaries say which cases are due; only those are opened.
 export async function rotateDueCases(state, rotationDays, now = Date.now()) {
   if (!rotationDays || state.profile?.role !== "coordinator") return 0;
-  const due = (await caseRecords.list(state.vault))
-    .filter(([, record]) => now - (record.summary.keySince ?? 0) >= rotationDays * 24 * 3600 * 1000);
+  const due = (await caseSummaries(state.vault))
+    .filter((summary) => now - (summary.keySince ?? 0) >= rotationDays * 24 * 3600 * 1000);
   let rotated = 0;
-  for (const [id] of due) {
+  // Each due case is verified once: the rotation extends the log kept while unlocked.
+  for (const { id } of due) {
     const { log } = await openCaseLog(state, id);
     if (!log.state.members.has(bytesKey(b64urlDecode(state.vault.userId)))) continue;
     await rotateKey(state, id);

@@ -6,7 +6,7 @@
 
 import { b64urlDecode, b64urlEncode, bytesKey, hexDecode, Kind, revocationOf, Role, TEAM_ROLES } from "../protocol/index.js";
 import { openCaseLog } from "../store/cases.js";
-import { caseRecords, upkeepNotes } from "../store/records.js";
+import { caseSummaries, upkeepNotes } from "../store/records.js";
 import { knownRevocations, rosterPeople, rosterStatuses } from "../store/roster.js";
 import { addMember, removeMember, standing, trustCertification } from "./membership.js";
 
@@ -92,13 +92,13 @@ async function keepCaseUp(state, caseId, facts) {
  */
 export async function keepMembershipUp(state) {
   if (state.rosterProblem) return 0;
-  const cases = await caseRecords.list(state.vault);
+  const cases = await caseSummaries(state.vault);
   let facts;
   try {
     facts = await peopleFacts(state);
   } catch (error) {
     // Without the roster's facts no case can be kept up: each says so, and the sync goes on.
-    for (const [caseId] of cases) await upkeepNotes.put(state.vault, caseId, { code: error.constructor.name, at: Date.now() });
+    for (const { id } of cases) await upkeepNotes.put(state.vault, id, { code: error.constructor.name, at: Date.now() });
     return 0;
   }
   // A volunteer's device trusts the association's certification of a coordinator the first time
@@ -109,8 +109,8 @@ export async function keepMembershipUp(state) {
     }
   }
   let changes = 0;
-  for (const [caseId, record] of cases) {
-    if (record.setAside || record.removed) continue;
+  for (const { id: caseId, setAside, removed } of cases) {
+    if (setAside || removed) continue;
     try {
       changes += await keepCaseUp(state, caseId, facts);
       await upkeepNotes.delete(state.vault, caseId);
