@@ -106,7 +106,7 @@ def grant(desk: Page, case_id: str, user_id: str, spoken: str) -> None:
 
 def device_keys(page: Page, case_id: str, passphrase: str):
     """The account keys and case keys a device holds, taken out of its store as a thief with the passphrase would."""
-    held = app(page, "store/cases:(async () => { const r = await s.vault.get('case', args[0]); const d = s.vault.device;"
+    held = app(page, "store/records:(async () => { const r = await m.caseRecords.get(s.vault, args[0]); const d = s.vault.device;"
                      " return {keys: r.keys, blob: Array.from(d.accountKeyBlob), kdf: d.kdf, user: d.userId}; })()", case_id)
     kek = derive_account_secrets(passphrase, KdfParams.from_json(held["kdf"])).kek
     account = unwrap_account_keys_with_kek(bytes(held["blob"]), kek, user_id=b64url_decode(held["user"]))
@@ -168,7 +168,7 @@ def test_a_removed_member_is_refused_and_opens_nothing_sealed_after_the_rotation
         # The removed member, still holding the old state, is refused by the server.
         app(volunteer_b, "store/cases:m.editCase(s, args[0], {notes: 'écrit après le retrait'})", case_id)
         assert sync(volunteer_b) == 1
-        refused = app(volunteer_b, "store/cases:(await s.vault.get('case', args[0])).refused", case_id)
+        refused = app(volunteer_b, "store/records:(await m.caseRecords.get(s.vault, args[0])).refused", case_id)
         assert [r["code"] for r in refused] == ["not-a-member"]
         account_b, held_b = device_keys(volunteer_b, case_id, PASSPHRASE)
 
@@ -214,7 +214,7 @@ def test_full_reencryption_interrupted_halfway_resumes_and_loses_nothing(server:
         desk.click("#reencrypt")
         expect(desk.locator("#reencrypt")).to_have_text("Rechiffrer tout le dossier")
         sync(desk)
-        keys = app(desk, "store/cases:(await s.vault.get('case', args[0])).keys", case_id)
+        keys = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).keys", case_id)
 
         # The review works with no network on what was last synced.
         wait_for_service_worker(desk)
@@ -259,7 +259,7 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
         set_up_device(desk, server, *DEMO["coordinator"])
         case_id = new_case(desk, "Dossier à confier", "rien")
         compare_in_person(desk, b_id, spoken_b)
-        before = app(desk, "store/cases:(await s.vault.get('case', args[0])).envelopes.length", case_id)
+        before = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).envelopes.length", case_id)
 
         # 1. Another key under B's name, without the association's signature: the roster is refused.
         flipped = {}
@@ -299,7 +299,7 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
         desk.select_option("#add-member-choice", b_id)
         desk.click("#add-member")
         expect(desk.locator("#members-error")).to_contain_text("ont changé")
-        after = app(desk, "store/cases:(await s.vault.get('case', args[0])).envelopes.length", case_id)
+        after = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).envelopes.length", case_id)
         assert after == before
     finally:
         desk.context.close()
@@ -414,11 +414,40 @@ def test_an_append_extends_the_verified_log_kept_while_unlocked_and_a_changed_re
     set_up_device(page, server, *DEMO["volunteer"])
     case_id = new_case(page, "Dossier gardé en mémoire", "première note")
     kept = ("store/cases:(async () => { const before = s.logs.get(args[0]).log;"
-            " await m.editCase(s, args[0], {notes: 'deuxième note'});"
-            " const after = s.logs.get(args[0]); const record = await s.vault.get('case', args[0]);"
+            " await m.editCase(s, args[0], {notes: 'deuxième note'}); await m.openCase(s, args[0]);"
+            " await m.editCase(s, args[0], {notes: 'troisième note'}); await m.openCase(s, args[0]);"
+            " const after = s.logs.get(args[0]); const record = await (await import('/static/js/store/records.js')).caseRecords.get(s.vault, args[0]);"
             " return [after.log === before, after.log.entries.length, record.envelopes.length]; })()")
-    # The log verified when the case was written is extended by the edit, not verified again.
-    assert app(page, kept, case_id) == [True, 3, 3]
-    assert app(page, "store/cases:(await m.openCase(s, args[0])).fields.notes", case_id) == "deuxième note"
+    # The log verified when the case was written is extended by each edit, never verified again.
+    assert app(page, kept, case_id) == [True, 4, 4]
+    assert app(page, "store/cases:(await m.openCase(s, args[0])).fields.notes", case_id) == "troisième note"
     # A record that is no longer exactly the kept log's is verified whole again, and refused.
     assert app(page, "store/cases:" + SPOIL_LAST_ENTRY, case_id) == "refused"
+
+
+# The raw sealed record of a case's first page of envelopes, as IndexedDB holds it: kept in the
+# page ("keep"), or put back over the current one ("put back").
+RAW_PAGE = """async ([caseId, action]) => {
+    const db = await new Promise((ok, ko) => { const r = indexedDB.open('carnet'); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+    const store = db.transaction('records', 'readwrite').objectStore('records');
+    const request = action === 'keep' ? store.get('entries:' + caseId + ':0') : store.put(window.olderPage);
+    const found = await new Promise((ok) => { request.onsuccess = () => ok(request.result); });
+    db.close();
+    if (action === 'keep') window.olderPage = found;
+    return Boolean(found);
+}"""
+
+
+def test_an_older_page_of_a_case_put_back_in_the_store_is_refused(server: LiveServer, page: Page) -> None:
+    set_up_device(page, server, *DEMO["volunteer"])
+    case_id = new_case(page, "Dossier à rembobiner", "première note")
+    assert page.evaluate(RAW_PAGE, [case_id, "keep"])
+    app(page, "store/cases:m.editCase(s, args[0], {notes: 'deuxième note'})", case_id)
+    # The page as it was before the edit, sealed under the same key and name: it opens, but it is
+    # not the page the case record names (its stamp), so the rolled-back case is not read.
+    assert page.evaluate(RAW_PAGE, [case_id, "put back"])
+    page.click("#lock-now")
+    unlock(page, DEMO["volunteer"][1])
+    expect(page.locator("#lock-now")).to_be_visible()
+    error = app(page, "store/cases:m.openCase(s, args[0]).then(() => 'opened', (e) => e.constructor.name)", case_id)
+    assert error == "RecordTampered"

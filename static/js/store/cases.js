@@ -54,10 +54,11 @@ function summarise(opened, log) {
 // the protocol checks its entry and appends it to the log). The state, and these logs with it,
 // goes at lock: the store could be changed while the app is locked, so nothing verified
 // survives a lock. A record whose envelopes are not exactly the kept log's is verified again.
-function keptLog(state, record) {
+// `appended`: entries the writers added to the kept log that the record does not hold yet.
+function keptLog(state, record, appended = 0) {
   const kept = state.logs?.get(record.id);
   const count = record.envelopes.length;
-  if (!kept || kept.envelopes.length !== count || kept.log.entries.length !== count) return null;
+  if (!kept || kept.envelopes.length !== count || kept.log.entries.length !== count + appended) return null;
   for (let i = 0; i < count; i += 1) if (kept.envelopes[i] !== record.envelopes[i]) return null;
   return kept;
 }
@@ -136,10 +137,10 @@ export async function changeCase(state, caseId, write) {
 // server. Without a new summary only the last activity changes.
 export async function keepAppended(state, record, envelopes, summary = null) {
   const written = envelopes.map(b64urlEncode);
-  const kept = keptLog(state, record);
+  // The writers extended the kept log with these entries: it stays the record's log.
+  const kept = keptLog(state, record, written.length);
   record.envelopes.push(...written);
-  // The kept log was extended by the writers: it stays the record's log if it holds them all.
-  if (kept && kept.log.entries.length === record.envelopes.length) kept.envelopes.push(...written);
+  kept?.envelopes.push(...written);
   // Written here, not yet seen from the server: the pending part (docs/PROTOCOL.md 8.12).
   record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();

@@ -3,7 +3,9 @@
 // holds is listed in one place (docs/PROTOCOL.md, "The device store").
 //
 //   profile  - "me": the person as the server last described them (id, email, role, team);
-//   case     - by case id: a case's envelopes, the case keys this person holds, its summary;
+//   case     - by case id: a case's record: the case keys this person holds, its summary, the
+//              stamps of its pages of envelopes;
+//   entries  - by case id and place: a page of a case's envelopes (ciphertext and signatures);
 //   summary  - by case id: what the lists, filters and search need of a case, written with it;
 //   outbox   - by write order: each entry written here until the server confirms it;
 //   sync     - "state": the pull cursor and last sync; "team": the team's policy;
@@ -12,6 +14,8 @@
 //   upkeep   - by case id: why the membership upkeep could not keep a case up;
 //   draft    - by case id or "new": an intake or an edit being typed;
 //   audit    - "head": the audit log's last verified head (an auditor's device).
+
+import { RecordTampered } from "./vault.js";
 
 function keyed(kind) {
   return {
@@ -31,6 +35,7 @@ function single(kind, id) {
 
 export const profile = single("profile", "me");
 const cases = keyed("case");
+const pages = keyed("entries");
 const summaries = keyed("summary");
 
 // What the lists, their filters and search, and the engine's passes need of a case, so that none
@@ -41,13 +46,78 @@ export function summaryOf(record) {
     removed: Boolean(record.removed) };
 }
 
-// A case record and its summary change together, in one transaction.
+// A case's envelopes are kept in pages of this many, each its own sealed record named by the
+// case and the page's place, and the case record names each page's stamp (random, new at each
+// write of the page). Appending to a case writes its last page, its record and its summary,
+// whatever the number of entries; a page whose stamp is not the record's is refused.
+const PAGE_ENTRIES = 64;
+// The pages read or written while unlocked, by case id, per store (they go with it at lock).
+const pageCache = new WeakMap();
+
+function pagesOf(vault) {
+  if (!pageCache.has(vault)) pageCache.set(vault, new Map());
+  return pageCache.get(vault);
+}
+
+function samePage(page, envelopes) {
+  return page?.envelopes.length === envelopes.length && page.envelopes.every((envelope, i) => envelope === envelopes[i]);
+}
+
+function newStamp() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function getCase(vault, id) {
+  const head = await cases.get(vault, id);
+  // A record written before pages holds its envelopes itself.
+  if (!head?.stamps) return head;
+  const known = pagesOf(vault).get(id) ?? [];
+  const read = [];
+  for (const [index, stamp] of head.stamps.entries()) {
+    let page = known[index];
+    if (page?.stamp !== stamp) page = await pages.get(vault, `${id}:${index}`);
+    if (page?.stamp !== stamp) throw new RecordTampered(`page ${index} of a case is not the one its record names`);
+    read.push(page);
+  }
+  pagesOf(vault).set(id, read);
+  const { stamps, ...record } = head;
+  return { ...record, envelopes: read.flatMap((page) => page.envelopes) };
+}
+
+async function putCase(vault, id, record) {
+  const known = pagesOf(vault).get(id) ?? (await getCase(vault, id), pagesOf(vault).get(id)) ?? [];
+  const written = [];
+  const items = [];
+  for (let start = 0; start < record.envelopes.length; start += PAGE_ENTRIES) {
+    const envelopes = record.envelopes.slice(start, start + PAGE_ENTRIES);
+    let page = known[written.length];
+    if (!samePage(page, envelopes)) {
+      page = { stamp: newStamp(), envelopes };
+      items.push(["entries", `${id}:${written.length}`, page]);
+    }
+    written.push(page);
+  }
+  // Pages past the new end (a rebase can shorten the pending part) go in the same transaction.
+  const stale = known.slice(written.length).map((_page, index) => ["entries", `${id}:${written.length + index}`]);
+  const { envelopes, ...head } = record;
+  items.push(["case", id, { ...head, stamps: written.map((page) => page.stamp) }], ["summary", id, summaryOf(record)]);
+  await vault.putTogether(items, stale);
+  pagesOf(vault).set(id, written);
+}
+
+async function deleteCase(vault, id) {
+  const head = await cases.get(vault, id);
+  const stale = (head?.stamps ?? []).map((_stamp, index) => ["entries", `${id}:${index}`]);
+  await vault.putTogether([], [["case", id], ["summary", id], ...stale]);
+  pagesOf(vault).delete(id);
+}
+
+// A case record, its pages and its summary change together, in one transaction.
 export const caseRecords = {
-  get: cases.get,
-  list: cases.list,
+  get: getCase,
   ids: (vault) => vault.ids("case"),
-  put: (vault, id, record) => vault.putTogether([["case", id, record], ["summary", id, summaryOf(record)]]),
-  delete: (vault, id) => vault.deleteTogether([["case", id], ["summary", id]]),
+  put: putCase,
+  delete: deleteCase,
 };
 
 /** Every case's summary, without opening a case record; a case kept before summaries gets one now. */
@@ -64,6 +134,7 @@ export async function caseSummaries(vault) {
   }
   return held;
 }
+
 export const outbox = keyed("outbox");
 export const syncProgress = single("sync", "state");
 export const teamPolicy = single("sync", "team");

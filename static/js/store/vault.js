@@ -102,12 +102,14 @@ export class Vault {
     await (await open()).put("records", record);
   }
 
-  // Several records, [kind, id, value] each, written in one transaction: all or none.
-  async putTogether(items) {
+  // Several records, [kind, id, value] each, written in one transaction with the deletions
+  // ([kind, id] each): all or none.
+  async putTogether(items, deletions = []) {
     const sealed = [];
     for (const [kind, id, value] of items) sealed.push(await this.seal(kind, id, value));
     const tx = (await open()).transaction("records", "readwrite");
-    await Promise.all([...sealed.map((record) => tx.store.put(record)), tx.done]);
+    await Promise.all([...sealed.map((record) => tx.store.put(record)),
+      ...deletions.map(([kind, id]) => tx.store.delete(`${kind}:${id}`)), tx.done]);
   }
 
   async openRecord(record) {
@@ -146,10 +148,6 @@ export class Vault {
     return keys.map((key) => key.slice(kind.length + 1));
   }
 
-  async deleteTogether(items) {
-    const tx = (await open()).transaction("records", "readwrite");
-    await Promise.all([...items.map(([kind, id]) => tx.store.delete(`${kind}:${id}`)), tx.done]);
-  }
 
   lock() {
     this.localKey = null;
