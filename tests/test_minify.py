@@ -64,3 +64,10 @@ def test_without_the_minifier_the_sources_are_served(tmp_path: Path, monkeypatch
     assert minified_static(STATIC, minifier=tmp_path / "absent") is None
     monkeypatch.setenv("CARNET_MINIFY", "0")
     assert minified_static(STATIC) is None
+
+
+@needs_minifier
+def test_a_build_folder_the_server_cannot_write_leaves_the_sources_served(tmp_path: Path) -> None:
+    blocked = tmp_path / "build"
+    blocked.write_text("a file where the build folder would be", "utf-8")
+    assert minified_static(STATIC, build=blocked) is None

@@ -24,6 +24,7 @@ minifier (or with ``CARNET_MINIFY=0``) the sources are served as written.
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ from werkzeug.wrappers import Response
 from webapp import i18n, pages
 
 bp = Blueprint("pwa", __name__)
+logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "carnet_shell"
 SALT_VARIABLE = "CARNET_SHELL_SALT"
@@ -141,11 +143,17 @@ def minified_static(source: Path, minifier: Path = MINIFIER, build: Path = BUILD
     # Built beside the target, then renamed: another process building the same sources at the
     # same time (a second server worker) finds either nothing or the whole folder.
     partial = build / f".{target.name}-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
     modules = [str(path) for path in sorted((source / "js").rglob("*.js"))]
-    subprocess.run([str(minifier), *modules, "--minify", "--charset=utf8", "--log-level=warning",
-                    f"--outbase={source / 'js'}", f"--outdir={partial / 'js'}"], check=True)
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial)
+        subprocess.run([str(minifier), *modules, "--minify", "--charset=utf8", "--log-level=warning",
+                        f"--outbase={source / 'js'}", f"--outdir={partial / 'js'}"], check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        # A folder the server may not write, or a broken minifier: the sources are served.
+        logger.warning("serving the app's modules as written: no minified build (%s)", error)
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
     try:
         partial.rename(target)
     except OSError:
