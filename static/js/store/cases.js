@@ -9,7 +9,7 @@ import {
   b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, openEntryBody, Role,
   sealEntryAsAuthor, UnknownUser, verifyCaseLog,
 } from "../protocol/index.js";
-import { caseRecords, caseSummaries, queueEntries } from "./records.js";
+import { caseRecords, caseSummaries } from "./records.js";
 import { associationKey, NotCertified, rosterPeople, rosterView } from "./roster.js";
 
 async function firstMembers(state, view) {
@@ -97,8 +97,7 @@ export async function createCase(state, fields, deadlines = []) {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
     pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
   };
-  await caseRecords.put(state.vault, record.id, record);
-  await queueEntries(state.vault, record.id, record.envelopes);
+  await caseRecords.create(state.vault, record.id, record, record.envelopes);
   keepVerified(state, record.id, record.envelopes, log);
   return record.id;
 }
@@ -145,8 +144,7 @@ export async function keepAppended(state, record, envelopes, summary = null) {
   record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();
   record.summary = summary ?? { ...record.summary, lastActivity: record.updated };
-  await caseRecords.put(state.vault, record.id, record);
-  await queueEntries(state.vault, record.id, written);
+  await caseRecords.put(state.vault, record.id, record, written);
 }
 
 export async function openCaseLog(state, caseId) {

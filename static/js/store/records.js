@@ -84,8 +84,25 @@ async function getCase(vault, id) {
   return { ...record, envelopes: read.flatMap((page) => page.envelopes) };
 }
 
-async function putCase(vault, id, record) {
-  const known = pagesOf(vault).get(id) ?? (await getCase(vault, id), pagesOf(vault).get(id)) ?? [];
+let outboxSequence = 0;
+
+// The outbox: every entry written here waits in the device store until the server confirms it.
+// Keys sort in the order entries were written, so each device chain is pushed in order.
+function outboxItems(caseId, envelopes) {
+  return envelopes.map((envelope) => {
+    outboxSequence += 1;
+    const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
+    return ["outbox", key, { caseId, envelope }];
+  });
+}
+
+export async function queueEntries(vault, caseId, envelopes) {
+  await vault.putTogether(outboxItems(caseId, envelopes));
+}
+
+// `known`: the case's pages as stored (none for a new case); `queued`: envelopes to put in the
+// outbox in the same transaction, so that a case and what waits to be sent of it change together.
+async function writeCase(vault, id, record, known, queued) {
   const written = [];
   const items = [];
   for (let start = 0; start < record.envelopes.length; start += PAGE_ENTRIES) {
@@ -100,9 +117,15 @@ async function putCase(vault, id, record) {
   // Pages past the new end (a rebase can shorten the pending part) go in the same transaction.
   const stale = known.slice(written.length).map((_page, index) => ["entries", `${id}:${written.length + index}`]);
   const { envelopes, ...head } = record;
-  items.push(["case", id, { ...head, stamps: written.map((page) => page.stamp) }], ["summary", id, summaryOf(record)]);
+  items.push(["case", id, { ...head, stamps: written.map((page) => page.stamp) }], ["summary", id, summaryOf(record)],
+    ...outboxItems(id, queued));
   await vault.putTogether(items, stale);
   pagesOf(vault).set(id, written);
+}
+
+async function putCase(vault, id, record, queued = []) {
+  const known = pagesOf(vault).get(id) ?? (await getCase(vault, id), pagesOf(vault).get(id)) ?? [];
+  await writeCase(vault, id, record, known, queued);
 }
 
 async function deleteCase(vault, id) {
@@ -116,6 +139,8 @@ async function deleteCase(vault, id) {
 export const caseRecords = {
   get: getCase,
   ids: (vault) => vault.ids("case"),
+  // A case just made: nothing stored to compare its pages with.
+  create: (vault, id, record, queued = []) => writeCase(vault, id, record, [], queued),
   put: putCase,
   delete: deleteCase,
 };
@@ -146,18 +171,6 @@ export const verifiedMarks = keyed("verified");
 export const upkeepNotes = keyed("upkeep");
 export const drafts = keyed("draft");
 export const auditHead = single("audit", "head");
-
-let outboxSequence = 0;
-
-// The outbox: every entry written here waits in the device store until the server confirms it.
-// Keys sort in the order entries were written, so each device chain is pushed in order.
-export async function queueEntries(vault, caseId, envelopes) {
-  for (const envelope of envelopes) {
-    outboxSequence += 1;
-    const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
-    await outbox.put(vault, key, { caseId, envelope });
-  }
-}
 
 // Where the pull stands: the server's cursor and the time of the last sync that went through.
 export async function syncState(vault) {
