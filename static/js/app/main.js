@@ -243,11 +243,12 @@ function begin(state) {
     schedule.stop();
     unlockScreen(reason);
   });
-  homeScreen();
+  const drawn = homeScreen().catch(() => {});
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
-  if (navigator.onLine && syncsByItself(state)) state.rosterRefresh.then(() => runSync(state));
+  // The first sync waits for the home screen: the person's list comes first, on a slow phone too.
+  if (navigator.onLine && syncsByItself(state)) Promise.all([drawn, state.rosterRefresh]).then(() => runSync(state));
   // Where the person stands is shown again once the roster is fresh.
   state.rosterRefresh.then(() => { if (router.on("home")) showCertification(state); });
 }
