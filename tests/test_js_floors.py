@@ -107,7 +107,7 @@ def test_no_module_imports_upward_across_floors_or_past_the_protocol_index() -> 
     ("js/audit/chain.js", "../store/vault.js", "audit may not import store"),
     ("js/sync/api.js", "../login.js", "sync may not import pages"),
     ("js/app/main.js", "../enrol.js", "app may not import pages"),
-    ("js/app/cases.js", "../protocol/keys.js", "only protocol/index.js"),
+    ("js/app/intake.js", "../protocol/keys.js", "only protocol/index.js"),
     ("js/login.js", "/static/js/protocol/kdf.js", "only protocol/index.js"),
 ])
 def test_an_upward_or_crossing_import_added_to_a_module_fails(module: str, specifier: str, why: str) -> None:
