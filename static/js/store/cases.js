@@ -54,19 +54,28 @@ function summarise(opened, log) {
 // the protocol checks its entry and appends it to the log). The state, and these logs with it,
 // goes at lock: the store could be changed while the app is locked, so nothing verified
 // survives a lock. A record whose envelopes are not exactly the kept log's is verified again.
+// At most this many logs are kept, the most recently used: a sync that goes through every case
+// of a device holding thousands must not keep them all in memory.
+const KEPT_LOGS = 200;
+
 // `appended`: entries the writers added to the kept log that the record does not hold yet.
 function keptLog(state, record, appended = 0) {
   const kept = state.logs?.get(record.id);
   const count = record.envelopes.length;
   if (!kept || kept.envelopes.length !== count || kept.log.entries.length !== count + appended) return null;
   for (let i = 0; i < count; i += 1) if (kept.envelopes[i] !== record.envelopes[i]) return null;
+  // Used again: it goes to the end of the order in which logs are let go.
+  state.logs.delete(record.id);
+  state.logs.set(record.id, kept);
   return kept;
 }
 
 /** Keep `log`, verified, as the log of the case whose record holds exactly `envelopes`. */
 export function keepVerified(state, caseId, envelopes, log) {
   state.logs ??= new Map();
+  state.logs.delete(caseId);
   state.logs.set(caseId, { log, envelopes: [...envelopes], opened: null });
+  if (state.logs.size > KEPT_LOGS) state.logs.delete(state.logs.keys().next().value);
 }
 
 function keysOf(record) {
