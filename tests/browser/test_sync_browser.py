@@ -153,6 +153,9 @@ DEVICE_RECORDS = """async () => {
 
 
 def record_cases(page, count: int, prefix: str) -> None:
+    # The sync the app starts by itself after set-up is over first: entries written while it runs
+    # could leave with it, and the counts below are of entries waiting.
+    expect(page.locator("#sync-status")).to_contain_text("Dernière synchronisation", timeout=30_000)
     page.evaluate("""async ([count, prefix]) => {
       const cases = await import('/static/js/store/cases.js');
       const state = (await import('/static/js/app/session.js')).unlocked();
