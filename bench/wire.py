@@ -21,8 +21,8 @@ from tests.sync_client import DemoWriter, demo_writer
 
 WIRE = "4. Wire efficiency"
 MIB = 1024 * 1024
-# The app's sync engine pushes at most 50 entries or 4 MiB a batch (static/js/app/sync.js), and
-# cuts photos into chunks of 192 KiB (static/js/app/cases.js).
+# The app's sync engine pushes at most 50 entries or 4 MiB a batch (static/js/sync/engine.js), and
+# cuts photos into chunks of 192 KiB (static/js/store/cases.js).
 APP_BATCH_ENTRIES = 50
 APP_BATCH_BYTES = 4 * MIB
 PHOTO_CHUNK = 192 * 1024

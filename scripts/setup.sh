@@ -13,3 +13,11 @@ else
   .venv/bin/python -m pip install --quiet -e .
 fi
 .venv/bin/pybabel -q compile -d translations
+# The minifier of the app's modules (webapp/pwa.py): esbuild from npm, pinned, in node_modules/.
+# Without Node.js the app is served as written.
+ESBUILD_VERSION=0.28.2
+if command -v npm >/dev/null 2>&1; then
+  if [ "$(node_modules/.bin/esbuild --version 2>/dev/null)" != "$ESBUILD_VERSION" ]; then
+    npm install --silent --prefix . --no-save --no-package-lock --no-audit --no-fund "esbuild@$ESBUILD_VERSION"
+  fi
+fi

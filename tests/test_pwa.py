@@ -131,7 +131,7 @@ def test_the_precache_list_is_exactly_the_shell(app: Flask) -> None:
                 "/static/icons/favicon.png", "/static/icons/apple-touch-icon.png"} | scripts | styles
     listed = set(shell_manifest(app))
     assert listed == expected
-    assert "/static/css/app.css" in listed and "/static/js/sw-client.js" in listed
+    assert "/static/css/app.css" in listed and "/static/js/app/sw-client.js" in listed
     assert not any(path.startswith("/api/") or path == "/sw.js" for path in listed)
 
 

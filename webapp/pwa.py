@@ -12,11 +12,22 @@ worker refuses them and keeps the previous version until the restart).
 
 ``CARNET_SHELL_SALT`` (environment, optional) is mixed into ``VERSION``: it forces a new shell
 version without changing a file, for tests and for operators who want every device to refetch.
+
+The app's own modules (``static/js/``) are served minified when the project's minifier is
+installed (``scripts/setup.sh`` puts esbuild, from npm, in ``node_modules/``): comments and
+white space go, names inside a module shorten, every import and export stays as written. The
+sources stay as they are in ``static/``; the served copy of the static folder is built once per
+set of sources into ``build/static-<digest>/`` and becomes the app's static folder, so that the
+precache list, the audit bundle's hashes and every request see the same bytes. Without the
+minifier (or with ``CARNET_MINIFY=0``) the sources are served as written.
 """
 
 import hashlib
 import json
+import logging
 import os
+import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +40,7 @@ from werkzeug.wrappers import Response
 from webapp import i18n, pages
 
 bp = Blueprint("pwa", __name__)
+logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "carnet_shell"
 SALT_VARIABLE = "CARNET_SHELL_SALT"
@@ -36,6 +48,10 @@ SHELL_PATH = "/app"
 MANIFEST_PATH = "/manifest.webmanifest"
 # Folders of the static folder that the shell needs offline, with the kinds of file taken there.
 PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"))
+MINIFY_VARIABLE = "CARNET_MINIFY"
+ROOT = Path(__file__).resolve().parent.parent
+MINIFIER = ROOT / "node_modules" / ".bin" / "esbuild"
+BUILD = ROOT / "build"
 THEME_COLOR = "#1f5f8b"
 BACKGROUND_COLOR = "#f6f4ef"
 
@@ -106,6 +122,45 @@ def static_files(app: Flask) -> dict[str, bytes]:
     return found
 
 
+def sources_digest(folder: Path) -> str:
+    """The SHA-256 of every file of the static folder, with its path: names one build of it."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def minified_static(source: Path, minifier: Path = MINIFIER, build: Path = BUILD) -> Path | None:
+    """The static folder with the app's modules minified, built once per set of sources; None
+    when the minifier is not installed or is turned off."""
+    if os.environ.get(MINIFY_VARIABLE, "1") == "0" or not minifier.is_file():
+        return None
+    target = build / f"static-{sources_digest(source)[:16]}"
+    if target.is_dir():
+        return target
+    # Built beside the target, then renamed: another process building the same sources at the
+    # same time (a second server worker) finds either nothing or the whole folder.
+    partial = build / f".{target.name}-{os.getpid()}"
+    modules = [str(path) for path in sorted((source / "js").rglob("*.js"))]
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial)
+        subprocess.run([str(minifier), *modules, "--minify", "--charset=utf8", "--log-level=warning",
+                        f"--outbase={source / 'js'}", f"--outdir={partial / 'js'}"], check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        # A folder the server may not write, or a broken minifier: the sources are served.
+        logger.warning("serving the app's modules as written: no minified build (%s)", error)
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+    try:
+        partial.rename(target)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
 def catalog_files(app: Flask) -> dict[str, bytes]:
     """The message catalogs, as the catalog view answers them (the same bytes, so the same hash)."""
     found: dict[str, bytes] = {}
@@ -168,4 +223,7 @@ def manifest() -> Response:
 def init_app(app: Flask) -> None:
     """Register the routes and build the shell; after ``pages``, whose catalogs are precached."""
     app.register_blueprint(bp)
+    served = minified_static(Path(app.static_folder or "static"))
+    if served is not None:
+        app.static_folder = str(served)
     app.extensions[EXTENSION_KEY] = build_shell(app, os.environ.get(SALT_VARIABLE, ""))

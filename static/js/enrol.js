@@ -1,11 +1,12 @@
-import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
-import { pinOffered, publishNewAccountKeys } from "./app/account.js";
-import { CarnetCryptoError } from "./protocol/errors.js";
-import { b64urlDecode } from "./encoding.js";
-import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
 import { checkPassphrase } from "./passphrase.js";
+import {
+  authForServer, b64urlDecode, CarnetCryptoError, deriveAccountSecrets, InvalidKdfParameters,
+} from "./protocol/index.js";
+import { profile } from "./store/records.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
+import { pinOffered, publishNewAccountKeys } from "./sync/account.js";
+import { ApiProblem, callApi } from "./sync/api.js";
 
 const FINGERPRINT_BYTES = 32;
 const form = document.getElementById("enrol-form");
@@ -99,7 +100,7 @@ async function passphraseRefusal(passphrase, again) {
 }
 
 async function finish(secrets) {
-  const auth = authForServer(secrets);
+  const auth = authForServer(secrets.auth);
   if (invitation.kind === "reset") return callApi("POST", "/api/v1/enrolment/reset", { token, auth });
   return callApi("POST", "/api/v1/enrolment/finish", { token, display_name: nameField.value.trim(), auth });
 }
@@ -128,12 +129,11 @@ form.addEventListener("submit", async (event) => {
     const blob = await publishNewAccountKeys(session.person.id, secrets.kek);
     // This device becomes the person's first: its store opens with the same passphrase, and it
     // keeps the association key pinned by the link's fingerprint.
-    const vault = await createDevice({ userId: session.person.id, kdf, kekBytes: secrets.kek, accountKeyBlob: blob,
+    const vault = await createDevice({ userId: session.person.id, kdf, kek: secrets.kek, accountKeyBlob: blob,
       association: pinnedAssociation, settings: { language: document.documentElement.lang } });
-    await vault.put("profile", "me", session.person);
+    await profile.put(vault, session.person);
     await navigator.storage?.persist?.();
     secrets.auth.fill(0);
-    secrets.kek.fill(0);
     location.assign("/app");
   } catch (problem) {
     showProblem(problem);

@@ -1,8 +1,8 @@
-import { ApiProblem, callApi } from "./api.js";
 import { _, loadCatalog } from "./i18n.js";
-import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "./kdf.js";
+import { InvalidKdfParameters } from "./protocol/index.js";
 import { safeNext } from "./redirect.js";
-import { strengthenKdf } from "./strengthen.js";
+import { ApiProblem } from "./sync/api.js";
+import { logIn } from "./sync/session.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
@@ -14,14 +14,6 @@ const catalogReady = loadCatalog();
 
 function nextPage() {
   return safeNext(new URLSearchParams(location.search).get("next"));
-}
-
-// The server's policy was strengthened since enrolment: derive again while the passphrase is here.
-async function upgradeKdf(passphrase, params, secrets, person) {
-  status.textContent = _("Strengthening the protection of your keys…");
-  const stronger = await strengthenKdf(passphrase, params, secrets, person);
-  stronger.auth.fill(0);
-  stronger.kek.fill(0);
 }
 
 form.addEventListener("submit", async (event) => {
@@ -39,12 +31,11 @@ form.addEventListener("submit", async (event) => {
   submit.disabled = true;
   status.textContent = _("Unlocking your keys on this device…");
   try {
-    const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
-    const secrets = await deriveAccountSecrets(passphrase, kdf);
-    const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
-    if (session.kdf_upgrade) await upgradeKdf(passphrase, session.kdf_upgrade, secrets, session.person);
+    // The server's policy may have been strengthened since enrolment: logIn derives again then.
+    const { secrets } = await logIn(email, passphrase, {
+      strengthening: () => { status.textContent = _("Strengthening the protection of your keys…"); },
+    });
     secrets.auth.fill(0);
-    secrets.kek.fill(0);
     status.textContent = _("Logged in.");
     location.assign(nextPage());
   } catch (problem) {

@@ -1,4 +1,4 @@
-import { callApi } from "./api.js";
+import { callApi } from "./sync/api.js";
 
 document.getElementById("logout")?.addEventListener("click", async () => {
   try {

@@ -110,11 +110,11 @@ def test_javascript_derivation_matches_the_vectors(live_server: LiveServer, page
     page.goto(live_server.url + "/login")
     vectors = json.loads(VECTORS.read_text("utf-8"))["vectors"]
     results = page.evaluate("""async (vectors) => {
-        const kdf = await import('/static/js/kdf.js');
-        const { hexEncode } = await import('/static/js/encoding.js');
+        const kdf = await import('/static/js/protocol/index.js');
+        const { hexEncode } = kdf;
         const out = [];
         for (const v of vectors) {
-            const params = kdf.checkKdfParams(v.kdf);
+            const params = kdf.parseKdfParams(v.kdf);
             const master = await kdf.deriveMasterSecret(v.passphrase, params);
             const secrets = await kdf.splitMasterSecret(master);
             out.push({ master: hexEncode(master), auth: hexEncode(secrets.auth), kek: hexEncode(secrets.kek) });
@@ -135,8 +135,8 @@ def test_javascript_derivation_matches_the_vectors(live_server: LiveServer, page
 def test_javascript_refuses_weak_or_unknown_kdf_parameters(live_server: LiveServer, page: Page, params: dict) -> None:
     page.goto(live_server.url + "/login")
     refused = page.evaluate("""async (params) => {
-        const kdf = await import('/static/js/kdf.js');
-        try { kdf.checkKdfParams(params); return false; } catch (e) { return e instanceof kdf.InvalidKdfParameters; }
+        const kdf = await import('/static/js/protocol/index.js');
+        try { kdf.parseKdfParams(params); return false; } catch (e) { return e instanceof kdf.InvalidKdfParameters; }
     }""", params)
     assert refused
 

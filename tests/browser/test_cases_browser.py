@@ -44,15 +44,16 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def app(page: Page, call: str, *args):
-    """Run one call of the app's modules in the unlocked page; `call` uses `m` (the module) and `s` (state)."""
+    """Run one call of the app's modules in the unlocked page: `call` is `floor/module:expression`, where the
+    expression uses `m` (the module, e.g. `store/cases`) and `s` (the unlocked state)."""
     module, expression = call.split(":", 1)
-    return page.evaluate(f"async (args) => {{ const m = await import('/static/js/app/{module}.js');"
+    return page.evaluate(f"async (args) => {{ const m = await import('/static/js/{module}.js');"
                          f" const s = {STATE}; return {expression}; }}", list(args))
 
 
 def sync(page: Page) -> int:
     """Sync now, then draw the home screen; returns how many refused entries wait on the device."""
-    refused = app(page, "sync:(await m.syncNow(s)).refused")
+    refused = app(page, "sync/engine:(await m.syncNow(s)).refused")
     home(page)
     return refused
 
@@ -67,8 +68,8 @@ def home(page: Page) -> None:
 
 
 def new_case(page: Page, alias: str, notes: str) -> str:
-    app(page, "session:s.rosterRefresh")
-    return app(page, "cases:m.createCase(s, {alias: args[0], notes: args[1]}, [])", alias, notes)
+    app(page, "app/session:s.rosterRefresh")
+    return app(page, "store/cases:m.createCase(s, {alias: args[0], notes: args[1]}, [])", alias, notes)
 
 
 def open_case(page: Page, case_id: str) -> None:
@@ -80,7 +81,7 @@ def second_volunteer(server: LiveServer, browser: Browser) -> tuple[Page, str]:
     """A volunteer enrolled in the browser and certified by the demo admin; returns (page, spoken)."""
     page = browser.new_context(locale="fr-FR", **PHONE).new_page()
     spoken = enrol_and_certify(server, browser, page)
-    app(page, "cases:m.refreshRoster(s)")
+    app(page, "sync/directory:m.refreshRoster(s)")
     return page, spoken
 
 
@@ -105,7 +106,7 @@ def grant(desk: Page, case_id: str, user_id: str, spoken: str) -> None:
 
 def device_keys(page: Page, case_id: str, passphrase: str):
     """The account keys and case keys a device holds, taken out of its store as a thief with the passphrase would."""
-    held = app(page, "cases:(async () => { const r = await s.vault.get('case', args[0]); const d = s.vault.device;"
+    held = app(page, "store/records:(async () => { const r = await m.caseRecords.get(s.vault, args[0]); const d = s.vault.device;"
                      " return {keys: r.keys, blob: Array.from(d.accountKeyBlob), kdf: d.kdf, user: d.userId}; })()", case_id)
     kek = derive_account_secrets(passphrase, KdfParams.from_json(held["kdf"])).kek
     account = unwrap_account_keys_with_kek(bytes(held["blob"]), kek, user_id=b64url_decode(held["user"]))
@@ -131,7 +132,7 @@ def test_a_removed_member_is_refused_and_opens_nothing_sealed_after_the_rotation
     volunteer_a = browser.new_context(locale="fr-FR", **PHONE).new_page()
     desk = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800}).new_page()
     volunteer_b, spoken_b = second_volunteer(server, browser)
-    b_id = app(volunteer_b, "session:s.vault.userId")
+    b_id = app(volunteer_b, "app/session:s.vault.userId")
     try:
         set_up_device(volunteer_a, server, *DEMO["volunteer"])
         case_id = new_case(volunteer_a, "Dossier partagé", first)
@@ -159,15 +160,15 @@ def test_a_removed_member_is_refused_and_opens_nothing_sealed_after_the_rotation
         sync(desk)
 
         sync(volunteer_a)
-        app(volunteer_a, "cases:m.editCase(s, args[0], {notes: args[1]})", case_id, later)
+        app(volunteer_a, "store/cases:m.editCase(s, args[0], {notes: args[1]})", case_id, later)
         sync(volunteer_a)
-        app(desk, "cases:m.editCase(s, args[0], {next_actions: args[1]})", case_id, from_desk)
+        app(desk, "store/cases:m.editCase(s, args[0], {next_actions: args[1]})", case_id, from_desk)
         sync(desk)
 
         # The removed member, still holding the old state, is refused by the server.
-        app(volunteer_b, "cases:m.editCase(s, args[0], {notes: 'écrit après le retrait'})", case_id)
+        app(volunteer_b, "store/cases:m.editCase(s, args[0], {notes: 'écrit après le retrait'})", case_id)
         assert sync(volunteer_b) == 1
-        refused = app(volunteer_b, "cases:(await s.vault.get('case', args[0])).refused", case_id)
+        refused = app(volunteer_b, "store/records:(await m.caseRecords.get(s.vault, args[0])).refused", case_id)
         assert [r["code"] for r in refused] == ["not-a-member"]
         account_b, held_b = device_keys(volunteer_b, case_id, PASSPHRASE)
 
@@ -199,13 +200,13 @@ def test_full_reencryption_interrupted_halfway_resumes_and_loses_nothing(server:
         set_up_device(desk, server, *DEMO["coordinator"])
         case_id = new_case(desk, "Clé compromise", "note 0")
         for index in range(1, 24):
-            app(desk, "cases:m.editCase(s, args[0], {notes: args[1]})", case_id, f"note {index}")
+            app(desk, "store/cases:m.editCase(s, args[0], {notes: args[1]})", case_id, f"note {index}")
         sync(desk)
         # A crash part-way: the progress callback throws once half the entries are resealed.
         with pytest.raises(PlaywrightError, match="interrupted"):
-            app(desk, "members:m.reencryptCase(s, args[0], {progress: (done, total) => {"
+            app(desk, "sync/membership:m.reencryptCase(s, args[0], {progress: (done, total) => {"
                       " if (done >= total / 2) throw new Error('interrupted'); }})", case_id)
-        left = app(desk, "members:m.pendingReseals((await (await import('/static/js/app/cases.js'))"
+        left = app(desk, "protocol/index:m.pendingReseals((await (await import('/static/js/store/cases.js'))"
                          ".openCaseLog(s, args[0])).log).length", case_id)
         assert 0 < left < 24
         open_case(desk, case_id)
@@ -213,7 +214,7 @@ def test_full_reencryption_interrupted_halfway_resumes_and_loses_nothing(server:
         desk.click("#reencrypt")
         expect(desk.locator("#reencrypt")).to_have_text("Rechiffrer tout le dossier")
         sync(desk)
-        keys = app(desk, "cases:(await s.vault.get('case', args[0])).keys", case_id)
+        keys = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).keys", case_id)
 
         # The review works with no network on what was last synced.
         wait_for_service_worker(desk)
@@ -252,13 +253,13 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
                                                                                  browser: Browser) -> None:
     desk = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800}).new_page()
     volunteer_b, spoken_b = second_volunteer(server, browser)
-    b_id = app(volunteer_b, "session:s.vault.userId")
+    b_id = app(volunteer_b, "app/session:s.vault.userId")
     volunteer_b.context.close()
     try:
         set_up_device(desk, server, *DEMO["coordinator"])
         case_id = new_case(desk, "Dossier à confier", "rien")
         compare_in_person(desk, b_id, spoken_b)
-        before = app(desk, "cases:(await s.vault.get('case', args[0])).envelopes.length", case_id)
+        before = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).envelopes.length", case_id)
 
         # 1. Another key under B's name, without the association's signature: the roster is refused.
         flipped = {}
@@ -269,7 +270,7 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
             conn.execute("UPDATE roster_entries SET raw = ? WHERE user_id = ? AND serial = ?", (forged, b_id, serial))
 
         tamper_roster(server, b_id, flip)
-        assert app(desk, "cases:m.refreshRoster(s).then(() => 'kept', (e) => e.name)") != "kept"
+        assert app(desk, "sync/directory:m.refreshRoster(s).then(() => 'kept', (e) => e.name)") != "kept"
         home(desk)
         open_case(desk, case_id)
         expect(desk.locator(".members .status-warning")).to_contain_text("ne se vérifie pas")
@@ -287,7 +288,7 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
                          (entry.encryption_public, entry.signing_public, b_id))
 
         tamper_roster(server, b_id, recertify)
-        assert app(desk, "cases:m.refreshRoster(s).then(() => 'kept')") == "kept"
+        assert app(desk, "sync/directory:m.refreshRoster(s).then(() => 'kept')") == "kept"
         home(desk)
         desk.click("#open-team")
         changed = desk.locator(f'#team-people li[data-person="{b_id}"]')
@@ -298,7 +299,7 @@ def test_a_substituted_key_is_refused_before_any_grant_and_a_changed_key_is_show
         desk.select_option("#add-member-choice", b_id)
         desk.click("#add-member")
         expect(desk.locator("#members-error")).to_contain_text("ont changé")
-        after = app(desk, "cases:(await s.vault.get('case', args[0])).envelopes.length", case_id)
+        after = app(desk, "store/records:(await m.caseRecords.get(s.vault, args[0])).envelopes.length", case_id)
         assert after == before
     finally:
         desk.context.close()
@@ -372,13 +373,13 @@ def test_case_keys_rotate_on_the_teams_schedule_and_a_member_added_later_reads_t
         set_up_device(desk, server, *DEMO["coordinator"])
         case_id = new_case(desk, "Clé à renouveler", "avant")
         sync(desk)  # the key is new: nothing is due
-        epoch = "cases:(await m.listCases(s)).find((c) => c.id === args[0]).epoch"
+        epoch = "store/cases:(await m.listCases(s)).find((c) => c.id === args[0]).epoch"
         assert app(desk, epoch, case_id) == 1
         day = 24 * 3600 * 1000
-        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + 89 * args[0])", day) == 0
-        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + 91 * args[0])", day) == 1
+        assert app(desk, "sync/membership:m.rotateDueCases(s, 90, Date.now() + 89 * args[0])", day) == 0
+        assert app(desk, "sync/membership:m.rotateDueCases(s, 90, Date.now() + 91 * args[0])", day) == 1
         assert app(desk, epoch, case_id) == 2
-        assert app(desk, "members:m.rotateDueCases(s, 90, Date.now() + args[0])", day) == 0
+        assert app(desk, "sync/membership:m.rotateDueCases(s, 90, Date.now() + args[0])", day) == 0
         assert sync(desk) == 0
         rotated = server_log(server, case_id)
         assert rotated.state.epoch == 2 and rotated.entries[-1].entry.header.kind == Kind.ROTATE
@@ -392,3 +393,61 @@ def test_case_keys_rotate_on_the_teams_schedule_and_a_member_added_later_reads_t
     finally:
         desk.context.close()
         volunteer.context.close()
+
+
+# A case record's envelopes changed in the store under the unlocked app: the last entry's
+# signature spoilt (a character of its base64url text changed, far from either end).
+SPOIL_LAST_ENTRY = """(async () => {
+    const { caseRecords } = await import('/static/js/store/records.js');
+    const record = await caseRecords.get(s.vault, args[0]);
+    const last = record.envelopes.pop();
+    const at = last.length - 20;
+    record.envelopes.push(last.slice(0, at) + (last[at] === 'A' ? 'B' : 'A') + last.slice(at + 1));
+    await caseRecords.put(s.vault, args[0], record);
+    const P = await import('/static/js/protocol/index.js');
+    try { await m.openCase(s, args[0]); return 'opened'; } catch (e) { return e instanceof P.CarnetCryptoError ? 'refused' : String(e); }
+})()"""
+
+
+def test_an_append_extends_the_verified_log_kept_while_unlocked_and_a_changed_record_is_verified_again(
+        server: LiveServer, page: Page) -> None:
+    set_up_device(page, server, *DEMO["volunteer"])
+    case_id = new_case(page, "Dossier gardé en mémoire", "première note")
+    kept = ("store/cases:(async () => { const before = s.logs.get(args[0]).log;"
+            " await m.editCase(s, args[0], {notes: 'deuxième note'}); await m.openCase(s, args[0]);"
+            " await m.editCase(s, args[0], {notes: 'troisième note'}); await m.openCase(s, args[0]);"
+            " const after = s.logs.get(args[0]); const record = await (await import('/static/js/store/records.js')).caseRecords.get(s.vault, args[0]);"
+            " return [after.log === before, after.log.entries.length, record.envelopes.length]; })()")
+    # The log verified when the case was written is extended by each edit, never verified again.
+    assert app(page, kept, case_id) == [True, 4, 4]
+    assert app(page, "store/cases:(await m.openCase(s, args[0])).fields.notes", case_id) == "troisième note"
+    # A record that is no longer exactly the kept log's is verified whole again, and refused.
+    assert app(page, "store/cases:" + SPOIL_LAST_ENTRY, case_id) == "refused"
+
+
+# The raw sealed record of a case's first page of envelopes, as IndexedDB holds it: kept in the
+# page ("keep"), or put back over the current one ("put back").
+RAW_PAGE = """async ([caseId, action]) => {
+    const db = await new Promise((ok, ko) => { const r = indexedDB.open('carnet'); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+    const store = db.transaction('records', 'readwrite').objectStore('records');
+    const request = action === 'keep' ? store.get('entries:' + caseId + ':0') : store.put(window.olderPage);
+    const found = await new Promise((ok) => { request.onsuccess = () => ok(request.result); });
+    db.close();
+    if (action === 'keep') window.olderPage = found;
+    return Boolean(found);
+}"""
+
+
+def test_an_older_page_of_a_case_put_back_in_the_store_is_refused(server: LiveServer, page: Page) -> None:
+    set_up_device(page, server, *DEMO["volunteer"])
+    case_id = new_case(page, "Dossier à rembobiner", "première note")
+    assert page.evaluate(RAW_PAGE, [case_id, "keep"])
+    app(page, "store/cases:m.editCase(s, args[0], {notes: 'deuxième note'})", case_id)
+    # The page as it was before the edit, sealed under the same key and name: it opens, but it is
+    # not the page the case record names (its stamp), so the rolled-back case is not read.
+    assert page.evaluate(RAW_PAGE, [case_id, "put back"])
+    page.click("#lock-now")
+    unlock(page, DEMO["volunteer"][1])
+    expect(page.locator("#lock-now")).to_be_visible()
+    error = app(page, "store/cases:m.openCase(s, args[0]).then(() => 'opened', (e) => e.constructor.name)", case_id)
+    assert error == "RecordTampered"

@@ -100,7 +100,7 @@ def case_taken_away(server: LiveServer, volunteer: Page, desk: Page, alias: str,
     """The volunteer records a case and syncs; the coordinator compares the volunteer's
     fingerprint in person, removes them from the case and syncs. Returns (volunteer id, case id)."""
     set_up_device(volunteer, server, *DEMO["volunteer"])
-    volunteer_id = app(volunteer, "session:s.vault.userId")
+    volunteer_id = app(volunteer, "app/session:s.vault.userId")
     case_id = new_case(volunteer, alias, notes)
     tap_sync(volunteer)
     expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")

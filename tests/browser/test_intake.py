@@ -196,14 +196,15 @@ def test_a_photo_is_resized_chunked_sealed_and_back_after_a_restart_offline(
         # A run of the stored JPEG's own bytes, to look for on disk afterwards.
         pattern = bytes(page.evaluate("""async () => {
             const { unlocked } = await import('/static/js/app/session.js');
-            const { openCase } = await import('/static/js/app/cases.js');
-            const [[id]] = await unlocked().vault.list('case');
+            const { openCase } = await import('/static/js/store/cases.js');
+            const [id] = await unlocked().vault.ids('case');
             const { attachments } = await openCase(unlocked(), id);
             return Array.from(attachments[0].bytes.subarray(4002, 4035));
         }"""))
         chunks = page.evaluate("""async () => {
             const { unlocked } = await import('/static/js/app/session.js');
-            const record = await unlocked().vault.get('case', (await unlocked().vault.list('case'))[0][0]);
+            const { caseRecords } = await import('/static/js/store/records.js');
+            const record = await caseRecords.get(unlocked().vault, (await unlocked().vault.ids('case'))[0]);
             return record.envelopes.length;
         }""")
         assert chunks >= 4  # genesis, intake, and a photo of more than one chunk

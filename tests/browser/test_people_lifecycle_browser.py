@@ -68,7 +68,7 @@ def enrol_certified(server: LiveServer, browser: Browser, page: Page, role: str,
     expect(page.locator("#sync-now")).to_be_visible()
     certify_as_demo_admin(server, browser, spoken_fingerprint(page))
     tap_sync(page)
-    return app(page, "session:s.vault.userId")
+    return app(page, "app/session:s.vault.userId")
 
 
 def record_case(page: Page, alias: str, notes: str) -> str:
@@ -76,7 +76,7 @@ def record_case(page: Page, alias: str, notes: str) -> str:
     fill_intake(page, alias, notes, "2027-03-01")
     expect(page.locator("#edit-case")).to_be_visible()
     # The case's id, to find it in the lists of both phones.
-    return app(page, "cases:(await m.listCases(s)).find((c) => c.title === args[0]).id", alias)
+    return app(page, "store/cases:(await m.listCases(s)).find((c) => c.title === args[0]).id", alias)
 
 
 @pytest.mark.slow
@@ -235,7 +235,7 @@ def test_a_person_whose_keys_were_reset_is_removed_then_granted_again_once_compa
     volunteer, desk = phone(browser), phone(browser)
     try:
         set_up_device(volunteer, server, *DEMO["volunteer"])
-        volunteer_id = app(volunteer, "session:s.vault.userId")
+        volunteer_id = app(volunteer, "app/session:s.vault.userId")
         case_id = record_case(volunteer, "Dossier repris", "notes")
         tap_sync(volunteer)
         set_up_device(desk, server, *DEMO["coordinator"])
@@ -309,8 +309,8 @@ def test_the_directorys_revocations_are_read_and_unsigned_ones_ignored(server: L
             route.fulfill(json=body)
 
         desk.route("**/api/v1/directory", with_revocations)
-        app(desk, "cases:m.refreshRoster(s)")
-        known = app(desk, "cases:(async () => [...(await m.knownRevocations(s)).entries()]"
+        app(desk, "sync/directory:m.refreshRoster(s)")
+        known = app(desk, "store/roster:(async () => [...(await m.knownRevocations(s)).entries()]"
                           ".map(([k, list]) => [k, list.map((e) => e.serial)]))()")
         assert known == [[latest.user_id.hex(), [latest.serial + 1]]]
     finally:

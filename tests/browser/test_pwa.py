@@ -62,7 +62,7 @@ def shell_caches(page: Page) -> dict[str, list[str]]:
 
 
 def shell_version(page: Page) -> str | None:
-    return page.evaluate("import('/static/js/sw-client.js').then((client) => client.shellVersion())")
+    return page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.shellVersion())")
 
 
 def dedicated_server(base: Path) -> LiveServer:
@@ -184,7 +184,7 @@ def test_a_file_that_is_not_of_this_version_stops_the_installation(live_server: 
     # when the worker installs, then it refuses the file, does not install, and caches nothing.
     page.goto(live_server.url + "/app")
     outcome = page.evaluate("""async () => {
-        const { registerServiceWorker } = await import("/static/js/sw-client.js");
+        const { registerServiceWorker } = await import("/static/js/app/sw-client.js");
         const registration = await registerServiceWorker();
         const worker = registration.installing || registration.waiting || registration.active;
         if (worker.state === "redundant" || worker.state === "activated") return worker.state;
@@ -258,7 +258,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         assert new_version != old_version
         # when the app checks for it,
         first.evaluate("""async () => {
-            const client = await import('/static/js/sw-client.js');
+            const client = await import('/static/js/app/sw-client.js');
             await client.registerServiceWorker({ onUpdateReady: (apply) => { window.applyUpdate = apply; } });
             await client.checkForUpdate();
         }""")

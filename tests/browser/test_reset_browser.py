@@ -125,7 +125,7 @@ def test_a_person_recovers_with_a_reset_link_and_reads_their_cases_again(browser
         device = first.new_page()
         enrol(device, link, name, OLD_PASSPHRASE)
         old_spoken = my_fingerprint(device)
-        volunteer_id = app(device, "session:s.vault.userId")
+        volunteer_id = app(device, "app/session:s.vault.userId")
         admin = admin_context.new_page()
         set_up_device(admin, server, ADMIN_EMAIL, ADMIN_PASSPHRASE)
         certify(admin, name, old_spoken, "uncertified")

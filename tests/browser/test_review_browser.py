@@ -67,7 +67,7 @@ def test_two_thousand_cases_are_listed_sorted_by_deadline_and_filtered(server: L
         page = desk.new_page()
         set_up_device(page, server, *DEMO["coordinator"])
         page.evaluate("async () => { const s = (await import('/static/js/app/session.js')).unlocked();"
-                      " await s.rosterRefresh; await (await import('/static/js/app/sync.js')).syncNow(s); }")
+                      " await s.rosterRefresh; await (await import('/static/js/sync/engine.js')).syncNow(s); }")
         page.click("#open-settings")
         page.get_by_role("button", name="Annuler").click()
         counter = page.locator("#case-count")

@@ -13,19 +13,27 @@ PASSPHRASE = "phrase secrète du coffre de test"
 KDF = {"v": 1, "alg": "PBKDF2-HMAC-SHA256", "iterations": 600000, "salt": "c2FsdHNhbHRzYWx0c2FsdA"}
 CREATE = """async ({ passphrase, kdf, records }) => {
     const vault = await import('/static/js/store/vault.js');
-    const { deriveAccountSecrets } = await import('/static/js/kdf.js');
+    const { deriveAccountSecrets } = await import('/static/js/protocol/index.js');
     await vault.wipeDevice();
     const secrets = await deriveAccountSecrets(passphrase, kdf);
-    const v = await vault.createDevice({ userId: 'user-1', kdf, kekBytes: secrets.kek,
+    const v = await vault.createDevice({ userId: 'user-1', kdf, kek: secrets.kek,
         accountKeyBlob: new Uint8Array([1, 2, 3]), association: null });
     for (const [kind, id, value] of records) await v.put(kind, id, value);
     return true;
 }"""
+# The store takes the kek the passphrase gives under the device's KDF parameters, never the passphrase.
+KEK = """async (passphrase) => {
+    const vault = await import('/static/js/store/vault.js');
+    const { deriveAccountSecrets } = await import('/static/js/protocol/index.js');
+    const device = await vault.readDevice();
+    // No device: the store itself says so (NoDevice), whatever it is given.
+    return device ? (await deriveAccountSecrets(passphrase, device.kdf)).kek : null;
+}"""
 UNLOCK_AND_READ = """async ({ passphrase, kind, id }) => {
     const vault = await import('/static/js/store/vault.js');
     try {
-        const { vault: v, kek } = await vault.unlockDevice(passphrase);
-        kek.fill(0);
+        const kek = await (""" + KEK + """)(passphrase);
+        const v = await vault.unlockDevice(kek);
         return { ok: true, value: await v.get(kind, id), listed: (await v.list(kind)).length };
     } catch (e) {
         return { ok: false, error: e.constructor.name, remaining: e.remaining ?? null };
@@ -81,7 +89,7 @@ def test_records_swapped_in_the_database_do_not_open(app_page: Page) -> None:
         const two = await db.get('records', 'case:c2');
         await db.put('records', { ...one, nonce: two.nonce, sealed: two.sealed });
         db.close();
-        const { vault: v } = await vault.unlockDevice(passphrase);
+        const v = await vault.unlockDevice(await (""" + KEK + """)(passphrase));
         try { await v.get('case', 'c1'); return 'opened'; } catch (e) { return e.constructor.name; }
     }""", PASSPHRASE)
     assert error == "RecordTampered"
@@ -91,7 +99,7 @@ def test_locked_vault_refuses_to_read(app_page: Page) -> None:
     app_page.evaluate(CREATE, {"passphrase": PASSPHRASE, "kdf": KDF, "records": [["case", "c1", {"n": 1}]]})
     error = app_page.evaluate("""async (passphrase) => {
         const vault = await import('/static/js/store/vault.js');
-        const { vault: v } = await vault.unlockDevice(passphrase);
+        const v = await vault.unlockDevice(await (""" + KEK + """)(passphrase));
         v.lock();
         try { await v.get('case', 'c1'); return 'read'; } catch (e) { return e.constructor.name; }
     }""", PASSPHRASE)

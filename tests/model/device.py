@@ -1,6 +1,6 @@
 """One person's device syncing a case log with the server, as docs/PROTOCOL.md 8.12 says.
 
-The model is the reference for the algorithm (the app's is static/js/app/sync.js): a case
+The model is the reference for the algorithm (the app's is static/js/sync/engine.js): a case
 record holds a **confirmed** part (the server's log, in its order, as far as pulled) and a
 **pending** part (this device's own entries not yet pulled back). Every write goes through
 ``crypto.writer`` on the view confirmed + pending, so the device never sends what its own

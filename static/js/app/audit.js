@@ -2,13 +2,13 @@
 // filters, and "Verify everything", run here in the browser. An auditor holds no case key:
 // everything shown is ids, counts, hashes, epochs, sizes and times, and nothing is decrypted.
 
-import { ApiProblem, callApi } from "../api.js";
 import { ACTIONS } from "../audit/chain.js";
 import { auditKeyFingerprint, verifyEverything } from "../audit/verify.js";
-import { b64urlDecode } from "../encoding.js";
 import { _, language } from "../i18n.js";
-import { spokenFingerprint } from "../protocol/index.js";
-import { associationKey } from "./cases.js";
+import { b64urlDecode, spokenFingerprint } from "../protocol/index.js";
+import { auditHead } from "../store/records.js";
+import { associationKey } from "../store/roster.js";
+import { ApiProblem, callApi } from "../sync/api.js";
 import { fingerprintScreen } from "./people.js";
 import { lock } from "./session.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
@@ -225,7 +225,7 @@ function reportView(json) {
 
 // The audit key pinned by the first verification on this device, and the head kept since (14.5).
 async function keptView(state) {
-  const kept = (await state.vault.get("audit", "head")) ?? null;
+  const kept = (await auditHead.get(state.vault)) ?? null;
   if (!kept) {
     return h("p", { id: "audit-kept", className: "hint" },
       _("Nothing is kept yet: the first verification pins the audit key the server shows and keeps its head."));
@@ -254,9 +254,9 @@ function verifySection(state) {
     announce(_("Verifying…"));
     try {
       const { report, keep } = await verifyEverything({ get: (path) => callApi("GET", path),
-        associationKey: await associationKey(state), kept: (await state.vault.get("audit", "head")) ?? null,
+        associationKey: await associationKey(state), kept: (await auditHead.get(state.vault)) ?? null,
         progress: (part) => { bar.value = part; } });
-      if (keep) await state.vault.put("audit", "head", keep);
+      if (keep) await auditHead.put(state.vault, keep);
       await refreshKept();
       result.replaceChildren(reportView(report.toJson()));
       announce(report.ok ? _("Every check holds.") : _("Verification found failures."));

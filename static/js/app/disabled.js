@@ -1,50 +1,11 @@
-// A disabled account on this device (docs/PROTOCOL.md 8.12, "A disabled account"). When the
-// server answers `account-disabled`, the device notes it in its device record, keeps only the
-// work the server does not hold yet (sealed, unsent, unopened), and offers nothing new until a
-// sync finds the account enabled again.
+// The screens of a disabled account on this device (docs/PROTOCOL.md 8.12, "A disabled
+// account"): what happened, what the device keeps, what to do. What the device does is
+// sync/disabled.js.
 
-import { ApiProblem } from "../api.js";
 import { _ } from "../i18n.js";
-import { updateDevice } from "../store/vault.js";
-import { syncState } from "./sync.js";
+import { drafts } from "../store/records.js";
+import { unsentWork } from "../sync/disabled.js";
 import { announce, errorLine, h, show } from "./ui.js";
-
-export function isAccountDisabled(problem) {
-  return problem instanceof ApiProblem && problem.code === "account-disabled";
-}
-
-export function accountDisabled(state) {
-  return Boolean(state.vault.device.accountDisabled);
-}
-
-// The cases this device holds work of that the server lacks, with how many entries wait in each:
-// unsent, refused, or in a case set aside.
-export async function unsentWork(state) {
-  const waiting = new Map();
-  for (const [, item] of await state.vault.list("outbox")) waiting.set(item.caseId, (waiting.get(item.caseId) ?? 0) + 1);
-  const cases = [];
-  for (const [id, record] of await state.vault.list("case")) {
-    const count = (waiting.get(id) ?? 0) + (record.refused?.length ?? 0);
-    if (count || record.pending || record.setAside) cases.push({ id, count, created: record.created, setAside: Boolean(record.setAside) });
-  }
-  return cases;
-}
-
-// Every case the server holds whole leaves the device, whatever the team's retention: nothing is
-// lost, and a disabled person's phone, lost or taken, then holds only what it alone has.
-export async function leaveDevice(state) {
-  const kept = new Set((await unsentWork(state)).map((item) => item.id));
-  for (const [id] of await state.vault.list("case")) if (!kept.has(id)) await state.vault.delete("case", id);
-  // Pulled again from the start once the account is enabled: the cases removed here come back.
-  await state.vault.put("sync", "state", { ...(await syncState(state)), cursor: 0 });
-  state.vault.device = await updateDevice({ accountDisabled: { at: Date.now() } });
-}
-
-// The server took a session again: the account is enabled, everything works as before.
-export async function accountEnabled(state) {
-  if (!accountDisabled(state)) return;
-  state.vault.device = await updateDevice({ accountDisabled: null });
-}
 
 function waitingText(total) {
   return total
@@ -65,7 +26,7 @@ export async function disabledScreen(state, { header, retry, lockNow, panic, mes
   const back = () => disabledScreen(state, { header, retry, lockNow, panic });
   const work = await unsentWork(state);
   const total = work.reduce((sum, item) => sum + item.count, 0);
-  const draft = await state.vault.get("draft", "new");
+  const draft = await drafts.get(state.vault, "new");
   const error = errorLine("disabled-error");
   error.textContent = message;
   show(header(), h("section", { className: "card", id: "account-disabled" },

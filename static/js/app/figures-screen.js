@@ -3,7 +3,7 @@
 // Nothing is stored or sent: the CSV is made in the browser and handed over as a download.
 
 import { _, language } from "../i18n.js";
-import { listCases, openCase } from "./cases.js";
+import { listCases, openCase } from "../store/cases.js";
 import { activityOf, figuresCsv, figuresFor, periodsOf, yearsOf } from "./figures.js";
 import { optionLabels } from "./intake.js";
 import { field, h, show } from "./ui.js";

@@ -2,13 +2,16 @@
 
 import { _ } from "../i18n.js";
 import {
-  attachFile, createCase, discardRefused, dueSoon, editCase, listCases, NotCertified, openCase, refreshRoster, resendRefused,
-} from "./cases.js";
-import { accountDisabled } from "./disabled.js";
+  attachFile, createCase, discardRefused, dueSoon, editCase, openCase, resendRefused,
+} from "../store/cases.js";
+import { drafts } from "../store/records.js";
+import { NotCertified } from "../store/roster.js";
+import { accountDisabled } from "../sync/disabled.js";
+import { refreshRoster } from "../sync/directory.js";
+import { repairCase } from "../sync/engine.js";
 import { membersSection } from "./members.js";
-import { readersNote } from "./upkeep.js";
 import { printButton, printHeader, printHistory } from "./print.js";
-import { repairCase } from "./sync.js";
+import { readersNote } from "./readers.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
@@ -120,7 +123,7 @@ function saveProblemText(problem) {
 export async function intakeScreen(state, { home, caseId = null, current = {}, seen = {} }) {
   // A disabled account records nothing new; its home says why.
   if (accountDisabled(state)) return home();
-  const draft = await state.vault.get("draft", draftKey(caseId));
+  const draft = await drafts.get(state.vault, draftKey(caseId));
   const initial = draft ? { ...current, ...draft.values } : current;
   const all = steps();
   const error = errorLine("intake-error");
@@ -146,7 +149,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   const saveDraft = async () => {
     clearTimeout(draftTimer);
     draftTimer = null;
-    if (state.vault.localKey) await state.vault.put("draft", draftKey(caseId), { values: readForm(form), saved: Date.now() });
+    if (state.vault.localKey) await drafts.put(state.vault, draftKey(caseId), { values: readForm(form), saved: Date.now() });
   };
   const scheduleDraft = () => {
     draftTimer ??= setTimeout(() => saveDraft().catch(() => {}), DRAFT_EVERY_MS);
@@ -175,14 +178,14 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
         const changes = Object.fromEntries(Object.entries(values).filter(([name, value]) => (current[name] || "") !== value));
         await withCertification(state, () => editCase(state, caseId, changes, deadlines, seen));
         clearTimeout(draftTimer);
-        await state.vault.delete("draft", draftKey(caseId));
+        await drafts.delete(state.vault, draftKey(caseId));
         announce(_("Saved."));
         await caseScreen(state, caseId, home);
       } else {
         const id = await withCertification(state,
           () => createCase(state, Object.fromEntries(Object.entries(values).filter(([, v]) => v)), deadlines));
         clearTimeout(draftTimer);
-        await state.vault.delete("draft", draftKey(caseId));
+        await drafts.delete(state.vault, draftKey(caseId));
         announce(_("Intake saved, encrypted on this device."));
         await caseScreen(state, id, home);
       }
@@ -198,7 +201,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   form.addEventListener("focusout", () => saveDraft().catch(() => {}));
   const discard = async () => {
     clearTimeout(draftTimer);
-    await state.vault.delete("draft", draftKey(caseId));
+    await drafts.delete(state.vault, draftKey(caseId));
     return caseId ? caseScreen(state, caseId, home) : home();
   };
   show(h("section", { className: "card narrow" }, h("h1", {}, caseId ? _("Edit the case") : _("New intake")),
@@ -391,14 +394,19 @@ function refusedSection(state, caseId, record, labels, redraw) {
     h("ul", { className: "refused-list" }, items), error);
 }
 
-export async function caseListItems(state, openOne) {
-  const cases = await listCases(state);
-  return cases.map((item) => h("li", { "data-case": item.id },
+// One row of a volunteer's list, from the case's summary.
+export function caseRow(item, openOne) {
+  return h("li", { "data-case": item.id },
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
       item.place ? ` · ${item.place}` : "",
       item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null,
-      caseFlags(item))));
+      caseFlags(item)));
+}
+
+// What a volunteer's search looks in: what the row shows.
+export function rowText(item) {
+  return [item.title, item.number, item.place, item.nextDeadline].filter(Boolean).join(" ").toLowerCase();
 }
 
 // What needs the person's eye on a case, shown in the lists.

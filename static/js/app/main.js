@@ -1,25 +1,27 @@
 // The app: set up this device once online, then unlock and work with no network.
 
-import { ApiProblem, callApi } from "../api.js";
-import { b64urlDecode } from "../encoding.js";
 import { _ } from "../i18n.js";
-import { authForServer, deriveAccountSecrets, InvalidKdfParameters } from "../kdf.js";
-import { strengthenKdf } from "../strengthen.js";
-import { registerServiceWorker } from "../sw-client.js";
-import {
-  createDevice, NoDevice, readDevice, unlockDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase,
-} from "../store/vault.js";
-import { bytesKey, CarnetCryptoError, importKek } from "../protocol/index.js";
-import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
+import { syncState } from "../store/records.js";
+import { listCases } from "../store/cases.js";
+import { rosterView } from "../store/roster.js";
+import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
+import { ApiProblem, callApi } from "../sync/api.js";
+import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
+import { refreshRoster } from "../sync/directory.js";
+import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed } from "../sync/engine.js";
+import { SyncSchedule, syncsByItself } from "../sync/schedule.js";
+import { setUpDevice, unlock } from "../sync/session.js";
+import { registerServiceWorker } from "./sw-client.js";
 import { auditHome } from "./audit.js";
-import { refreshRoster, rosterView } from "./cases.js";
-import { accountDisabled, disabledScreen, isAccountDisabled, leaveDevice } from "./disabled.js";
+import { disabledScreen } from "./disabled.js";
 import { figuresScreen } from "./figures-screen.js";
-import { caseListItems, caseScreen, intakeScreen, saveOpenDraft } from "./intake.js";
+import { caseRow, caseScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
 import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
+import { pagedList } from "./paged.js";
 import { reviewList } from "./review.js";
-import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed, syncNow, syncState } from "./sync.js";
+import { Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
 
@@ -48,6 +50,7 @@ function header() {
 // Set up -------------------------------------------------------------------------------------
 
 function setupScreen() {
+  router.screen = "setup";
   const error = errorLine("setup-error");
   // Fields without a name in a form made by this script: nothing reaches the server but what the
   // script sends, and the passphrase is not offered to the browser's password manager
@@ -67,7 +70,10 @@ function setupScreen() {
     submit.disabled = true;
     announce(_("Setting up this device…"));
     try {
-      await setUpDevice(email.value.trim(), secret);
+      const state = await setUpDevice(email.value.trim(), secret, { language, lockMinutes: DEFAULT_LOCK_MINUTES });
+      // Asked once the person has an account here: the browser then keeps unsent notes on disk.
+      await navigator.storage?.persist?.();
+      begin(state);
       announce(_("This device is ready."));
     } catch (problem) {
       announce("");
@@ -84,29 +90,6 @@ function setupScreen() {
     form));
 }
 
-async function setUpDevice(email, passphrase) {
-  const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
-  let secrets = await deriveAccountSecrets(passphrase, kdf);
-  let usedKdf = kdf;
-  const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets) });
-  if (session.kdf_upgrade) {
-    // The policy was strengthened since enrolment: derive again while the passphrase is here.
-    secrets = await strengthenKdf(passphrase, session.kdf_upgrade, secrets, session.person);
-    usedKdf = session.kdf_upgrade;
-  }
-  const userId = session.person.id;
-  const { blob, association } = await fetchAccountKeys(userId, secrets.kek);
-  const vault = await createDevice({ userId, kdf: usedKdf, kekBytes: secrets.kek, accountKeyBlob: blob,
-    association, settings: { language, lockMinutes: DEFAULT_LOCK_MINUTES } });
-  await vault.put("profile", "me", session.person);
-  const kek = await importKek(secrets.kek);
-  secrets.kek.fill(0);
-  const account = await openAccountKeys(blob, kek, userId);
-  // Asked once the person has an account here: the browser then keeps unsynced notes on disk.
-  await navigator.storage?.persist?.();
-  begin({ vault, account, kek, auth: secrets.auth, profile: session.person });
-}
-
 // Unlock -------------------------------------------------------------------------------------
 
 function lockNotice(reason) {
@@ -121,6 +104,7 @@ function lockNotice(reason) {
 }
 
 function unlockScreen(reason) {
+  router.screen = "unlock";
   const error = errorLine("unlock-error");
   const passphrase = h("input", { type: "password", autocomplete: "off", required: true });
   const submit = h("button", { type: "submit", className: "primary" }, _("Unlock"));
@@ -133,13 +117,9 @@ function unlockScreen(reason) {
     try {
       const secret = passphrase.value;
       passphrase.value = "";
-      const { vault, kek: kekBytes, auth } = await unlockDevice(secret);
-      const kek = await importKek(kekBytes);
-      kekBytes.fill(0);
-      const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
-      const profile = await vault.get("profile", "me");
+      const state = await unlock(secret);
       announce("");
-      begin({ vault, account, kek, auth, profile });
+      begin(state);
     } catch (problem) {
       announce("");
       submit.disabled = false;
@@ -162,21 +142,17 @@ function unlockScreen(reason) {
 
 // Home ---------------------------------------------------------------------------------------
 
-// Sync: on demand, when the network comes back, every few minutes while unlocked, and after a
-// failure again later and later. Only the home screen is redrawn after it, never a form.
-const SYNC_EVERY_MS = 2 * 60 * 1000;
-const RETRY_DELAYS_MS = [5000, 15000, 60000, 300000];
-let screen = "";
-let syncing = null;
-let syncTimer = null;
-let failures = 0;
+// Sync (sync/schedule.js): on demand, when the network comes back, every few minutes while
+// unlocked, and after a failure again later and later. Only the home screen is redrawn after
+// it, never a form.
+const router = new Router();
 let syncMessage = "";
 const syncUi = { status: null, bar: null, error: null, button: null };
 
 async function showSyncStatus(state) {
   if (!syncUi.status) return;
   const pending = await pendingCount(state);
-  const { lastSync } = await syncState(state);
+  const { lastSync } = await syncState(state.vault);
   syncUi.status.textContent = [
     pending ? _("%(count)s entries wait to be sent.", { count: pending }) : _("Everything is sent."),
     lastSync ? _("Last sync: %(time)s.", { time: new Date(lastSync).toLocaleString(language) }) : _("Not synced yet."),
@@ -203,55 +179,41 @@ function syncOutcomeText(refused, aside) {
   return lines.join(" ");
 }
 
-function scheduleSync(state, delay) {
-  clearTimeout(syncTimer);
-  syncTimer = setTimeout(() => runSync(state), delay);
-}
+const schedule = new SyncSchedule(unlocked, {
+  started: () => {
+    const { bar, error, button } = syncUi;
+    if (bar) bar.hidden = false;
+    if (button) button.disabled = true;
+    if (error) error.textContent = "";
+    syncMessage = "";
+  },
+  progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; },
+  finished: async (state, { refused, changed, aside }) => {
+    // Kept for the panel: the home screen drawn again after the sync shows it too.
+    syncMessage = syncOutcomeText(refused, aside);
+    if (syncUi.error) syncUi.error.textContent = syncMessage;
+    if ((changed && router.on("home")) || router.on("disabled")) await homeScreen();
+  },
+  failed: async (state, problem) => {
+    syncMessage = syncErrorText(problem);
+    if (router.on("disabled")) await showDisabled(state, syncMessage);
+    if (syncUi.error) syncUi.error.textContent = syncMessage;
+  },
+  disabled: (state) => onAccountDisabled(state),
+  settled: async (state) => {
+    if (syncUi.bar) syncUi.bar.hidden = true;
+    if (syncUi.button) syncUi.button.disabled = false;
+    await showSyncStatus(state).catch(() => {});
+    await showCertification(state).catch(() => {});
+  },
+});
 
-// An admin or an auditor holds no case: nothing to push or pull (an auditor verifies every case
-// on demand instead).
-function holdsCases(state) {
-  return state.profile?.role === "volunteer" || state.profile?.role === "coordinator";
-}
-
-async function runSync(state) {
-  if (syncing || unlocked() !== state || !holdsCases(state)) return syncing;
-  const { bar, error, button } = syncUi;
-  if (bar) bar.hidden = false;
-  if (button) button.disabled = true;
-  if (error) error.textContent = "";
-  syncMessage = "";
-  syncing = (async () => {
-    try {
-      const { refused, changed, aside } = await syncNow(state, { progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; } });
-      failures = 0;
-      // Kept for the panel: the home screen drawn again after the sync shows it too.
-      syncMessage = syncOutcomeText(refused, aside);
-      if (syncUi.error) syncUi.error.textContent = syncMessage;
-      scheduleSync(state, SYNC_EVERY_MS);
-      if ((changed && screen === "home") || screen === "disabled") await homeScreen();
-    } catch (problem) {
-      if (isAccountDisabled(problem)) return await onAccountDisabled(state);
-      syncMessage = syncErrorText(problem);
-      if (screen === "disabled") await showDisabled(state, syncMessage);
-      if (syncUi.error) syncUi.error.textContent = syncMessage;
-      if (syncsByItself(state)) scheduleSync(state, RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)]);
-      failures += 1;
-    } finally {
-      syncing = null;
-      if (syncUi.bar) syncUi.bar.hidden = true;
-      if (syncUi.button) syncUi.button.disabled = false;
-      await showSyncStatus(state).catch(() => {});
-      await showCertification(state).catch(() => {});
-    }
-  })();
-  return syncing;
-}
+const runSync = (state) => schedule.run(state);
 
 // The server refuses this account: the device keeps only what the server lacks, and locks. The
 // person sees why after unlocking (disabled.js); a sync that finds it enabled undoes it.
 async function onAccountDisabled(state) {
-  clearTimeout(syncTimer);
+  schedule.stop();
   syncMessage = "";
   if (accountDisabled(state)) return showDisabled(state, _("The server still says this account is disabled."));
   await saveOpenDraft().catch(() => {});
@@ -260,9 +222,8 @@ async function onAccountDisabled(state) {
 }
 
 function showDisabled(state, message = "") {
-  screen = "disabled";
-  return disabledScreen(state, { header, message, retry: () => runSync(state), lockNow: () => lock("asked"),
-    panic: panicControl });
+  return router.show("disabled", () => disabledScreen(state, { header, message, retry: () => runSync(state),
+    lockNow: () => lock("asked"), panic: panicControl }));
 }
 
 function syncPanel(state) {
@@ -275,61 +236,58 @@ function syncPanel(state) {
     syncUi.status, syncUi.bar, syncUi.button, syncUi.error);
 }
 
-// A disabled account tries again only when the person asks: each try is a refused login, and
-// refused logins slow the next ones down.
-const syncsByItself = (state) => state && !accountDisabled(state);
-
-window.addEventListener("online", () => { if (syncsByItself(unlocked())) runSync(unlocked()); });
+window.addEventListener("online", () => schedule.online());
 
 function begin(state) {
   startSession(state, (reason) => {
-    clearTimeout(syncTimer);
+    schedule.stop();
     unlockScreen(reason);
   });
-  homeScreen();
+  const drawn = homeScreen().catch(() => {});
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
-  if (navigator.onLine && syncsByItself(state)) state.rosterRefresh.then(() => runSync(state));
+  // The first sync waits for the home screen: the person's list comes first, on a slow phone too.
+  if (navigator.onLine && syncsByItself(state)) Promise.all([drawn, state.rosterRefresh]).then(() => runSync(state));
   // Where the person stands is shown again once the roster is fresh.
-  state.rosterRefresh.then(() => { if (screen === "home") showCertification(state); });
+  state.rosterRefresh.then(() => { if (router.on("home")) showCertification(state); });
 }
 
 async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
-  screen = "home";
+  router.screen = "home";
   if (accountDisabled(state)) return showDisabled(state);
   if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, panic: panicControl, home: homeScreen });
   if (state.profile?.role === "admin") return adminHome(state);
-  const openOne = (id) => { screen = "case"; caseScreen(state, id, homeScreen); };
+  const openOne = (id) => router.show("case", () => caseScreen(state, id, homeScreen));
   const coordinator = state.profile?.role === "coordinator";
   const cases = coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne);
   const onServer = await serverCasesSection(state);
   // Drawn again after a background sync: if the person went to another screen meanwhile, stay there.
-  if (screen !== "home" || unlocked() !== state) return;
+  if (!router.on("home") || unlocked() !== state) return;
   show(header(), h("section", { className: "card" },
     h("h1", {}, coordinator ? _("Team cases") : _("My cases")),
     certificationLine(state),
     syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
-      onclick: () => { screen = "intake"; intakeScreen(state, { home: homeScreen }); } }, _("New intake")),
+      onclick: () => router.show("intake", () => intakeScreen(state, { home: homeScreen })) }, _("New intake")),
     cases,
     onServer,
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       fingerprintButton(state),
       coordinator || state.profile?.role === "volunteer" ? h("button", { type: "button", id: "open-team",
-        onclick: () => { screen = "team"; teamScreen(state, homeScreen); } }, _("My team")) : null,
+        onclick: () => router.show("team", () => teamScreen(state, homeScreen)) }, _("My team")) : null,
       state.profile?.role === "coordinator"
-        ? h("button", { type: "button", id: "open-figures", onclick: () => { screen = "figures"; figuresScreen(state, { home: homeScreen }); } },
+        ? h("button", { type: "button", id: "open-figures", onclick: () => router.show("figures", () => figuresScreen(state, { home: homeScreen })) },
           _("Activity figures")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
 }
 
 function fingerprintButton(state) {
-  return h("button", { type: "button", id: "open-fingerprint", onclick: () => { screen = "fingerprint"; fingerprintScreen(state, homeScreen); } },
+  return h("button", { type: "button", id: "open-fingerprint", onclick: () => router.show("fingerprint", () => fingerprintScreen(state, homeScreen)) },
     _("My fingerprint"));
 }
 
@@ -339,7 +297,7 @@ function adminHome(state) {
     h("h1", {}, _("Administration")),
     h("p", { className: "hint" }, _("Certify the keys of the people you invited, after comparing their fingerprint with them. Invitations, accounts and teams are managed in the server's administration pages.")),
     h("div", { className: "actions" },
-      h("button", { type: "button", id: "open-people", className: "primary", onclick: () => { screen = "people"; peopleScreen(state, homeScreen); } },
+      h("button", { type: "button", id: "open-people", className: "primary", onclick: () => router.show("people", () => peopleScreen(state, homeScreen)) },
         _("Certify people")),
       fingerprintButton(state),
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings")),
@@ -378,16 +336,18 @@ async function showCertification(state) {
     : _("Waiting for certification: show your fingerprint to an administrator (“My fingerprint”).");
 }
 
+// A volunteer's cases, the most recently changed first, a page at a time. Search runs on the
+// summaries in memory; nothing typed here is stored or sent.
 async function myCaseList(state, openOne) {
-  const items = await caseListItems(state, openOne);
-  if (!items.length) return h("p", { className: "hint" }, _("No case on this device yet."));
-  // Search runs on the decrypted list in memory; nothing typed here is stored or sent.
+  const cases = await listCases(state);
+  if (!cases.length) return h("p", { className: "hint" }, _("No case on this device yet."));
+  const { list, count, more, draw } = pagedList(cases, (item) => caseRow(item, openOne), "case-list");
   const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {
     const wanted = event.target.value.trim().toLowerCase();
-    for (const item of items) item.hidden = Boolean(wanted) && !item.textContent.toLowerCase().includes(wanted);
+    draw(wanted ? (item) => rowText(item).includes(wanted) : undefined);
   } });
-  return h("div", {}, field("case-search", _("Search by name or number"), search),
-    h("ul", { className: "case-list", id: "case-list" }, items));
+  draw();
+  return h("div", {}, field("case-search", _("Search by name or number"), search), count, list, more);
 }
 
 function retentionText(days) {
@@ -418,8 +378,7 @@ async function serverCasesSection(state) {
         error.textContent = "";
         try {
           await fetchCase(state, item.id);
-          screen = "case";
-          caseScreen(state, item.id, homeScreen);
+          router.show("case", () => caseScreen(state, item.id, homeScreen));
         } catch (problem) {
           if (isAccountDisabled(problem)) return onAccountDisabled(state);
           error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
@@ -433,7 +392,7 @@ async function serverCasesSection(state) {
 }
 
 function settingsScreen() {
-  screen = "settings";
+  router.screen = "settings";
   const state = unlocked();
   if (!state) return unlockScreen();
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;

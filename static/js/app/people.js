@@ -2,14 +2,13 @@
 // signing their roster entry with the association key. Until then nobody can grant them a case
 // key, because clients wrap case keys only to keys a verified roster entry certifies.
 
-import { ApiProblem, callApi } from "../api.js";
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import { _ } from "../i18n.js";
 import {
-  generateAssociationKey, importEd25519PublicKey, NO_TEAM, Role, signRosterEntryAsAdmin, spokenFingerprint, Status,
+  b64urlDecode, b64urlEncode,  generateAssociationKey, importEd25519PublicKey, NO_TEAM, Role, signRosterEntryAsAdmin, spokenFingerprint, Status,
   unwrapAssociationKeyWithKek, verifyRosterEntry,
 } from "../protocol/index.js";
 import { updateDevice } from "../store/vault.js";
+import { ApiProblem, callApi } from "../sync/api.js";
 import { qrSvg } from "./qr.js";
 import { scanControl } from "./scan.js";
 import { announce, errorLine, h, show } from "./ui.js";

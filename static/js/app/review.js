@@ -3,11 +3,11 @@
 // Nothing typed or chosen here is stored or sent.
 
 import { _ } from "../i18n.js";
-import { dueSoon, dueWithin, listCases, rosterNames } from "./cases.js";
+import { dueSoon, dueWithin, listCases } from "../store/cases.js";
+import { rosterNames } from "../store/roster.js";
 import { caseFlags, optionLabels } from "./intake.js";
+import { pagedList } from "./paged.js";
 import { field, h } from "./ui.js";
-
-const PAGE_ROWS = 100;
 
 // Nearest deadline first; cases without one after, the most recently active first.
 export function byDeadline(a, b) {
@@ -52,20 +52,9 @@ export async function reviewList(state, openOne) {
   const names = await rosterNames(state);
   const measures = optionLabels("measure");
   const filters = {};
-  const list = h("ul", { className: "case-list review", id: "case-list" });
-  const count = h("p", { id: "case-count", role: "status" });
-  const more = h("button", { type: "button", id: "show-more", hidden: true });
-  let shown = [];
-  let limit = PAGE_ROWS;
-  const draw = () => {
-    shown = cases.filter((item) => matches(item, filters));
-    list.replaceChildren(...shown.slice(0, limit).map((item) => row(item, names, openOne, measures)));
-    count.textContent = _("%(shown)s of %(count)s cases", { shown: shown.length, count: cases.length });
-    more.hidden = shown.length <= limit;
-    more.textContent = _("Show %(count)s more", { count: Math.min(PAGE_ROWS, shown.length - limit) });
-  };
-  more.addEventListener("click", () => { limit += PAGE_ROWS; draw(); });
-  const set = (name) => (event) => { filters[name] = event.target.value; limit = PAGE_ROWS; draw(); };
+  const { list, count, more, draw: drawWith } = pagedList(cases, (item) => row(item, names, openOne, measures), "case-list review");
+  const draw = () => drawWith((item) => matches(item, filters));
+  const set = (name) => (event) => { filters[name] = event.target.value; draw(); };
   const places = [...new Set(cases.map((c) => c.place).filter(Boolean))].sort();
   const usedMeasures = [...new Set(cases.map((c) => c.measure).filter(Boolean))].sort();
   const search = h("input", { type: "search", autocomplete: "off", oninput: set("search") });

@@ -1,5 +1,8 @@
 // The unlocked state of the app and when it ends: after inactivity, when hidden for long, on
-// demand. Locking drops every key from memory; the screens then ask for the passphrase again.
+// demand. Locking drops every key from memory (sync/session.js); the screens then ask for the
+// passphrase again.
+
+import { lock as dropKeys } from "../sync/session.js";
 
 const DEFAULT_LOCK_MINUTES = 5;
 // Hidden this long (another app in front, screen off), the app locks even if the delay is longer.
@@ -45,8 +48,7 @@ export function startSession(state, lockedCallback) {
 
 export function lock(reason = "asked") {
   if (!current) return;
-  current.vault.lock();
-  current.auth?.fill(0);
+  dropKeys(current);
   current = null;
   hiddenAt = null;
   clearTimeout(idleTimer);

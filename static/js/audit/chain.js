@@ -2,11 +2,9 @@
 // of crypto/audit.py: records parsed field by field, chained by SHA-256, and a head signed with
 // the server's audit key. Only WebCrypto's SHA-256 and Ed25519 are used.
 
-import { asciiBytes, concatBytes, equalBytes, isZeroBytes, Reader } from "../protocol/encoding.js";
-import { BrokenChain, InvalidEncoding } from "../protocol/errors.js";
-import { ID_BYTES } from "../protocol/keys.js";
-import { sha256 } from "../protocol/primitives.js";
-import { verifyEd25519 } from "../protocol/roster.js";
+import {
+  asciiBytes, BrokenChain, concatBytes, equalBytes, ID_BYTES, InvalidEncoding, isZeroBytes, Reader, sha256, verifyEd25519,
+} from "../protocol/index.js";
 
 export const RECORD_TAG = "CNA";
 export const HEAD_TAG = "CNT";

@@ -4,9 +4,8 @@
 // without a bundle, and one more, `kept_head`, that compares the log with the head kept from the
 // last verification on this device (14.4). The report has the shape of `crypto.verify --json`.
 
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  AddMember, CaseLog, checkNotRevoked, CONTROL_KINDS, equalBytes, hexEncode, importEd25519PublicKey, Kind,
+  AddMember, b64urlDecode, b64urlEncode, CaseLog, checkNotRevoked, CONTROL_KINDS, equalBytes, hexEncode, importEd25519PublicKey, Kind,
   parseControlPayload, parseEntry, RemoveMember, revocationsOf, RevokedUser, sha256, verifyCaseLog, verifyRosterEntry,
   ZERO_HASH,
 } from "../protocol/index.js";

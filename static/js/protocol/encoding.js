@@ -8,7 +8,6 @@
 // input, trailing bytes, out-of-range numbers, unsorted lists). That is what lets this code and
 // the Python reference compare hashes and signatures over the bytes without ever disagreeing.
 
-import * as text from "../encoding.js";
 import {
   InvalidEncoding,
   OversizedInput,
@@ -28,34 +27,32 @@ const SAFE_HIGH_WORD_LIMIT = 2 ** 21;
 
 const ascii = new TextEncoder();
 
-// The strict decoders of static/js/encoding.js throw their own error class; inside the
-// protocol every failure is one of errors.js, so they are rethrown as InvalidEncoding.
+// Base64url without padding (RFC 4648 section 5), strict: non-canonical text is refused. This
+// is the one encoding module of the browser: the app, the store and the engine use it too.
 export function b64urlEncode(bytes) {
   if (!(bytes instanceof Uint8Array)) throw new InvalidEncoding("base64url encodes bytes");
-  return text.b64urlEncode(bytes);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 export function b64urlDecode(value) {
-  if (typeof value !== "string" || value.includes("=")) {
-    throw new InvalidEncoding("base64url text must be a string without padding");
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1) {
+    throw new InvalidEncoding("base64url text must be a string of the base64url alphabet, without padding");
   }
-  try {
-    return text.b64urlDecode(value);
-  } catch {
-    throw new InvalidEncoding("not canonical base64url");
-  }
+  const binary = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  if (b64urlEncode(bytes) !== value) throw new InvalidEncoding("not canonical base64url");
+  return bytes;
 }
 
 export function hexEncode(bytes) {
-  return text.hexEncode(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function hexDecode(value) {
-  try {
-    return text.hexDecode(value);
-  } catch {
-    throw new InvalidEncoding("not lowercase hex");
-  }
+  if (typeof value !== "string" || !/^([0-9a-f]{2})*$/.test(value)) throw new InvalidEncoding("not lowercase hex");
+  return Uint8Array.from(value.match(/../g) || [], (h) => parseInt(h, 16));
 }
 
 export function asciiBytes(value) {
@@ -102,7 +99,7 @@ export function isStrictlySorted(ids) {
 }
 
 export function bytesKey(bytes) {
-  return text.hexEncode(bytes);
+  return hexEncode(bytes);
 }
 
 // Randomness can be passed in, so that vectors are exact; otherwise the CSPRNG provides it.

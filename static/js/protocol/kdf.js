@@ -1,16 +1,38 @@
 // From a passphrase to the two account secrets (crypto/kdf.py, docs/PROTOCOL.md section 7):
 // PBKDF2-HMAC-SHA256 stretches the passphrase into a 32-byte master secret; HKDF-SHA256 splits
 // it with two labels into `auth`, which the server sees, and `kek`, which never leaves the
-// device. The derivation itself is static/js/kdf.js (checked against tests/vectors/kdf-v1.json);
-// this module gives it the protocol's error classes and hands the kek out only as a
-// non-extractable CryptoKey.
+// device. Checked against tests/vectors/kdf-v1.json. This is the one KDF module of the browser:
+// the login page, the enrolment page, the app and its device store all derive here, and the kek
+// leaves this module only as a non-extractable CryptoKey.
 
-import * as base from "../kdf.js";
+import { b64urlDecode, b64urlEncode } from "./encoding.js";
 import { InvalidKdfParameters } from "./errors.js";
-import { importHkdfKey } from "./primitives.js";
+import * as labels from "./labels.js";
+import { hkdfSha256, importHkdfKey } from "./primitives.js";
 
 export { hkdfSha256 } from "./primitives.js";
-export const { KDF_VERSION, KDF_ALGORITHM, MIN_ITERATIONS, MAX_ITERATIONS } = base;
+export const KDF_VERSION = 1;
+export const KDF_ALGORITHM = "PBKDF2-HMAC-SHA256";
+export const MIN_ITERATIONS = 600000;
+export const MAX_ITERATIONS = 10000000;
+const SALT_BYTES = 16;
+
+function checkKdfParams(params) {
+  const keys = Object.keys(params).sort().join(",");
+  if (keys !== "alg,iterations,salt,v") throw new InvalidKdfParameters("unexpected fields");
+  if (params.v !== KDF_VERSION || params.alg !== KDF_ALGORITHM) throw new InvalidKdfParameters("unknown KDF");
+  if (!Number.isInteger(params.iterations) || params.iterations < MIN_ITERATIONS || params.iterations > MAX_ITERATIONS) {
+    throw new InvalidKdfParameters("iterations out of bounds");
+  }
+  let salt;
+  try {
+    salt = b64urlDecode(params.salt);
+  } catch {
+    throw new InvalidKdfParameters("salt is not canonical base64url");
+  }
+  if (salt.length !== SALT_BYTES) throw new InvalidKdfParameters("salt must be 16 bytes");
+  return { iterations: params.iterations, salt };
+}
 
 /**
  * Parse the KDF parameters the server sends: exactly {v, alg, iterations, salt}, version 1,
@@ -23,24 +45,27 @@ export function parseKdfParams(json) {
     throw new InvalidKdfParameters("KDF parameters are a JSON object");
   }
   try {
-    return base.checkKdfParams(json);
+    return checkKdfParams(json);
   } catch (error) {
     throw new InvalidKdfParameters(`KDF parameters refused: ${error.message}`);
   }
 }
 
-export async function deriveMasterSecret(passphrase, params) {
-  return base.deriveMasterSecret(passphrase, params);
+export async function deriveMasterSecret(passphrase, { iterations, salt }) {
+  const material = await crypto.subtle.importKey(
+    "raw", new TextEncoder().encode(passphrase.normalize("NFC")), "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, material, 256);
+  return new Uint8Array(bits);
 }
 
-/** The raw split, as bytes: for the vectors, and for callers that must store the kek themselves. */
+/** The raw split, as bytes: for the vectors only; every other caller goes through deriveAccountSecrets. */
 export async function splitMasterSecret(master) {
-  return base.splitMasterSecret(master);
+  return { auth: await hkdfSha256(master, labels.ACCOUNT_AUTH), kek: await hkdfSha256(master, labels.ACCOUNT_KEK) };
 }
 
 /**
  * The kek as a non-extractable HKDF key that can only derive other keys (the key-blob key,
- * and whatever local keys the device store derives from it), never be read back.
+ * and the device store's wrapping key), never be read back.
  */
 export async function importKek(kekBytes) {
   return importHkdfKey(kekBytes, ["deriveKey"]);
@@ -49,12 +74,17 @@ export async function importKek(kekBytes) {
 /** Passphrase to {auth: bytes for the server, kek: non-extractable CryptoKey}; the master is wiped. */
 export async function deriveAccountSecrets(passphrase, serverParams) {
   const params = parseKdfParams(serverParams);
-  const master = await base.deriveMasterSecret(passphrase, params);
-  const { auth, kek } = await base.splitMasterSecret(master);
+  const master = await deriveMasterSecret(passphrase, params);
+  const { auth, kek } = await splitMasterSecret(master);
   master.fill(0);
   try {
     return { auth, kek: await importKek(kek) };
   } finally {
     kek.fill(0);
   }
+}
+
+/** What the server is sent at enrolment and login: the auth secret as base64url. */
+export function authForServer(auth) {
+  return b64urlEncode(auth);
 }

@@ -33,6 +33,14 @@ export const HASH_CASE_HEAD = ascii("carnet/v1/hash/case-head\0");
 export const FINGERPRINT_ASSOCIATION = ascii("carnet/v1/fingerprint/association\0");
 export const FINGERPRINT_USER = ascii("carnet/v1/fingerprint/user\0");
 
+// The device store's own labels (docs/PROTOCOL.md, "The device store"): not part of any
+// exchanged format, so not in ALL_LABELS nor in crypto/labels.py, but kept here with the others
+// so that no label is spelled twice. HKDF info of the store's wrapping key, and the associated
+// data prefixes of the wrapped store key and of each record.
+export const LOCAL_STORE = ascii("carnet/v1/kek/local-store");
+export const LOCAL_STORE_KEY_AAD = ascii("carnet/v1/local/store-key\0");
+export const LOCAL_RECORD_AAD = ascii("carnet/v1/local/record\0");
+
 export const ALL_LABELS = Object.freeze({
   ACCOUNT_AUTH, ACCOUNT_KEK, KEY_BLOB_WRAP, ENTRY_KEY, HISTORY_KEY, KEY_COMMITMENT, HPKE_CASE_KEY,
   SIGN_ROSTER, SIGN_ENTRY, HASH_ENTRY, HASH_CASE_HEAD, FINGERPRINT_ASSOCIATION, FINGERPRINT_USER,

@@ -21,7 +21,7 @@ import {
   wrapCaseKeyForMember,
 } from "./casekeys.js";
 import { AddMember, Genesis, MemberGrant, RemoveMember, RotateKey, Rotation, RotationMode } from "./control.js";
-import { bytesKey, compareBytes, equalBytes, hexDecode } from "./encoding.js";
+import { bytesKey, compareBytes, equalBytes } from "./encoding.js";
 import { EntryHeader, Kind, makeEntryAsAuthor, parseEntry, sealEntryBody, ZERO_HASH } from "./entry.js";
 import { InvalidControlEntry, NotAMember } from "./errors.js";
 import { newId } from "./keys.js";
@@ -150,6 +150,36 @@ export async function resealEntryAsCoordinator(log, coordinator, {
 }
 
 /**
+ * The content entries older than the latest full re-encryption that have no reseal for it yet,
+ * in log order: what is left of a full re-encryption (8.9). The log itself is the progress, so
+ * an interrupted re-encryption resumes where it stopped.
+ */
+export function pendingReseals(log) {
+  const { fullEpoch } = log.state;
+  if (!fullEpoch) return [];
+  const done = new Set(log.entries.filter((v) => v.entry.header.kind === Kind.RESEAL
+    && log.states[v.base].fullEpoch === fullEpoch).map((v) => bytesKey(v.ref)));
+  return log.entries.filter((v) => v.entry.header.kind === Kind.CONTENT && v.entry.header.epoch < fullEpoch
+    && !done.has(bytesKey(v.hash)));
+}
+
+/**
+ * Reseal up to `limit` pending content entries (pendingReseals) under the current epoch key;
+ * `bodies` is what log.openWith gave before the rotation. Returns the envelopes, in order.
+ */
+export async function resealPendingAsCoordinator(log, coordinator, {
+  deviceId, caseKey, bodies, limit = Infinity, now = undefined,
+}) {
+  const envelopes = [];
+  for (const verified of pendingReseals(log).slice(0, limit)) {
+    envelopes.push(await resealEntryAsCoordinator(log, coordinator, {
+      deviceId, caseKey, contentHash: verified.hash, bodyJson: bodies.get(bytesKey(verified.hash)), now,
+    }));
+  }
+  return envelopes;
+}
+
+/**
  * Full re-encryption after a key compromise (8.9): an unlinked rotation, then a reseal of every
  * content entry. Once these are uploaded the server may replace the old envelopes by stubs,
  * and nothing stored is readable with the compromised keys any more. `caseKeys` is a Map from
@@ -162,13 +192,8 @@ export async function reencryptCaseAsCoordinator(log, coordinator, {
   const rotated = await rotateCaseKeyAsCoordinator(log, coordinator, {
     deviceId, caseKey: caseKeys.get(log.state.epoch), full: true, newKey, now,
   });
-  const envelopes = [rotated.envelope];
-  for (const [contentHash, bodyJson] of bodies) {
-    envelopes.push(await resealEntryAsCoordinator(log, coordinator, {
-      deviceId, caseKey: rotated.newKey, contentHash: hexDecode(contentHash), bodyJson, now,
-    }));
-  }
-  return { envelopes, newKey: rotated.newKey };
+  const reseals = await resealPendingAsCoordinator(log, coordinator, { deviceId, caseKey: rotated.newKey, bodies, now });
+  return { envelopes: [rotated.envelope, ...reseals], newKey: rotated.newKey };
 }
 
 /** What the server keeps of a resealed entry: header, body digest and signature, no ciphertext. */

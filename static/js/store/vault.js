@@ -1,7 +1,8 @@
 // The device's encrypted store, in IndexedDB. Nothing in it is readable without the passphrase:
 // records are sealed with a random local store key (AES-256-GCM), and that key is kept only
-// wrapped under a key derived from the kek. The kek comes from the passphrase (kdf.js), so a
-// stolen device holds nothing but ciphertext, salts and counters.
+// wrapped under a key derived from the kek. The kek comes from the passphrase (protocol/kdf.js,
+// derived by sync/session.js) and reaches the store only as the protocol's non-extractable
+// CryptoKey, so a stolen device holds nothing but ciphertext, salts and counters.
 //
 // Stores of the IndexedDB database "carnet":
 //   device  - one record, key "device": the unlock material (see DeviceRecord below);
@@ -9,8 +10,7 @@
 //             associated data, so the store cannot swap one record for another unnoticed.
 
 import { openDB, deleteDB } from "../../vendor/idb.js";
-import { deriveAccountSecrets } from "../kdf.js";
-import { concatBytes } from "../protocol/encoding.js";
+import { concatBytes, hkdfAesGcmKey, labels } from "../protocol/index.js";
 
 export const DB_NAME = "carnet";
 const DB_VERSION = 1;
@@ -18,9 +18,6 @@ const VAULT_FORMAT = 1;
 export const DEFAULT_MAX_FAILED_UNLOCKS = 10;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const LOCAL_STORE_LABEL = encoder.encode("carnet/v1/kek/local-store");
-const RECORD_AAD_LABEL = encoder.encode("carnet/v1/local/record\0");
-const LOCAL_KEY_AAD_LABEL = encoder.encode("carnet/v1/local/store-key\0");
 
 export class VaultError extends Error {}
 export class WrongPassphrase extends VaultError {
@@ -63,19 +60,16 @@ async function closeConnection() {
 
 // The kek itself never keys AES: a labelled HKDF step gives the key that wraps the local store
 // key, kept apart from the key-blob key that wraps the account keys (PROTOCOL.md, labels).
-async function localWrappingKey(kekBytes) {
-  const kek = await crypto.subtle.importKey("raw", kekBytes, "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: LOCAL_STORE_LABEL },
-    kek, { name: "AES-GCM", length: 256 }, false, ["wrapKey", "unwrapKey"]);
+async function localWrappingKey(kek) {
+  return hkdfAesGcmKey(kek, labels.LOCAL_STORE, ["wrapKey", "unwrapKey"]);
 }
 
 function localKeyAad(userId) {
-  return concatBytes(LOCAL_KEY_AAD_LABEL, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
+  return concatBytes(labels.LOCAL_STORE_KEY_AAD, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
 }
 
 function recordAad(kind, id) {
-  return concatBytes(RECORD_AAD_LABEL, encoder.encode(kind), Uint8Array.of(0), encoder.encode(id));
+  return concatBytes(labels.LOCAL_RECORD_AAD, encoder.encode(kind), Uint8Array.of(0), encoder.encode(id));
 }
 
 // An unlocked store. Holds the local store key as a non-extractable CryptoKey; lock() drops it.
@@ -94,26 +88,28 @@ export class Vault {
     return this.localKey;
   }
 
-  // Seal first, then write: no await on anything but IndexedDB inside the transaction.
-  async put(kind, id, value) {
+  async seal(kind, id, value) {
     const nonce = crypto.getRandomValues(new Uint8Array(12));
     const plaintext = encoder.encode(JSON.stringify(value));
     const sealed = new Uint8Array(await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(), plaintext));
-    await (await open()).put("records", { id: `${kind}:${id}`, kind, nonce, sealed });
+    return { id: `${kind}:${id}`, kind, nonce, sealed };
   }
 
-  async putMany(kind, items) {
-    const sealedItems = [];
-    for (const [id, value] of items) {
-      const nonce = crypto.getRandomValues(new Uint8Array(12));
-      const sealed = new Uint8Array(await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: nonce, additionalData: recordAad(kind, id) }, this.requireKey(),
-        encoder.encode(JSON.stringify(value))));
-      sealedItems.push({ id: `${kind}:${id}`, kind, nonce, sealed });
-    }
+  // Seal first, then write: no await on anything but IndexedDB inside the transaction.
+  async put(kind, id, value) {
+    const record = await this.seal(kind, id, value);
+    await (await open()).put("records", record);
+  }
+
+  // Several records, [kind, id, value] each, written in one transaction with the deletions
+  // ([kind, id] each): all or none.
+  async putTogether(items, deletions = []) {
+    const sealed = [];
+    for (const [kind, id, value] of items) sealed.push(await this.seal(kind, id, value));
     const tx = (await open()).transaction("records", "readwrite");
-    await Promise.all([...sealedItems.map((item) => tx.store.put(item)), tx.done]);
+    await Promise.all([...sealed.map((record) => tx.store.put(record)),
+      ...deletions.map(([kind, id]) => tx.store.delete(`${kind}:${id}`)), tx.done]);
   }
 
   async openRecord(record) {
@@ -145,6 +141,14 @@ export class Vault {
     await (await open()).delete("records", `${kind}:${id}`);
   }
 
+  // The ids of a kind's records, without opening any: the keys are not secret (they are record
+  // ids, random case ids and write times), only the values are.
+  async ids(kind) {
+    const keys = await (await open()).getAllKeysFromIndex("records", "kind", kind);
+    return keys.map((key) => key.slice(kind.length + 1));
+  }
+
+
   lock() {
     this.localKey = null;
   }
@@ -165,13 +169,13 @@ async function writeDevice(device) {
 }
 
 // First use on this device, right after an online login: make the local store key.
-export async function createDevice({ userId, kdf, kekBytes, accountKeyBlob, association, associationKeyBlob = null,
+export async function createDevice({ userId, kdf, kek, accountKeyBlob, association, associationKeyBlob = null,
   settings = {} }) {
   const existing = await readDevice();
   // Another person's store may hold notes not yet sent: it is never replaced silently.
   if (existing && existing.userId !== userId) throw new DeviceInUse("this device holds another person's Carnet");
   if (existing) await wipeDevice();
-  const wrapping = await localWrappingKey(kekBytes);
+  const wrapping = await localWrappingKey(kek);
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
   const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
@@ -194,19 +198,16 @@ async function unwrapLocalKey(device, wrapping) {
     { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
 
-// Unlock offline with the passphrase. Returns the vault, the kek bytes (for the account key
-// blob) and the auth bytes (to renew an expired session without asking again); the caller
-// zeroes them when done, or when it locks. Repeated failures wipe the device.
-export async function unlockDevice(passphrase) {
+// Unlock offline with the kek the passphrase gives under `device.kdf` (sync/session.js derives
+// it): returns the vault. A kek that does not open the store counts as a failed unlock, and
+// repeated failures wipe the device.
+export async function unlockDevice(kek) {
   const device = await readDevice();
   if (!device) throw new NoDevice("this device holds no account");
-  const secrets = await deriveAccountSecrets(passphrase, device.kdf);
   let localKey;
   try {
-    localKey = await unwrapLocalKey(device, await localWrappingKey(secrets.kek));
+    localKey = await unwrapLocalKey(device, await localWrappingKey(kek));
   } catch {
-    secrets.kek.fill(0);
-    secrets.auth.fill(0);
     device.failedUnlocks += 1;
     if (device.failedUnlocks >= device.maxFailedUnlocks) {
       await wipeDevice();
@@ -219,7 +220,7 @@ export async function unlockDevice(passphrase) {
     device.failedUnlocks = 0;
     await writeDevice(device);
   }
-  return { vault: new Vault(device, localKey), kek: secrets.kek, auth: secrets.auth };
+  return new Vault(device, localKey);
 }
 
 // Fields an unlocked app may change: the association key blob (an admin's, itself ciphertext).

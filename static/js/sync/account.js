@@ -1,12 +1,11 @@
 // The person's account keys on this device: fetched from the escrow (or made, the first time),
 // opened with the kek into non-extractable keys, and checked against the published public keys.
 
-import { ApiProblem, callApi } from "../api.js";
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  checkAccountKeysMatch, generateAccountKeys, pinAssociationKey, unwrapAccountKeysWithKek,
-} from "../protocol/keys.js";
-import { UntrustedAssociationKey } from "../protocol/errors.js";
+  b64urlDecode, b64urlEncode, checkAccountKeysMatch, generateAccountKeys, pinAssociationKey, unwrapAccountKeysWithKek,
+  UntrustedAssociationKey,
+} from "../protocol/index.js";
+import { ApiProblem, callApi } from "./api.js";
 
 function isProblem(error, code) {
   return error instanceof ApiProblem && error.code === code;
@@ -14,8 +13,8 @@ function isProblem(error, code) {
 
 // Enrolment and first sign-in: the keys are made here, wrapped under the kek, and only the
 // public keys and the wrapped blob go to the server.
-export async function publishNewAccountKeys(userId, kekBytes) {
-  const { keys, blob } = await generateAccountKeys(b64urlDecode(userId), kekBytes);
+export async function publishNewAccountKeys(userId, kek) {
+  const { keys, blob } = await generateAccountKeys(b64urlDecode(userId), kek);
   await callApi("PUT", "/api/v1/me/keys", {
     encryption_public: b64urlEncode(keys.encryptionPublic), signing_public: b64urlEncode(keys.signingPublic),
     wrapped_private: b64urlEncode(blob),
@@ -42,17 +41,17 @@ export async function fetchAssociation(linkFingerprint = null) {
   }
 }
 
-export async function fetchAccountKeys(userId, kekBytes) {
+export async function fetchAccountKeys(userId, kek) {
   let blob;
   try {
     const mine = await callApi("GET", "/api/v1/me/keys");
     blob = b64urlDecode(mine.wrapped_private);
-    const keys = await openAccountKeys(blob, kekBytes, userId);
+    const keys = await openAccountKeys(blob, kek, userId);
     // The escrow must hold the keys the directory publishes for this person, or someone swapped one.
     checkAccountKeysMatch(keys, b64urlDecode(mine.encryption_public), b64urlDecode(mine.signing_public));
   } catch (error) {
     if (!isProblem(error, "keys-missing")) throw error;
-    blob = await publishNewAccountKeys(userId, kekBytes);
+    blob = await publishNewAccountKeys(userId, kek);
   }
   return { blob, association: await fetchAssociation() };
 }

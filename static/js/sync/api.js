@@ -1,6 +1,6 @@
 // JSON calls to the server: CSRF token in a header, problem details turned into ApiProblem.
 
-import { _ } from "./i18n.js";
+import { _ } from "../i18n.js";
 
 export class ApiProblem extends Error {
   constructor(problem) {

@@ -6,13 +6,12 @@
 // again without the person (they were removed, or the device's clock is wrong) becomes a refused
 // entry: kept with its text until the person sends it again or discards it.
 
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  addMemberAsCoordinator, bytesKey, CarnetCryptoError, CaseLog, checkCaseKeyCommitment, checkNotRevoked,
+  addMemberAsCoordinator, b64urlDecode, b64urlEncode, bytesKey, CarnetCryptoError, CaseLog, checkCaseKeyCommitment, checkNotRevoked,
   InvalidLog, KeyCommitmentMismatch, Kind, NotAMember, openEntryBody, parseControlPayload, parseEntry, removeMemberAsCoordinator,
   Role, rotateCaseKeyAsCoordinator, RotationMode, sealEntryAsAuthor,
 } from "../protocol/index.js";
-import { associationKey, knownRevocations, rosterStatuses } from "./cases.js";
+import { associationKey, knownRevocations, rosterStatuses } from "../store/roster.js";
 
 // Refusals that only the person can answer: they were removed from the case after the point the
 // entry was written on, or the server found the device's clock too far ahead.

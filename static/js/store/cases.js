@@ -5,126 +5,12 @@
 // Edits are entries too: each saves only the fields it changes, and the case view merges them
 // field by field, the latest by (Lamport clock, device id) winning; every version is kept.
 
-import { ApiProblem, callApi } from "../api.js";
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
 import {
-  bytesKey, CarnetCryptoError, createCaseAsMember, importEd25519PublicKey, Kind, NotAMember, revocationsOf, Role,
-  RosterView, sealEntryAsAuthor, UnknownUser, verifyCaseLog, verifyRosterEntry,
+  b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, openEntryBody, Role,
+  sealEntryAsAuthor, UnknownUser, verifyCaseLog,
 } from "../protocol/index.js";
-
-export class NotCertified extends Error {}
-
-let outboxSequence = 0;
-
-// The outbox: every entry written here waits in the device store until the server confirms it.
-// Keys sort in the order entries were written, so each device chain is pushed in order.
-export async function queueEntries(state, caseId, envelopes) {
-  for (const envelope of envelopes) {
-    outboxSequence += 1;
-    const key = `${String(Date.now()).padStart(15, "0")}-${String(outboxSequence).padStart(6, "0")}`;
-    await state.vault.put("outbox", key, { caseId, envelope });
-  }
-}
-
-function equalBytes(a, b) {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-export async function associationKey(state) {
-  const pinned = state.vault.device.association;
-  if (!pinned) throw new NotCertified("this device knows no association key");
-  return importEd25519PublicKey(b64urlDecode(pinned.public_key));
-}
-
-// The roster as last fetched, verified again at every use under the pinned association key:
-// the store could have been changed while the device was locked.
-// A roster that does not verify is not kept, and `rosterProblem` stops every grant until one does.
-export async function refreshRoster(state) {
-  let people;
-  try {
-    ({ people } = await callApi("GET", "/api/v1/directory"));
-  } catch (error) {
-    // Offline, the last verified roster stays in use.
-    if (!(error instanceof ApiProblem)) throw error;
-    return;
-  }
-  const entries = people.filter((person) => person.roster).map((person) => person.roster);
-  try {
-    await rosterView(state, entries);
-  } catch (error) {
-    state.rosterProblem = true;
-    throw error;
-  }
-  state.rosterProblem = false;
-  await state.vault.put("roster", "entries", entries);
-  // Names are for display only: every key used comes from a verified roster entry.
-  await state.vault.put("roster", "names", Object.fromEntries(people.map((p) => [p.user_id, p.display_name])));
-  // Disabling is the server's word, not signed: it stops grants and makes coordinators remove
-  // the person, it never gives anyone a key.
-  await state.vault.put("roster", "status", Object.fromEntries(people.map((p) => [p.user_id, p.status])));
-  await keepRevocations(state, people);
-}
-
-// Revocations outlive the next certification (9.2): a person revoked then certified again shows
-// an active latest entry, and the revocation still counts. Kept here are those the directory
-// lists (`revocations`, each person's revoking entries, when the server gives them) and every
-// revoked latest entry this device has seen.
-async function keepRevocations(state, people) {
-  const listed = people.flatMap((person) => (Array.isArray(person.revocations) ? person.revocations : []));
-  const seen = state.roster.accepted.filter((entry) => !entry.active).map((entry) => b64urlEncode(entry.raw));
-  const kept = (await state.vault.get("roster", "revocations")) ?? [];
-  await state.vault.put("roster", "revocations", [...new Set([...kept, ...listed, ...seen])]);
-}
-
-// Every revocation this device knows, verified under the association key, by person.
-export async function knownRevocations(state) {
-  const key = await associationKey(state);
-  const listed = [];
-  for (const raw of (await state.vault.get("roster", "revocations")) ?? []) {
-    try {
-      listed.push(await verifyRosterEntry(b64urlDecode(raw), key));
-    } catch (error) {
-      if (!(error instanceof CarnetCryptoError)) throw error;
-      // Not signed by the association: not a revocation.
-    }
-  }
-  return revocationsOf([...(await rosterPeople(state)), ...listed]);
-}
-
-// The server's account status by user id ("active", "disabled"), as the directory last gave it.
-export async function rosterStatuses(state) {
-  return (await state.vault.get("roster", "status")) ?? {};
-}
-
-// The roster, verified once per change while the app is unlocked (the device store could have
-// been changed while it was locked, so nothing verified survives a lock).
-export async function rosterView(state, entries = null) {
-  const raws = entries ?? (await state.vault.get("roster", "entries")) ?? [];
-  const key = raws.join(",");
-  if (state.roster?.key !== key) {
-    const view = new RosterView(await associationKey(state));
-    const accepted = [];
-    for (const raw of raws) accepted.push(await view.accept(b64urlDecode(raw)));
-    state.roster = { key, view, accepted };
-  }
-  return state.roster.view;
-}
-
-// Display names by user id, as the directory last gave them: for showing only, never for keys.
-export async function rosterNames(state) {
-  return (await state.vault.get("roster", "names")) ?? {};
-}
-
-// Everyone's latest verified roster entry, active or not.
-export async function rosterPeople(state) {
-  await rosterView(state);
-  const latest = new Map();
-  for (const entry of state.roster.accepted) {
-    const known = latest.get(bytesKey(entry.userId));
-    if (!known || known.serial < entry.serial) latest.set(bytesKey(entry.userId), entry);
-  }
-  return [...latest.values()];
-}
+import { caseRecords, caseSummaries } from "./records.js";
+import { associationKey, NotCertified, rosterPeople, rosterView } from "./roster.js";
 
 async function firstMembers(state, view) {
   const me = b64urlDecode(state.vault.userId);
@@ -163,9 +49,45 @@ function summarise(opened, log) {
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
 
+// Verified logs kept while unlocked, in `state.logs` by case id: a case's log is verified whole
+// once, from its record, then extended in memory by each entry written here (every writer of
+// the protocol checks its entry and appends it to the log). The state, and these logs with it,
+// goes at lock: the store could be changed while the app is locked, so nothing verified
+// survives a lock. A record whose envelopes are not exactly the kept log's is verified again.
+// At most this many logs are kept, the most recently used: a sync that goes through every case
+// of a device holding thousands must not keep them all in memory.
+const KEPT_LOGS = 200;
+
+// `appended`: entries the writers added to the kept log that the record does not hold yet.
+function keptLog(state, record, appended = 0) {
+  const kept = state.logs?.get(record.id);
+  const count = record.envelopes.length;
+  if (!kept || kept.envelopes.length !== count || kept.log.entries.length !== count + appended) return null;
+  for (let i = 0; i < count; i += 1) if (kept.envelopes[i] !== record.envelopes[i]) return null;
+  // Used again: it goes to the end of the order in which logs are let go.
+  state.logs.delete(record.id);
+  state.logs.set(record.id, kept);
+  return kept;
+}
+
+/** Keep `log`, verified, as the log of the case whose record holds exactly `envelopes`. */
+export function keepVerified(state, caseId, envelopes, log) {
+  state.logs ??= new Map();
+  state.logs.delete(caseId);
+  state.logs.set(caseId, { log, envelopes: [...envelopes], opened: null });
+  if (state.logs.size > KEPT_LOGS) state.logs.delete(state.logs.keys().next().value);
+}
+
+function keysOf(record) {
+  return new Map(Object.entries(record.keys).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+}
+
 async function loadLog(state, record) {
-  const keys = new Map(Object.entries(record.keys).map(([epoch, key]) => [Number(epoch), b64urlDecode(key)]));
+  const keys = keysOf(record);
+  const kept = keptLog(state, record);
+  if (kept) return { log: kept.log, keys };
   const log = await verifyCaseLog(b64urlDecode(record.id), record.envelopes.map(b64urlDecode), await associationKey(state));
+  keepVerified(state, record.id, record.envelopes, log);
   return { log, keys };
 }
 
@@ -184,14 +106,14 @@ export async function createCase(state, fields, deadlines = []) {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
     pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
   };
-  await state.vault.put("case", record.id, record);
-  await queueEntries(state, record.id, record.envelopes);
+  await caseRecords.create(state.vault, record.id, record, record.envelopes);
+  keepVerified(state, record.id, record.envelopes, log);
   return record.id;
 }
 
 // Append entries to a case, each sealed under the current epoch's key, and save the record once.
 async function appendEntries(state, caseId, bodies, record = null) {
-  record ??= await state.vault.get("case", caseId);
+  record ??= await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
   const caseKey = keys.get(log.state.epoch);
   if (!caseKey) throw new NotAMember("no key for the current epoch of this case");
@@ -201,7 +123,7 @@ async function appendEntries(state, caseId, bodies, record = null) {
     written.push(await sealEntryAsAuthor(log, state.account, {
       deviceId: state.vault.device.deviceId, caseKey, bodyJson: encoder.encode(JSON.stringify(body)) }));
   }
-  const opened = await readLog(log, keys);
+  const opened = await readLog(state, record.id, log, keys);
   await keepAppended(state, record, written, summarise(opened, log));
   return opened;
 }
@@ -209,31 +131,33 @@ async function appendEntries(state, caseId, bodies, record = null) {
 // A coordinator's change of members or keys: `write(log, keys, roster)` signs one control entry
 // (and names the new epoch's key when it rotates); it is appended, kept and queued.
 export async function changeCase(state, caseId, write) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
   const { envelope, newKey } = await write(log, keys, await rosterView(state));
   if (newKey) {
     record.keys[log.state.epoch] = b64urlEncode(newKey);
     keys.set(log.state.epoch, newKey);
   }
-  await keepAppended(state, record, [envelope], summarise(await readLog(log, keys), log));
+  await keepAppended(state, record, [envelope], summarise(await readLog(state, caseId, log, keys), log));
 }
 
 // Entries just appended to a case's opened log: kept with its record, then queued for the
 // server. Without a new summary only the last activity changes.
 export async function keepAppended(state, record, envelopes, summary = null) {
   const written = envelopes.map(b64urlEncode);
+  // The writers extended the kept log with these entries: it stays the record's log.
+  const kept = keptLog(state, record, written.length);
   record.envelopes.push(...written);
+  kept?.envelopes.push(...written);
   // Written here, not yet seen from the server: the pending part (docs/PROTOCOL.md 8.12).
   record.pending = (record.pending ?? 0) + written.length;
   record.updated = Date.now();
   record.summary = summary ?? { ...record.summary, lastActivity: record.updated };
-  await state.vault.put("case", record.id, record);
-  await queueEntries(state, record.id, written);
+  await caseRecords.put(state.vault, record.id, record, written);
 }
 
 export async function openCaseLog(state, caseId) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   return { record, ...(await loadLog(state, record)) };
 }
 
@@ -282,21 +206,58 @@ function assembleAttachments(versions) {
   return complete;
 }
 
+function versionOf(verified, raw) {
+  const { header } = verified.entry;
+  return { body: JSON.parse(new TextDecoder().decode(raw)), lamport: header.lamport, time: header.time,
+    device: b64urlEncode(header.deviceId), author: b64urlEncode(header.author) };
+}
+
+// Every body of the log, opened and checked by the protocol (openWith), in log order.
+async function openAll(log, keys) {
+  const bodies = await log.openWith(keys);
+  const versions = [];
+  for (const verified of log.entries) {
+    const raw = bodies.get(bytesKey(verified.hash));
+    if (raw) versions.push(versionOf(verified, raw));
+  }
+  return versions;
+}
+
+// The kept versions extended by the entries appended since they were opened: new content
+// entries are opened one by one under keys already checked. A reseal (its body replaces
+// another's) or a new set of keys opens the whole log again.
+async function openAppended(opened, log, keys) {
+  for (const verified of log.entries.slice(opened.count)) {
+    const { header, body } = verified.entry;
+    if (header.kind === Kind.RESEAL) return false;
+    if (header.kind !== Kind.CONTENT || body === null || !keys.has(header.epoch)) continue;
+    opened.versions.push(versionOf(verified, await openEntryBody(header, body, keys.get(header.epoch))));
+  }
+  opened.count = log.entries.length;
+  return true;
+}
+
+function keysSignature(keys) {
+  return [...keys].map(([epoch, key]) => `${epoch}:${bytesKey(key)}`).sort().join(",");
+}
+
+// The opened versions of a case's log: from the kept log's when it is this log, else opened whole.
+async function versionsOf(state, caseId, log, keys) {
+  const kept = state.logs?.get(caseId);
+  if (kept?.log !== log) return openAll(log, keys);
+  const signature = keysSignature(keys);
+  if (!kept.opened || kept.opened.signature !== signature || !(await openAppended(kept.opened, log, keys))) {
+    kept.opened = { signature, count: log.entries.length, versions: await openAll(log, keys) };
+  }
+  return kept.opened.versions;
+}
+
 // Merge the opened entries: per field the latest write by (Lamport clock, device id) wins, and
 // every version stays in history. An edit names, per field, the version its author saw (`base`);
 // an edit whose base is not the version it replaces was made without seeing it: a conflict,
 // flagged until someone edits that field again from the merged state.
-async function readLog(log, keys) {
-  const bodies = await log.openWith(keys);
-  const decoder = new TextDecoder();
-  const versions = [];
-  for (const verified of log.entries) {
-    const raw = bodies.get(bytesKey(verified.hash));
-    if (!raw) continue;
-    const { header } = verified.entry;
-    versions.push({ body: JSON.parse(decoder.decode(raw)), lamport: header.lamport, time: header.time,
-      device: b64urlEncode(header.deviceId), author: b64urlEncode(header.author) });
-  }
+async function readLog(state, caseId, log, keys) {
+  const versions = [...(await versionsOf(state, caseId, log, keys))];
   versions.sort((a, b) => a.lamport - b.lamport || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   const fields = {};
   const history = {};
@@ -321,35 +282,34 @@ async function readLog(log, keys) {
 }
 
 // What the lists show of a case, from its opened log.
-export async function summaryFor(log, keys) {
-  return summarise(await readLog(log, keys), log);
+export async function summaryFor(state, caseId, log, keys) {
+  return summarise(await readLog(state, caseId, log, keys), log);
 }
 
 // Refused entries (docs/PROTOCOL.md 8.12 item 6): sent again as new entries under the current
 // epoch once the person is a member again, or discarded by the person; nothing else removes them.
 export async function resendRefused(state, caseId, index) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const [item] = record.refused.splice(index, 1);
   return appendEntries(state, caseId, [JSON.parse(item.body)], record);
 }
 
 export async function discardRefused(state, caseId, index) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   record.refused.splice(index, 1);
-  await state.vault.put("case", caseId, record);
+  await caseRecords.put(state.vault, caseId, record);
 }
 
 export async function openCase(state, caseId) {
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const { log, keys } = await loadLog(state, record);
-  return { record, ...(await readLog(log, keys)) };
+  return { record, ...(await readLog(state, caseId, log, keys)) };
 }
 
+// The cases on this device as the lists show them, from their summaries alone (no case record
+// is opened), the most recently changed first.
 export async function listCases(state) {
-  const cases = (await state.vault.list("case")).map(([id, record]) => ({ id, ...record.summary, updated: record.updated,
-    created: record.created, setAside: Boolean(record.setAside), refused: record.refused?.length ?? 0,
-    removed: Boolean(record.removed) }));
-  return cases.sort((a, b) => b.updated - a.updated);
+  return (await caseSummaries(state.vault)).sort((a, b) => b.updated - a.updated);
 }
 
 export function dueWithin(isoDate, hours, now = Date.now()) {

@@ -5,58 +5,42 @@
 // the new view, or kept in its case as a refused entry for the person. A case whose entries from
 // the server do not verify is set aside; the sync goes on with the others.
 
-import { ApiProblem, callApi, forgetCsrfToken } from "../api.js";
-import { b64urlDecode } from "../encoding.js";
-import { authForServer } from "../kdf.js";
-import { bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
-import { associationKey, queueEntries, refreshRoster, summaryFor } from "./cases.js";
-import { accountEnabled } from "./disabled.js";
+import { b64urlDecode, bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
+import { keepVerified, summaryFor } from "../store/cases.js";
+import { caseRecords, caseSummaries, outbox as outboxRecords, queueEntries, syncProgress, syncState, teamPolicy } from "../store/records.js";
+import { associationKey } from "../store/roster.js";
+import { callApi } from "./api.js";
+import { refreshRoster } from "./directory.js";
+import { rotateDueCases } from "./membership.js";
 import { confirmedPart, pendingPart, rebaseRecord } from "./rebase.js";
-import { rotateDueCases } from "./members.js";
+import { accountEnabled } from "./disabled.js";
+import { sessionPerson, SyncFailed } from "./session.js";
 import { keepMembershipUp } from "./upkeep.js";
+
+export { SyncFailed } from "./session.js";
 
 const BATCH_ENTRIES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-export class SyncFailed extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
 export async function pendingCount(state) {
-  return (await state.vault.list("outbox")).filter(([, item]) => !item.refused).length;
+  return (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused).length;
 }
 
-export async function syncState(state) {
-  return (await state.vault.get("sync", "state")) ?? { cursor: 0, lastSync: null };
-}
-
-// A session that expired while offline is renewed with the auth secret kept while unlocked.
-// The team's policy comes with it and is kept for the retention pass after the sync. A disabled
-// account's login answers `account-disabled` (an ApiProblem the app acts on, see disabled.js);
-// a session taken again means the account is enabled.
+// The session, renewed if it expired while offline (sync/session.js). The team's policy comes
+// with it and is kept for the retention pass after the sync. A disabled account's login answers
+// `account-disabled` (an ApiProblem the app acts on, see disabled.js); a session taken again
+// means the account is enabled.
 async function ensureSession(state) {
-  let me;
-  try {
-    me = await callApi("GET", "/api/v1/me");
-  } catch (error) {
-    if (!(error instanceof ApiProblem) || error.status !== 401) throw error;
-    if (!state.auth || !state.profile?.email) throw new SyncFailed("login", "log in again");
-    forgetCsrfToken();
-    await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer({ auth: state.auth }) });
-    me = await callApi("GET", "/api/v1/me");
-  }
+  const me = await sessionPerson(state);
   await accountEnabled(state);
-  await state.vault.put("sync", "team", me.team ?? null);
+  await teamPolicy.put(state.vault, me.team ?? null);
 }
 
 // How long this device keeps a synced case, in days (null: always). Coordinators review their
 // team's cases offline, so the policy applies to volunteers' devices only.
 export async function retentionDays(state) {
   if (state.profile?.role !== "volunteer") return null;
-  const team = await state.vault.get("sync", "team");
+  const team = await teamPolicy.get(state.vault);
   return team?.retention_days ?? null;
 }
 
@@ -67,12 +51,12 @@ const DAY_MS = 24 * 3600 * 1000;
 async function applyRetention(state, now = Date.now()) {
   const days = await retentionDays(state);
   if (days === null) return 0;
-  const waiting = new Set((await state.vault.list("outbox")).map(([, item]) => item.caseId));
+  const waiting = new Set((await outboxRecords.list(state.vault)).map(([, item]) => item.caseId));
   let removed = 0;
-  for (const [id, record] of await state.vault.list("case")) {
-    if (waiting.has(id) || record.pending || record.refused?.length || record.setAside) continue;
-    if (record.updated + days * DAY_MS > now) continue;
-    await state.vault.delete("case", id);
+  for (const { id, pending, refused, setAside, updated } of await caseSummaries(state.vault)) {
+    if (waiting.has(id) || pending || refused || setAside) continue;
+    if (updated + days * DAY_MS > now) continue;
+    await caseRecords.delete(state.vault, id);
     removed += 1;
   }
   return removed;
@@ -100,15 +84,15 @@ function batches(items) {
 // its case until pulled); a refused one stays, marked with its code, until its case is rebased.
 async function pushOutbox(state, progress) {
   // A case set aside waits for its repair: its entries would be built on a view that may be wrong.
-  const aside = new Set((await state.vault.list("case")).filter(([, record]) => record.setAside).map(([id]) => id));
-  const items = (await state.vault.list("outbox")).filter(([, item]) => !item.refused && !aside.has(item.caseId));
+  const aside = new Set((await caseSummaries(state.vault)).filter((summary) => summary.setAside).map(({ id }) => id));
+  const items = (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused && !aside.has(item.caseId));
   let done = 0;
   for (const batch of batches(items)) {
     const { results } = await callApi("POST", "/api/v1/sync/push", { entries: batch.map(([, item]) => item.envelope) });
     for (const [index, result] of results.entries()) {
       const [key, item] = batch[index];
-      if (result.status === "stored" || result.status === "duplicate") await state.vault.delete("outbox", key);
-      else await state.vault.put("outbox", key, { ...item, refused: result.code ?? result.status });
+      if (result.status === "stored" || result.status === "duplicate") await outboxRecords.delete(state.vault, key);
+      else await outboxRecords.put(state.vault, key, { ...item, refused: result.code ?? result.status });
     }
     done += batch.length;
     progress(done / Math.max(items.length, 1) / 2);
@@ -116,7 +100,7 @@ async function pushOutbox(state, progress) {
 }
 
 async function pullChanges(state) {
-  const sync = await syncState(state);
+  const sync = await syncState(state.vault);
   const touched = new Map();
   for (;;) {
     const page = await callApi("GET", `/api/v1/sync/pull?cursor=${sync.cursor}`);
@@ -131,7 +115,7 @@ async function pullChanges(state) {
 }
 
 async function outboxOf(state, caseId) {
-  return (await state.vault.list("outbox")).filter(([, item]) => item.caseId === caseId);
+  return (await outboxRecords.list(state.vault)).filter(([, item]) => item.caseId === caseId);
 }
 
 // The outbox of a case made to hold exactly its pending entries, in order.
@@ -140,9 +124,9 @@ async function reconcileOutbox(state, caseId, outbox, queued) {
   const present = new Set();
   for (const [key, item] of outbox) {
     if (wanted.has(item.envelope) && !item.refused) present.add(item.envelope);
-    else await state.vault.delete("outbox", key);
+    else await outboxRecords.delete(state.vault, key);
   }
-  await queueEntries(state, caseId, queued.filter((envelope) => !present.has(envelope)));
+  await queueEntries(state.vault, caseId, queued.filter((envelope) => !present.has(envelope)));
 }
 
 // A record kept before pending entries were counted: its outbox entries are its pending part.
@@ -175,7 +159,7 @@ function emptyRecord(caseId) {
 // pending work appended again or redone. A case whose entries do not verify is set aside, with
 // its record unchanged, and the sync goes on with the others.
 async function bringUpToDate(state, caseId, pulled) {
-  let record = await state.vault.get("case", caseId);
+  let record = await caseRecords.get(state.vault, caseId);
   const outbox = await outboxOf(state, caseId);
   // Under a retention policy, a case this device does not hold stays on the server until opened.
   if (!record && (!pulled.length || (await retentionDays(state)) !== null)) return "same";
@@ -204,14 +188,16 @@ async function keepRebased(state, record, incoming, outbox, kept = record) {
   } catch (error) {
     if (!(error instanceof CarnetCryptoError)) throw error;
     if (kept.envelopes.length) {
-      await state.vault.put("case", kept.id, { ...kept, setAside: { code: error.constructor.name, at: Date.now() } });
+      await caseRecords.put(state.vault, kept.id, { ...kept, setAside: { code: error.constructor.name, at: Date.now() } });
     }
     return "aside";
   }
   const { record: next, log, keys, queued } = rebased;
   next.updated = Date.now();
-  next.summary = await summaryFor(log, keys);
-  await state.vault.put("case", next.id, next);
+  // The rebased log was verified from the server's entries: kept as the case's log while unlocked.
+  keepVerified(state, next.id, next.envelopes, log);
+  next.summary = await summaryFor(state, next.id, log, keys);
+  await caseRecords.put(state.vault, next.id, next);
   await reconcileOutbox(state, next.id, outbox, queued);
   return rebased.rewritten ? "rewritten" : "same";
 }
@@ -221,7 +207,7 @@ async function keepRebased(state, record, incoming, outbox, kept = record) {
 async function neverStored(state, record, outbox) {
   const refused = outbox.find(([, item]) => item.refused);
   if (!refused) return "same";
-  await state.vault.put("case", record.id, { ...record, setAside: { code: refused[1].refused, at: Date.now() } });
+  await caseRecords.put(state.vault, record.id, { ...record, setAside: { code: refused[1].refused, at: Date.now() } });
   return "aside";
 }
 
@@ -247,11 +233,11 @@ export async function fetchCase(state, caseId) {
 // first entry; this device's own entries the server lacks are offered again with the pending ones.
 export async function repairCase(state, caseId) {
   await ensureSession(state);
-  const record = await state.vault.get("case", caseId);
+  const record = await caseRecords.get(state.vault, caseId);
   const outbox = await outboxOf(state, caseId);
   if (!confirmedPart(normalise(record, outbox)).length) {
-    for (const [key, item] of outbox) await state.vault.put("outbox", key, { ...item, refused: undefined });
-    await state.vault.put("case", caseId, { ...record, setAside: null });
+    for (const [key, item] of outbox) await outboxRecords.put(state.vault, key, { ...item, refused: undefined });
+    await caseRecords.put(state.vault, caseId, { ...record, setAside: null });
     return syncNow(state);
   }
   const all = await fetchCaseEntries(caseId);
@@ -272,21 +258,21 @@ export async function repairCase(state, caseId) {
 // The person's cases on the server that this device does not hold (metadata only).
 export async function casesOnServerOnly(state) {
   const { cases } = await callApi("GET", "/api/v1/sync/cases");
-  const held = new Set((await state.vault.list("case")).map(([id]) => id));
+  const held = new Set(await caseRecords.ids(state.vault));
   return cases.filter((item) => !held.has(item.id));
 }
 
 // Cases to bring up to date: those the pull touched and those with entries the server refused.
 async function casesToRebase(state, touched) {
   const cases = new Map(touched);
-  for (const [, item] of await state.vault.list("outbox")) {
+  for (const [, item] of await outboxRecords.list(state.vault)) {
     if (item.refused && !cases.has(item.caseId)) cases.set(item.caseId, []);
   }
   return cases;
 }
 
-function refusedTotal(records) {
-  return records.reduce((n, [, record]) => n + (record.refused?.length ?? 0), 0);
+function refusedTotal(summaries) {
+  return summaries.reduce((n, summary) => n + summary.refused, 0);
 }
 
 // Rewritten entries leave in the same sync; a few rounds at most, so a sync always ends.
@@ -298,7 +284,7 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   // A roster that does not verify is not kept and flags the device (no grants); the sync goes on.
   state.rosterRefresh = refreshRoster(state).catch(() => {});
   await state.rosterRefresh;
-  await rotateDueCases(state, (await state.vault.get("sync", "team"))?.rotation_days);
+  await rotateDueCases(state, (await teamPolicy.get(state.vault))?.rotation_days);
   await keepMembershipUp(state);
   let changed = 0;
   const aside = new Set();
@@ -317,12 +303,12 @@ export async function syncNow(state, { progress = () => {} } = {}) {
     }
     changed += touched.size;
     sync.lastSync = Date.now();
-    await state.vault.put("sync", "state", sync);
+    await syncProgress.put(state.vault, sync);
     if (!rewritten) break;
   }
-  const records = await state.vault.list("case");
+  const summaries = await caseSummaries(state.vault);
   const removed = await applyRetention(state);
   progress(1);
   // Refused entries are counted while they wait for the person, not only when they are refused.
-  return { refused: refusedTotal(records), changed: changed + removed, removed, aside: [...aside] };
+  return { refused: refusedTotal(summaries), changed: changed + removed, removed, aside: [...aside] };
 }

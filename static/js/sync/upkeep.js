@@ -4,12 +4,11 @@
 // through the same paths as one made by hand (kept in the case, queued), so it leaves with the
 // push of the same sync. A case that cannot be kept up is noted and skipped; the sync goes on.
 
-import { b64urlDecode, b64urlEncode } from "../encoding.js";
-import { _, isolate } from "../i18n.js";
-import { bytesKey, hexDecode, Kind, revocationOf, Role, TEAM_ROLES } from "../protocol/index.js";
-import { knownRevocations, openCaseLog, rosterNames, rosterPeople, rosterStatuses } from "./cases.js";
-import { addMember, removeMember, standing, trustCertification } from "./members.js";
-import { h } from "./ui.js";
+import { b64urlDecode, b64urlEncode, bytesKey, hexDecode, Kind, revocationOf, Role, TEAM_ROLES } from "../protocol/index.js";
+import { openCaseLog } from "../store/cases.js";
+import { caseSummaries, upkeepNotes } from "../store/records.js";
+import { knownRevocations, rosterPeople, rosterStatuses } from "../store/roster.js";
+import { addMember, removeMember, standing, trustCertification } from "./membership.js";
 
 function sameBytes(a, b) {
   return bytesKey(a) === bytesKey(b);
@@ -21,7 +20,7 @@ async function peopleFacts(state) {
     revocations: await knownRevocations(state), me: state.vault.userId };
 }
 
-function isActiveCoordinatorOf(entry, teamId) {
+export function isActiveCoordinatorOf(entry, teamId) {
   return entry.active && entry.role === Role.COORDINATOR && sameBytes(entry.teamId, teamId);
 }
 
@@ -93,13 +92,13 @@ async function keepCaseUp(state, caseId, facts) {
  */
 export async function keepMembershipUp(state) {
   if (state.rosterProblem) return 0;
-  const cases = await state.vault.list("case");
+  const cases = await caseSummaries(state.vault);
   let facts;
   try {
     facts = await peopleFacts(state);
   } catch (error) {
     // Without the roster's facts no case can be kept up: each says so, and the sync goes on.
-    for (const [caseId] of cases) await state.vault.put("upkeep", caseId, { code: error.constructor.name, at: Date.now() });
+    for (const { id } of cases) await upkeepNotes.put(state.vault, id, { code: error.constructor.name, at: Date.now() });
     return 0;
   }
   // A volunteer's device trusts the association's certification of a coordinator the first time
@@ -110,40 +109,14 @@ export async function keepMembershipUp(state) {
     }
   }
   let changes = 0;
-  for (const [caseId, record] of cases) {
-    if (record.setAside || record.removed) continue;
+  for (const { id: caseId, setAside, removed } of cases) {
+    if (setAside || removed) continue;
     try {
       changes += await keepCaseUp(state, caseId, facts);
-      await state.vault.delete("upkeep", caseId);
+      await upkeepNotes.delete(state.vault, caseId);
     } catch (error) {
-      await state.vault.put("upkeep", caseId, { code: error.constructor.name, at: Date.now() });
+      await upkeepNotes.put(state.vault, caseId, { code: error.constructor.name, at: Date.now() });
     }
   }
   return changes;
-}
-
-// Who can read a case, said on the case screen (8.10.1 item 6): its members by name, and, while
-// the team has no certified coordinator, that the case waits for one.
-export async function readersNote(state, caseId) {
-  const { log } = await openCaseLog(state, caseId);
-  const names = await rosterNames(state);
-  const me = state.vault.userId;
-  const others = [...log.state.members.values()].filter((entry) => b64urlEncode(entry.userId) !== me)
-    .map((entry) => {
-      const name = names[b64urlEncode(entry.userId)] ?? "?";
-      return entry.role === Role.COORDINATOR ? _("%(name)s (coordination)", { name }) : isolate(name);
-    });
-  const coordinators = (await rosterPeople(state)).filter((entry) => isActiveCoordinatorOf(entry, log.state.teamId));
-  const alone = !others.length && !coordinators.length;
-  const you = _("you");
-  const note = await state.vault.get("upkeep", caseId);
-  const refusedGrants = Object.keys((await state.vault.get("case", caseId))?.refusedGrants ?? {});
-  return h("div", { id: "case-readers" },
-    h("p", { className: alone ? "notice" : "hint" }, alone
-      ? _("Only you can read this case for now: it will be shared with your team's coordination as soon as it is certified.")
-      : _("Readable by: %(names)s", { names: [you, ...others].join(", ") })),
-    note ? h("p", { className: "status-warning", role: "status" },
-      _("This device could not update who can read this case at the last sync; it will try again at the next one.")) : null,
-    refusedGrants.map((id) => h("p", { className: "status-warning", role: "alert", "data-refused-grant": id },
-      _("The server refused to give this case to %(name)s: their account is disabled.", { name: names[id] ?? "?" }))));
 }

@@ -1,0 +1,121 @@
+// One way in, for the login page, the app and the engine: log in (parameters, derivation, login,
+// and a stronger KDF when the server offers one), log in again with the auth secret kept while
+// unlocked (a session that expired while offline), set up a device, unlock it and lock it. The
+// passphrase is used here and nowhere else; the store gets the protocol's non-extractable kek.
+
+import {
+  authForServer, b64urlDecode, b64urlEncode, deriveAccountSecrets, rewrapKeyBlob,
+} from "../protocol/index.js";
+import { profile } from "../store/records.js";
+import { createDevice, NoDevice, readDevice, unlockDevice } from "../store/vault.js";
+import { fetchAccountKeys, openAccountKeys } from "./account.js";
+import { ApiProblem, callApi, forgetCsrfToken } from "./api.js";
+
+export class SyncFailed extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+async function escrowed(path, field) {
+  try {
+    return b64urlDecode((await callApi("GET", path))[field]);
+  } catch (problem) {
+    if (problem instanceof ApiProblem && ["keys-missing", "association-missing"].includes(problem.code)) return null;
+    throw problem;
+  }
+}
+
+// A stronger KDF offered at login: derive again while the passphrase is at hand, and move the
+// escrowed key blobs to the new kek in the same request. The old kek no longer comes from the
+// passphrase afterwards, so a blob left under it would lock the person out of new devices.
+async function strengthenKdf(passphrase, params, secrets, person) {
+  const stronger = await deriveAccountSecrets(passphrase, params);
+  const owner = b64urlDecode(person.id);
+  const body = { auth: authForServer(stronger.auth) };
+  const account = await escrowed("/api/v1/me/keys", "wrapped_private");
+  if (account) {
+    body.wrapped_private = b64urlEncode(await rewrapKeyBlob(account, secrets.kek, stronger.kek, { ownerId: owner }));
+  }
+  const association = person.role === "admin" ? await escrowed("/api/v1/association/escrow", "wrapped_key") : null;
+  if (association) {
+    body.association_wrapped = b64urlEncode(await rewrapKeyBlob(association, secrets.kek, stronger.kek, { ownerId: owner }));
+  }
+  await callApi("POST", "/api/v1/me/kdf", body);
+  return stronger;
+}
+
+/**
+ * Log in with the passphrase: returns {person, secrets: {auth, kek}, kdf}, `kdf` being the
+ * parameters the secrets were derived with. `strengthening` is called before a stronger KDF
+ * offered by the server is moved to. The caller zeroes `secrets.auth` when done with it.
+ */
+export async function logIn(email, passphrase, { strengthening = () => {} } = {}) {
+  const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
+  let secrets = await deriveAccountSecrets(passphrase, kdf);
+  const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets.auth) });
+  if (!session.kdf_upgrade) return { person: session.person, secrets, kdf };
+  strengthening();
+  const stronger = await strengthenKdf(passphrase, session.kdf_upgrade, secrets, session.person);
+  secrets.auth.fill(0);
+  secrets = stronger;
+  return { person: session.person, secrets, kdf: session.kdf_upgrade };
+}
+
+// Log in again without the passphrase, with the auth secret kept while unlocked.
+export async function logInAgain(state) {
+  if (!state.auth || !state.profile?.email) throw new SyncFailed("login", "log in again");
+  forgetCsrfToken();
+  await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(state.auth) });
+}
+
+// The person of the current session, logging in again once if the session ended.
+export async function sessionPerson(state) {
+  try {
+    return await callApi("GET", "/api/v1/me");
+  } catch (error) {
+    if (!(error instanceof ApiProblem) || error.status !== 401) throw error;
+    await logInAgain(state);
+    return callApi("GET", "/api/v1/me");
+  }
+}
+
+/**
+ * First use on this device, online: log in, fetch (or make) the account keys, create the device
+ * store. Returns the unlocked state {vault, account, kek, auth, profile}.
+ */
+export async function setUpDevice(email, passphrase, settings) {
+  const { person, secrets, kdf } = await logIn(email, passphrase);
+  const userId = person.id;
+  const { blob, association } = await fetchAccountKeys(userId, secrets.kek);
+  const vault = await createDevice({ userId, kdf, kek: secrets.kek, accountKeyBlob: blob, association, settings });
+  await profile.put(vault, person);
+  const account = await openAccountKeys(blob, secrets.kek, userId);
+  return { vault, account, kek: secrets.kek, auth: secrets.auth, profile: person };
+}
+
+/**
+ * Unlock offline with the passphrase, under the KDF parameters the device was set up with.
+ * Returns the unlocked state; the store counts failures and wipes itself after too many.
+ */
+export async function unlock(passphrase) {
+  const device = await readDevice();
+  if (!device) throw new NoDevice("this device holds no account");
+  const { auth, kek } = await deriveAccountSecrets(passphrase, device.kdf);
+  let vault;
+  try {
+    vault = await unlockDevice(kek);
+  } catch (error) {
+    auth.fill(0);
+    throw error;
+  }
+  const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
+  return { vault, account, kek, auth, profile: await profile.get(vault) };
+}
+
+// Every key of the state is dropped: the store's key, and the auth secret's bytes zeroed.
+export function lock(state) {
+  state.vault.lock();
+  state.auth?.fill(0);
+}
