@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian's Chromium and PostgreSQL included) and runs the whole
+# Installs what the tests need (Debian's Chromium, PostgreSQL and Node.js included) and runs the whole
 # suite; the tests start their own PostgreSQL server (tests/postgres.py), none is configured here.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -m "not browser"`.
 set -euo pipefail
@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-noto-core)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+# npm installs the minifier (scripts/setup.sh): the browser tests run against the minified app.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
