@@ -34,8 +34,12 @@ export class DeviceInUse extends VaultError {}
 // One connection, opened at first use and kept: opening costs more than most reads and writes.
 // It is closed when another tab needs the database upgraded or deleted, and before a wipe.
 let connection = null;
+// Set by a wipe until the next set-up: work still running (a sync that was under way) must not
+// open the database again, which would create it anew, empty, where the wipe left none.
+let wiped = false;
 
 function open() {
+  if (wiped) return Promise.reject(new NoDevice("this device was wiped"));
   connection ??= openDB(DB_NAME, DB_VERSION, {
     upgrade(db) {
       db.createObjectStore("device");
@@ -175,6 +179,7 @@ export async function createDevice({ userId, kdf, kek, accountKeyBlob, associati
   // Another person's store may hold notes not yet sent: it is never replaced silently.
   if (existing && existing.userId !== userId) throw new DeviceInUse("this device holds another person's Carnet");
   if (existing) await wipeDevice();
+  wiped = false;  // A set-up opens the store again.
   const wrapping = await localWrappingKey(kek);
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
@@ -242,6 +247,7 @@ export async function updateDeviceSettings(settings) {
 // Everything of the person on this device goes: the whole database. The service worker cache
 // holds only the app's own files and stays.
 export async function wipeDevice() {
+  wiped = true;
   await closeConnection();
   await deleteDB(DB_NAME, {
     blocked() {
