@@ -129,7 +129,7 @@ def count_people_outside(conn: Connection, domain: str) -> int:
 def list_people(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.email, u.display_name, u.role, u.status, u.team_id, t.name AS team_name"
-        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY lower(u.display_name), u.id"
+        " FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY lower(u.display_name), u.created_at, u.id"
     ).fetchall()
     return [row_to_dict(r) for r in rows]  # type: ignore[misc]
 

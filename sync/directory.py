@@ -257,7 +257,7 @@ def directory(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT u.id, u.display_name, u.role, u.team_id, u.status, k.encryption_public, k.signing_public,"
         " (SELECT raw FROM roster_entries r WHERE r.user_id = u.id ORDER BY serial DESC LIMIT 1) AS roster"
-        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.id"
+        " FROM users u LEFT JOIN account_keys k ON k.user_id = u.id ORDER BY lower(u.display_name), u.created_at, u.id"
     ).fetchall()
     revoked = revoked_entries(conn)
     return [dict(directory_row(row), revocations=revoked.get(row["id"], [])) for row in rows]
