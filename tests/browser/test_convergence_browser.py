@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlcipher3
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -227,12 +226,12 @@ def test_a_removed_volunteer_is_told_the_date_and_keeps_unsent_work_until_sent_o
 
 
 @contextlib.contextmanager
-def server_database(server: LiveServer) -> Iterator[sqlcipher3.Connection]:
+def server_database(server: LiveServer) -> Iterator[db.Connection]:
     """The server's SQLCipher database, opened with its key, as someone with the disk would."""
     key = bytes.fromhex(json.loads((server.instance / "secrets.json").read_text())["database_key"])
     conn = db.connect(server.instance / "carnet.db", key)
     try:
-        with conn:
+        with db.transaction(conn):
             yield conn
     finally:
         conn.close()

@@ -219,7 +219,7 @@ def certify_again(server: LiveServer, user_id: str, *, revoked: bool) -> str:
             encryption_public=last.encryption_public if revoked else keys.encryption_public,
             signing_public=last.signing_public if revoked else keys.signing_public,
             status=roster.Status.REVOKED if revoked else roster.Status.ACTIVE)
-        with conn:
+        with db.transaction(conn):
             conn.execute("INSERT INTO roster_entries (user_id, serial, raw, signed_by, created_at) VALUES (?, ?, ?, ?, 0)",
                          (user_id, entry.serial, entry.raw, admin_id))
             conn.execute("UPDATE account_keys SET encryption_public = ?, signing_public = ? WHERE user_id = ?",
