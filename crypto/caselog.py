@@ -99,15 +99,6 @@ class VerifiedEntry:
         return self.entry.hash
 
 
-@dataclass
-class _DeviceChain:
-    author: bytes
-    count: int
-    last: bytes
-    lamport: int
-    base: int
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """What a client remembers of a verified log: the head of every chain, as a high-water mark."""
@@ -264,7 +255,7 @@ class CaseLog:
         self._by_hash: dict[bytes, VerifiedEntry] = {}
         self._entry_ids: set[bytes] = set()
         self._controls: dict[bytes, int] = {}
-        self._devices: dict[bytes, _DeviceChain] = {}
+        self._devices: dict[bytes, DeviceFrontier] = {}
         self._removals: dict[bytes, list[int]] = {}
         self._resealed: set[tuple[bytes, int]] = set()
         self._rotations: dict[int, Rotation] = {}
@@ -284,13 +275,11 @@ class CaseLog:
             # Only a REMOVE drops a member, so the drops are the removals.
             for user_id in before.members.keys() - after.members.keys():
                 log._removals.setdefault(user_id, []).append(after.index)
-        log._devices = {d.device_id: _DeviceChain(d.author, d.count, d.last, d.lamport, d.base)
-                        for d in frontier.devices}
+        log._devices = {device.device_id: device for device in frontier.devices}
         return log
 
     def frontier(self) -> Frontier:
-        devices = tuple(DeviceFrontier(device_id, c.author, c.count, c.last, c.lamport, c.base)
-                        for device_id, c in sorted(self._devices.items()))
+        devices = tuple(device for _, device in sorted(self._devices.items()))
         return Frontier(self.case_id, self._skipped + len(self.entries), self.max_lamport, tuple(self.states),
                         devices)
 
@@ -491,11 +480,9 @@ class CaseLog:
         self.entries.append(verified)
         self._by_hash[entry.hash] = verified
         self._entry_ids.add(header.entry_id)
-        chain = self._devices.setdefault(header.device_id, _DeviceChain(header.author, 0, ZERO_HASH, 0, 0))
-        chain.count += 1
-        chain.last = entry.hash
-        chain.lamport = header.lamport
-        chain.base = verified.base
+        count = self._devices[header.device_id].count if header.device_id in self._devices else 0
+        self._devices[header.device_id] = DeviceFrontier(header.device_id, header.author, count + 1, entry.hash,
+                                                         header.lamport, verified.base)
         self.max_lamport = max(self.max_lamport, header.lamport)
         if verified.ref is not None:
             self._resealed.add((verified.ref, self.states[verified.base].full_epoch))
