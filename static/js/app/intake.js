@@ -421,7 +421,7 @@ export function caseRow(item, openOne) {
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
       item.place ? ` · ${item.place}` : "",
-      summaryDeadline(item) ? [" · ", deadlineBadge(summaryDeadline(item))] : null,
+      summaryDeadline(item) ? deadlineBadge(summaryDeadline(item)) : null,
       caseFlags(item)));
 }
 
