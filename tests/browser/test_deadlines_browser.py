@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device
 from tests.browser.test_cases_browser import DEMO, app
 from tests.browser.test_figures import csv_rows
@@ -96,6 +97,7 @@ def test_the_intake_warns_about_implausible_dates_and_still_saves(live_server: L
         page.fill("#f-deadline-date-0", f"{past:%Y-%m-%d}")
         expect(page.locator("#f-deadline-warning-0")).to_contain_text("déjà dépassée")
         screenshot(page, "app-intake-warnings-fr-360x640")
+        assert serious_violations(page) == []
         page.click("#intake-save")
 
         # Saved all the same; the deadline entered past, without a time, is overdue since the end of its day.
@@ -131,6 +133,9 @@ def test_an_overdue_deadline_is_overdue_everywhere_and_a_near_one_shows_its_time
         expect(late).to_have_class("deadline-badge deadline-overdue")
         expect(late.locator("svg.deadline-icon")).to_have_count(1)
         expect(page.locator("#case-deadlines li").first).to_contain_text("Recours contre une mesure — Recours OQTF")
+        page.click("[data-close-deadline]")
+        assert serious_violations(page) == []
+        page.click("[data-close-deadline]")
 
         # On paper: the same words, and the deadline in the history.
         page.emulate_media(media="print")
@@ -169,6 +174,7 @@ def test_an_overdue_deadline_is_overdue_everywhere_and_a_near_one_shows_its_time
         expect(coordinator.locator("#filter-deadline option")).to_have_text(
             ["Toutes", "En retard", "Dans les 48 heures", "Dans les 7 jours (au-delà de 48 heures)"])
         screenshot(coordinator, "app-review-overdue-fr-360x640")
+        assert serious_violations(coordinator) == []
         coordinator.select_option("#filter-deadline", "")
 
         # The figures count them, and the CSV says overdue.
