@@ -214,3 +214,34 @@ def test_an_overdue_deadline_is_overdue_everywhere_and_a_near_one_shows_its_time
     finally:
         phone.close()
         desk.close()
+
+
+def test_a_suggestion_fills_the_entry_until_the_person_changes_it(live_server: LiveServer, page: Page) -> None:
+    """The contract of `entry.fill` that the suggestion from measures relies on (static/js/app/suggest.js)."""
+    page.goto(live_server.url + "/app")
+    result = page.evaluate("""async () => {
+        const { deadlineEntry } = await import('/static/js/app/deadline-entry.js');
+        const entry = deadlineEntry([]);
+        document.body.append(entry.element);
+        const rows = () => [...entry.element.querySelectorAll('[data-deadline-row]')];
+        const suggestion = { due: '2027-01-06T14:00', kind: 'appeal', label: 'Recours OQTF', source: 'suggested',
+          basis: '48 h from the notification on 4 Jan at 14:00' };
+        entry.fill(suggestion);
+        entry.fill({ ...suggestion, due: '2027-01-07T09:30' });
+        const first = { rows: rows().length, basis: rows()[0].querySelector('.deadline-basis').textContent,
+          date: rows()[0].querySelector('input[type=date]').value, time: rows()[0].querySelector('input[type=time]').value };
+        const date = rows()[0].querySelector('input[type=date]');
+        date.value = '2027-01-08';
+        date.dispatchEvent(new Event('input', { bubbles: true }));
+        entry.fill(suggestion);
+        return { first, rows: rows().length, deadlines: entry.deadlines().map(({ id, ...rest }) => rest) };
+    }""")
+    assert result["first"] == {"rows": 1, "basis": "Proposée : 48 h from the notification on 4 Jan at 14:00",
+                               "date": "2027-01-07", "time": "09:30"}
+    # The person's own date wins: the next suggestion goes to a row of its own.
+    assert result["rows"] == 2
+    assert result["deadlines"] == [
+        {"due": "2027-01-08T09:30", "kind": "appeal", "label": "Recours OQTF", "source": "entered"},
+        {"due": "2027-01-06T14:00", "kind": "appeal", "label": "Recours OQTF", "source": "suggested",
+         "basis": "48 h from the notification on 4 Jan at 14:00"},
+    ]
