@@ -91,7 +91,8 @@ def test_the_intake_warns_about_implausible_dates_and_still_saves(live_server: L
         notified = page.locator("#f-measure_notified-warning")
         page.fill("#f-measure_notified", f"{now:%Y-%m-%d}")
         expect(notified).to_be_empty()
-        page.fill("#f-measure_notified-time", f"{later:%H:%M}" if later.date() == now.date() else "23:59")
+        time = f"{later:%H:%M}" if later.date() == now.date() else "23:59"
+        page.fill("#f-measure_notified-time", time)
         expect(notified).to_contain_text("postérieure à maintenant")
         past = now - datetime.timedelta(days=3)
         page.fill("#f-deadline-date-0", f"{past:%Y-%m-%d}")
@@ -105,7 +106,12 @@ def test_the_intake_warns_about_implausible_dates_and_still_saves(live_server: L
         end_of_day = past.replace(hour=23, minute=59)
         expect(badge(page.locator("#case-deadlines"), "overdue")).to_have_text(
             f"Dépassée depuis 2 jours, échéance {french_when(end_of_day, now)}")
-        expect(page.locator("dd[data-field=measure_notified]")).to_contain_text(f"{now:%Y-%m-%d}T")
+        # The notification kept its date and time: the edit shows them again.
+        page.click("#edit-case")
+        page.click("#step-next")
+        page.click("#step-next")
+        expect(page.locator("#f-measure_notified")).to_have_value(f"{now:%Y-%m-%d}")
+        expect(page.locator("#f-measure_notified-time")).to_have_value(time)
     finally:
         context.close()
 
