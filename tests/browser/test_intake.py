@@ -34,14 +34,14 @@ def fill_intake(page: Page, alias: str, notes: str, deadline: str) -> None:
     page.fill("#f-prison_number", "E-4512")
     page.click("#step-next")
     page.select_option("#f-measure", "OQTF")
-    page.fill("#f-appeal_deadline", deadline)
+    page.fill("#f-deadline-date-0", deadline)
+    page.select_option("#f-deadline-kind-0", "hearing")
+    page.fill("#f-deadline-label-0", "Audience JLD")
     page.click("#step-next")
     page.click("#step-next")
     page.select_option("#f-consent", "yes")
     page.fill("#f-consent_language", "Soussou, avec interprète")
     page.fill("#f-notes", notes)
-    page.fill("#f-deadline-label", "Audience JLD")
-    page.fill("#f-deadline-due", deadline)
     page.click("#intake-save")
 
 
@@ -57,8 +57,9 @@ def test_an_intake_recorded_offline_is_sealed_kept_and_editable(live_server: Liv
         context.set_offline(True)
         fill_intake(page, "Aïssatou D.", f"Rencontrée au parloir. {canary}", tomorrow)
         expect(page.locator("h1")).to_have_text("Aïssatou D.")
-        expect(page.locator(".deadlines .due-soon")).to_contain_text("Audience JLD")
-        expect(page.locator("dd.due-soon")).to_have_text(tomorrow)
+        soon = page.locator(".deadlines li", has=page.locator(".deadline-badge[data-state='48h']"))
+        expect(soon).to_contain_text("Audience JLD")
+        expect(soon.locator(".deadline-badge")).to_contain_text("à 23:59")
         screenshot(page, "app-case-fr-360x640")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

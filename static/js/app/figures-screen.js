@@ -4,7 +4,9 @@
 
 import { _, language } from "../i18n.js";
 import { listCases, openCase } from "../store/cases.js";
-import { activityOf, figuresCsv, figuresFor, periodsOf, yearsOf } from "./figures.js";
+import { countByState, openDeadlines, state, STATES } from "../store/deadlines.js";
+import { deadlineWords, kindName, stateName } from "./deadline-view.js";
+import { activityOf, deadlinesCsv, figuresCsv, figuresFor, periodsOf, yearsOf } from "./figures.js";
 import { optionLabels } from "./intake.js";
 import { field, h, show } from "./ui.js";
 
@@ -80,15 +82,49 @@ function csvLabels() {
     periodName, breakdownName, valueName };
 }
 
-function downloadCsv(activities, year) {
-  const figures = { year, periods: periodsOf(year).map((period) => figuresFor(activities, period)) };
-  const url = URL.createObjectURL(new Blob([figuresCsv(figures, csvLabels())], { type: "text/csv;charset=utf-8" }));
-  const link = h("a", { href: url, download: `carnet-${year}.csv`, hidden: true });
+function download(text, name) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+  const link = h("a", { href: url, download: name, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();
   // The click has handed the file over; the URL is dropped once the download has started.
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function downloadCsv(activities, year) {
+  const figures = { year, periods: periodsOf(year).map((period) => figuresFor(activities, period)) };
+  download(figuresCsv(figures, csvLabels()), `carnet-${year}.csv`);
+}
+
+// Every open deadline of the cases read here, overdue first then the nearest, as of now.
+function openDeadlineRows(opened) {
+  const rows = opened.flatMap((item) => openDeadlines(item.deadlines ?? []).map((deadline) => ({ item, deadline })));
+  rows.sort((a, b) => a.deadline.due.localeCompare(b.deadline.due));
+  return rows;
+}
+
+function downloadDeadlines(opened) {
+  const now = Date.now();
+  const rows = openDeadlineRows(opened).map(({ item, deadline }) => ({
+    case: item.fields.alias || item.fields.prison_number || "", place: item.fields.place_name || "", due: deadline.due,
+    kind: kindName(deadline.kind), label: deadline.label, state: stateName(state(deadline, now)),
+    when: deadlineWords(deadline, now) }));
+  const labels = { case: _("Case"), place: _("Place"), due: _("Due"), kind: _("What it is for"), label: _("What is due"),
+    state: _("State"), when: _("In words") };
+  download(deadlinesCsv(rows, labels), "carnet-deadlines.csv");
+}
+
+// How many open deadlines are overdue, within 48 hours, within 7 days and later, now.
+function deadlineCounts(opened) {
+  const counts = countByState(opened.flatMap((item) => openDeadlines(item.deadlines ?? [])));
+  return h("section", { id: "deadline-figures", "aria-labelledby": "deadline-figures-title" },
+    h("h2", { id: "deadline-figures-title" }, _("Open deadlines, now")),
+    h("dl", { className: "facts" }, STATES.flatMap((name) =>
+      [h("dt", {}, stateName(name)), h("dd", { "data-deadline-count": name }, String(counts[name]))])),
+    h("button", { type: "button", id: "deadlines-csv", onclick: () => downloadDeadlines(opened) },
+      _("Download the open deadlines as CSV")),
+    h("p", { className: "hint" }, _("This file names each case: keep it as you would the case itself.")));
 }
 
 async function openAll(state) {
@@ -101,11 +137,11 @@ async function openAll(state) {
       unreadable += 1;
     }
   }
-  return { activities: opened.map(activityOf), unreadable };
+  return { activities: opened.map(activityOf), opened, unreadable };
 }
 
 export async function figuresScreen(state, { home }) {
-  const { activities, unreadable } = await openAll(state);
+  const { activities, opened, unreadable } = await openAll(state);
   const years = yearsOf(activities);
   if (!years.length) years.push(new Date().getFullYear());
   const yearSelect = h("select", {}, years.map((year) => h("option", { value: String(year) }, String(year))));
@@ -136,6 +172,7 @@ export async function figuresScreen(state, { home }) {
     unreadable ? h("p", { className: "notice" }, _("%(count)s cases could not be opened on this device and are not counted.", { count: unreadable })) : null,
     h("div", { className: "figures-choice" }, field("figures-year", _("Year"), yearSelect), field("figures-period", _("Period"), periodSelect)),
     results,
+    deadlineCounts(opened),
     h("div", { className: "actions" },
       h("button", { type: "button", id: "figures-csv", className: "primary",
         onclick: () => downloadCsv(activities, Number(yearSelect.value)) }, _("Download the year as CSV")),

@@ -141,3 +141,14 @@ export function figuresCsv(figures, labels) {
   }
   return `\uFEFF${lines.map((cells) => cells.join(";")).join("\r\n")}\r\n`;
 }
+
+// The open deadlines of the cases, one line each (docs/PROTOCOL.md 6.10): the case's name as
+// typed, its place, when the deadline is due (local time), what it is for, its label, its state
+// now and how long ago or ahead. Same cells as the figures' CSV.
+export function deadlinesCsv(rows, labels) {
+  const lines = [[labels.case, labels.place, labels.due, labels.kind, labels.label, labels.state, labels.when].map(textCell)];
+  for (const row of rows) {
+    lines.push([row.case, row.place, row.due.replace("T", " "), row.kind, row.label, row.state, row.when].map(textCell));
+  }
+  return `\uFEFF${lines.map((cells) => cells.join(";")).join("\r\n")}\r\n`;
+}

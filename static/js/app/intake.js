@@ -2,16 +2,21 @@
 
 import { _ } from "../i18n.js";
 import {
-  attachFile, createCase, discardRefused, dueSoon, editCase, openCase, resendRefused,
+  attachFile, closeDeadline, createCase, discardRefused, editCase, openCase, resendRefused,
 } from "../store/cases.js";
+import { summaryDeadline } from "../store/deadlines.js";
 import { drafts } from "../store/records.js";
 import { NotCertified } from "../store/roster.js";
 import { accountDisabled } from "../sync/disabled.js";
 import { refreshRoster } from "../sync/directory.js";
 import { repairCase } from "../sync/engine.js";
+import { dateTimeField, deadlineEntry, watchPlausibility } from "./deadline-entry.js";
+import { deadlinesSection } from "./deadline-list.js";
+import { deadlineBadge } from "./deadline-view.js";
 import { membersSection } from "./members.js";
 import { printButton, printHeader, printHistory } from "./print.js";
 import { readersNote } from "./readers.js";
+import { deadlineSuggestion } from "./suggest.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
@@ -35,8 +40,7 @@ function steps() {
       { name: "residence_status", label: _("Residence status"), type: "select", options: [["", ""], ["permit", _("Residence permit")], ["receipt", _("Receipt (récépissé)")], ["asylum", _("Asylum claim")], ["none", _("None")]] },
       { name: "residence_expiry", label: _("Expiry of the status"), type: "date" },
       { name: "measure", label: _("Measure"), type: "select", options: [["", ""], ["OQTF", "OQTF"], ["IRTF", "IRTF"], ["ITF", "ITF"], ["expulsion", _("Expulsion order")], ["house_arrest", _("House arrest")]] },
-      { name: "measure_notified", label: _("Notification date"), type: "date" },
-      { name: "appeal_deadline", label: _("Appeal deadline"), type: "date", hint: _("Highlighted when due within 48 hours.") },
+      { name: "measure_notified", label: _("Notification of the measure"), type: "datetime" },
     ] },
     { title: _("Family, health, violence"), fields: [
       { name: "family", label: _("Family ties in France"), type: "textarea" },
@@ -63,6 +67,7 @@ export function optionLabels(name) {
 
 function input(spec, value) {
   let element;
+  if (spec.type === "datetime") return dateTimeField(spec.name, spec.label, value);
   if (spec.type === "select") {
     element = h("select", { name: spec.name }, spec.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
   } else if (spec.type === "textarea") {
@@ -79,7 +84,7 @@ function input(spec, value) {
 function readForm(form) {
   const values = {};
   for (const element of form.elements) {
-    if (element.name && element.name !== "deadline_label" && element.name !== "deadline_due") values[element.name] = element.value.trim();
+    if (element.name) values[element.name] = element.value.trim();
   }
   return values;
 }
@@ -130,10 +135,10 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   let step = 0;
   const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
     h("legend", {}, group.title), group.fields.map((spec) => input(spec, initial[spec.name]))));
-  const deadlineLabel = h("input", { type: "text", name: "deadline_label", autocomplete: "off" });
-  const deadlineDue = h("input", { type: "date", name: "deadline_due", autocomplete: "off" });
-  sections[sections.length - 1].append(h("div", { className: "subgroup" }, h("h2", {}, _("Add a deadline")),
-    field("f-deadline-label", _("What is due"), deadlineLabel), field("f-deadline-due", _("Due date"), deadlineDue)));
+  // The legal step holds the deadlines, after the notification and what it suggests.
+  const legal = sections.find((section) => section.querySelector("[name=measure_notified]"));
+  const entry = deadlineEntry(draft?.deadlines ?? []);
+  legal.append(entry.element);
   const progress = h("p", { className: "hint", id: "intake-progress" });
   const back = h("button", { type: "button", id: "step-back" }, _("Previous"));
   const next = h("button", { type: "button", id: "step-next", className: "primary" }, _("Next"));
@@ -149,7 +154,9 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   const saveDraft = async () => {
     clearTimeout(draftTimer);
     draftTimer = null;
-    if (state.vault.localKey) await drafts.put(state.vault, draftKey(caseId), { values: readForm(form), saved: Date.now() });
+    if (state.vault.localKey) {
+      await drafts.put(state.vault, draftKey(caseId), { values: readForm(form), deadlines: entry.read(), saved: Date.now() });
+    }
   };
   const scheduleDraft = () => {
     draftTimer ??= setTimeout(() => saveDraft().catch(() => {}), DRAFT_EVERY_MS);
@@ -166,7 +173,15 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
       error.textContent = _("Enter a name or an alias.");
       return;
     }
-    const deadlines = deadlineDue.value ? [{ label: deadlineLabel.value.trim(), due: deadlineDue.value }] : [];
+    const incomplete = entry.incomplete();
+    if (incomplete) {
+      step = sections.indexOf(legal);
+      render();
+      incomplete.focus();
+      error.textContent = _("A deadline needs its date.");
+      return;
+    }
+    const deadlines = entry.deadlines();
     if (accountDisabled(state)) {
       await saveDraft();
       error.textContent = _("This account is disabled: nothing new can be recorded. Your draft is kept on this device.");
@@ -196,6 +211,9 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     }
   } }, progress, sections, h("div", { className: "actions" }, back, next, save), error);
   form.addEventListener("input", scheduleDraft);
+  watchPlausibility(form);
+  const suggestion = deadlineSuggestion(state, form, entry);
+  if (suggestion) legal.querySelector(".date-time-group").after(suggestion);
   saveShownDraft = () => (form.isConnected ? saveDraft() : Promise.resolve());
   // Leaving a field saves at once, without waiting for the timer.
   form.addEventListener("focusout", () => saveDraft().catch(() => {}));
@@ -261,24 +279,24 @@ export async function caseScreen(state, caseId, home) {
   photoUrls = [];
   const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
   labels.status = { label: _("Status"), options: [["open", _("Open")], ["closed", _("Closed")]] };
+  // Older cases kept an appeal deadline as a field: it is listed with the deadlines.
+  labels.appeal_deadline = { label: _("Appeal deadline") };
   const display = (name, value) => {
     const spec = labels[name];
     const option = spec?.options?.find(([v]) => v === value);
     return option ? option[1] : value;
   };
-  const rows = Object.entries(opened.fields).filter(([name, value]) => value && name !== "status").map(([name, value]) => {
+  const rows = Object.entries(opened.fields).filter(([name, value]) => value && name !== "status" && name !== "appeal_deadline").map(([name, value]) => {
     const versions = opened.history[name] || [];
     const conflict = opened.conflicts.includes(name);
     return [h("dt", {}, labels[name]?.label || name),
-      h("dd", { className: name === "appeal_deadline" && dueSoon(value) ? "due-soon" : "", "data-field": name },
+      h("dd", { "data-field": name },
         display(name, value),
         conflict ? h("p", { className: "conflict", role: "note" },
           _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
         versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, _("%(count)s versions", { count: versions.length })),
           h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", new Date(v.time).toLocaleString())))) : null)];
   });
-  const deadlines = opened.deadlines.map((d) => h("li", { className: dueSoon(d.due) ? "due-soon" : "" }, d.due, " — ", d.label || _("Deadline"),
-    dueSoon(d.due) ? h("strong", {}, " ", _("due within 48 hours")) : null));
   const readOnly = Boolean(opened.record.removed);
   show(h("section", { className: "card case-view" },
     printHeader(),
@@ -294,9 +312,12 @@ export async function caseScreen(state, caseId, home) {
         h("img", { src: photoUrl(file), alt: file.name }))))
       : h("p", { className: "hint" }, _("No document yet.")),
     readOnly ? null : photoControl(state, caseId, home),
-    h("h2", {}, _("Deadlines")),
-    deadlines.length ? h("ul", { className: "deadlines" }, deadlines) : h("p", { className: "hint" }, _("No deadline.")),
-    printHistory(opened.history, (name) => labels[name]?.label || name, display),
+    deadlinesSection(opened.deadlines, readOnly ? null : async (id, reason) => {
+      await closeDeadline(state, caseId, id, reason);
+      announce(_("The deadline is closed."));
+      await redraw();
+    }),
+    printHistory(opened.history, (name) => labels[name]?.label || name, display, opened.deadlines),
     coordinator && !readOnly ? await membersSection(state, caseId, redraw) : null,
     readOnly ? null : await readersNote(state, caseId),
     h("div", { className: "actions" },
@@ -400,13 +421,13 @@ export function caseRow(item, openOne) {
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
       item.place ? ` · ${item.place}` : "",
-      item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "hint" }, ` · ${item.nextDeadline}`) : null,
+      summaryDeadline(item) ? deadlineBadge(summaryDeadline(item)) : null,
       caseFlags(item)));
 }
 
 // What a volunteer's search looks in: what the row shows.
 export function rowText(item) {
-  return [item.title, item.number, item.place, item.nextDeadline].filter(Boolean).join(" ").toLowerCase();
+  return [item.title, item.number, item.place].filter(Boolean).join(" ").toLowerCase();
 }
 
 // What needs the person's eye on a case, shown in the lists.

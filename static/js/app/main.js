@@ -4,6 +4,7 @@ import { _ } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
 import { syncState } from "../store/records.js";
 import { listCases } from "../store/cases.js";
+import { byNextDeadline } from "../store/deadlines.js";
 import { rosterView } from "../store/roster.js";
 import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
 import { ApiProblem, callApi } from "../sync/api.js";
@@ -336,10 +337,10 @@ async function showCertification(state) {
     : _("Waiting for certification: show your fingerprint to an administrator (“My fingerprint”).");
 }
 
-// A volunteer's cases, the most recently changed first, a page at a time. Search runs on the
-// summaries in memory; nothing typed here is stored or sent.
+// A volunteer's cases, overdue deadlines first then the nearest, then the most recently changed,
+// a page at a time. Search runs on the summaries in memory; nothing typed here is stored or sent.
 async function myCaseList(state, openOne) {
-  const cases = await listCases(state);
+  const cases = (await listCases(state)).sort(byNextDeadline);
   if (!cases.length) return h("p", { className: "hint" }, _("No case on this device yet."));
   const { list, count, more, draw } = pagedList(cases, (item) => caseRow(item, openOne), "case-list");
   const search = h("input", { type: "search", autocomplete: "off", oninput: (event) => {

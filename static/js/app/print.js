@@ -5,6 +5,7 @@
 // decrypted, except on the paper the person chooses to print.
 
 import { _, language } from "../i18n.js";
+import { kindName, reasonName, whenText } from "./deadline-view.js";
 import { h } from "./ui.js";
 
 function when(time) {
@@ -24,8 +25,20 @@ window.addEventListener("beforeprint", () => {
   for (const header of document.querySelectorAll(".print-header")) header.textContent = headerText();
 });
 
+// Each deadline as it was written and, once closed, when and why.
+function deadlineHistory(deadlines) {
+  if (!deadlines.length) return null;
+  return h("div", { className: "print-field", id: "print-deadline-history" },
+    h("h3", {}, _("Deadlines")),
+    h("ol", {}, deadlines.map((deadline) => h("li", { "data-deadline": deadline.id },
+      kindName(deadline.kind), deadline.label ? [" — ", h("bdi", {}, deadline.label)] : null, " · ", whenText(deadline),
+      deadline.written ? [" · ", _("written %(time)s", { time: when(deadline.written) })] : null,
+      deadline.closed ? [" · ", _("closed %(time)s: %(reason)s", { time: when(deadline.closed.at), reason: reasonName(deadline.closed.reason) })]
+        : null))));
+}
+
 // `label(name)` and `display(name, value)` are the case view's own, so paper and screen agree.
-export function printHistory(history, label, display) {
+export function printHistory(history, label, display, deadlines = []) {
   const fields = Object.entries(history).filter(([, versions]) => versions.length);
   return h("section", { className: "print-only", id: "print-history" },
     h("h2", {}, _("History")),
@@ -33,7 +46,8 @@ export function printHistory(history, label, display) {
       h("h3", {}, label(name)),
       h("ol", {}, versions.map((version) => h("li", {},
         display(name, version.value) || _("(cleared)"), " · ", when(version.time))))))
-      : h("p", {}, _("No history.")));
+      : h("p", {}, _("No history.")),
+    deadlineHistory(deadlines));
 }
 
 export function printButton() {

@@ -1,26 +1,25 @@
 // The coordinator's review: every case of the team held on this device, decrypted here, sorted
-// by the nearest deadline, with filters and a search that run in memory over the case summaries.
+// overdue deadlines first then the nearest, with filters and a search that run in memory over the case summaries.
 // Nothing typed or chosen here is stored or sent.
 
 import { _ } from "../i18n.js";
-import { dueSoon, dueWithin, listCases } from "../store/cases.js";
+import { listCases } from "../store/cases.js";
+import { byNextDeadline, inFilter, summaryDeadline } from "../store/deadlines.js";
 import { rosterNames } from "../store/roster.js";
+import { deadlineBadge, stateName } from "./deadline-view.js";
 import { caseFlags, optionLabels } from "./intake.js";
 import { pagedList } from "./paged.js";
 import { field, h } from "./ui.js";
 
-// Nearest deadline first; cases without one after, the most recently active first.
-export function byDeadline(a, b) {
-  if (a.nextDeadline && b.nextDeadline) return a.nextDeadline < b.nextDeadline ? -1 : a.nextDeadline > b.nextDeadline ? 1 : 0;
-  if (a.nextDeadline || b.nextDeadline) return a.nextDeadline ? -1 : 1;
-  return (b.lastActivity ?? 0) - (a.lastActivity ?? 0);
-}
+// Overdue first, then the nearest deadline; cases without one after, the most recently active first.
+export const byDeadline = byNextDeadline;
 
 export function matches(item, filters, now = Date.now()) {
   if (filters.place && item.place !== filters.place) return false;
   if (filters.status && item.status !== filters.status) return false;
   if (filters.measure && item.measure !== filters.measure) return false;
-  if (filters.within && !dueWithin(item.nextDeadline, Number(filters.within), now)) return false;
+  // A case is in the state of its next open deadline, the one its row shows: the filters are disjoint.
+  if (filters.deadline && !inFilter(summaryDeadline(item), filters.deadline, now)) return false;
   if (filters.search && !(item.text ?? item.title).toLowerCase().includes(filters.search.toLowerCase())) return false;
   return true;
 }
@@ -42,8 +41,7 @@ function row(item, names, openOne, measures) {
       h("span", { className: "case-meta" },
         volunteers ? h("span", {}, _("Members: %(names)s", { names: volunteers })) : null,
         item.lastActivity ? h("span", {}, _("Last activity: %(date)s", { date: new Date(item.lastActivity).toLocaleDateString() })) : null,
-        item.nextDeadline ? h("span", { className: dueSoon(item.nextDeadline) ? "due-soon" : "" },
-          _("Next deadline: %(date)s", { date: item.nextDeadline })) : null),
+        summaryDeadline(item) ? h("span", {}, _("Next deadline:"), " ", deadlineBadge(summaryDeadline(item))) : null),
       caseFlags(item)));
 }
 
@@ -65,7 +63,8 @@ export async function reviewList(state, openOne) {
         select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, p])], set("place"))[1],
     select("filter-status", _("Status"), [["", _("All")], ["open", _("Open")], ["closed", _("Closed")]], set("status"))[1],
     select("filter-measure", _("Measure"), [["", _("All measures")], ...usedMeasures.map((m) => [m, measures.get(m) || m])], set("measure"))[1],
-        select("filter-deadline", _("Deadline"), [["", _("Any")], ["48", _("Within 48 hours")], ["168", _("Within 7 days")]], set("within"))[1])));
+        select("filter-deadline", _("Deadline"), [["", _("Any")],
+          ...["overdue", "48h", "7d"].map((name) => [name, stateName(name)])], set("deadline"))[1])));
   draw();
   return h("div", { className: "review" }, cases.length ? controls : null, count,
     cases.length ? list : h("p", { className: "hint" }, _("No case on this device yet.")), more);

@@ -9,6 +9,7 @@ import {
   b64urlDecode, b64urlEncode, bytesKey, createCaseAsMember, equalBytes, Kind, NotAMember, openEntryBody, Role,
   sealEntryAsAuthor, UnknownUser, verifyCaseLog,
 } from "../protocol/index.js";
+import { caseDeadlines, nextDeadline } from "./deadlines.js";
 import { caseRecords, caseSummaries } from "./records.js";
 import { associationKey, NotCertified, rosterPeople, rosterView } from "./roster.js";
 
@@ -33,10 +34,10 @@ async function firstMembers(state, view) {
 export const EPOCH_STARTS = new Set([Kind.GENESIS, Kind.ROTATE, Kind.REMOVE]);
 
 // What the case lists show without opening a case: kept sealed in the record, rebuilt from the
-// log at every change. Deadlines come from the deadline list and the appeal field.
+// log at every change. The next deadline is the case's first open one (store/deadlines.js); its
+// state is worked out when shown, since time passes while the summary rests.
 function summarise(opened, log) {
   const { fields, deadlines } = opened;
-  const due = [...deadlines.map((d) => d.due), fields.appeal_deadline].filter(Boolean).sort();
   const members = log ? [...log.state.members.values()].filter((entry) => entry.role === Role.VOLUNTEER)
     .map((entry) => b64urlEncode(entry.userId)) : [];
   const lastActivity = log ? log.entries.reduce((last, v) => Math.max(last, v.entry.header.time), 0) : Date.now();
@@ -44,7 +45,7 @@ function summarise(opened, log) {
   const keySince = starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
     place: fields.place_name || "", placeType: fields.place_type || "", measure: fields.measure || "",
-    status: fields.status === "closed" ? "closed" : "open", nextDeadline: due[0] || null, members,
+    status: fields.status === "closed" ? "closed" : "open", nextDeadline: nextDeadline(deadlines), members,
     team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity, keySince,
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
@@ -104,7 +105,8 @@ export async function createCase(state, fields, deadlines = []) {
   const content = await sealEntryAsAuthor(log, author, { deviceId: state.vault.device.deviceId, caseKey, bodyJson: body });
   const record = {
     id: b64urlEncode(caseId), keys: { 1: b64urlEncode(caseKey) }, envelopes: [b64urlEncode(envelope), b64urlEncode(content)],
-    pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(), summary: summarise({ fields, deadlines }, log),
+    pending: 2, lastSeq: 0, refused: [], created: Date.now(), updated: Date.now(),
+    summary: summarise({ fields, deadlines: caseDeadlines([{ id: "intake", body: { deadlines } }], fields) }, log),
   };
   await caseRecords.create(state.vault, record.id, record, record.envelopes);
   keepVerified(state, record.id, record.envelopes, log);
@@ -166,6 +168,12 @@ export async function openCaseLog(state, caseId) {
 export async function editCase(state, caseId, changes, newDeadlines = [], seen = {}) {
   const base = Object.fromEntries(Object.keys(changes).map((name) => [name, seen[name] ?? null]));
   return appendEntries(state, caseId, [{ type: "edit", fields: changes, base, deadlines: newDeadlines }]);
+}
+
+// Closing a deadline (met, lapsed, no longer relevant) is an edit that writes no field.
+export async function closeDeadline(state, caseId, id, reason) {
+  return appendEntries(state, caseId, [{ type: "edit", fields: {}, base: {}, deadlines: [],
+    closed: [{ id, reason, at: Date.now() }] }]);
 }
 
 // Bodies are at most 1 MiB of JSON (PROTOCOL 6.6): a photo travels in chunks of this many bytes,
@@ -263,10 +271,11 @@ async function readLog(state, caseId, log, keys) {
   const history = {};
   const current = {};
   const conflicts = new Set();
-  const deadlines = [];
+  const written = [];
   for (const version of versions) {
     if (version.body.type === "attachment") continue;
     const id = `${version.lamport}:${version.device}`;
+    written.push({ id, time: version.time, author: version.author, body: version.body });
     for (const [name, value] of Object.entries(version.body.fields || {})) {
       const base = version.body.base?.[name] ?? null;
       if (current[name] !== undefined && base !== current[name]) conflicts.add(name);
@@ -275,9 +284,8 @@ async function readLog(state, caseId, log, keys) {
       current[name] = id;
       (history[name] ??= []).push({ value, time: version.time, author: version.author, id });
     }
-    deadlines.push(...(version.body.deadlines || []));
   }
-  return { fields, history, conflicts: [...conflicts], versionOf: current, deadlines,
+  return { fields, history, conflicts: [...conflicts], versionOf: current, deadlines: caseDeadlines(written, fields),
     attachments: assembleAttachments(versions), entries: versions.length };
 }
 
@@ -310,14 +318,4 @@ export async function openCase(state, caseId) {
 // is opened), the most recently changed first.
 export async function listCases(state) {
   return (await caseSummaries(state.vault)).sort((a, b) => b.updated - a.updated);
-}
-
-export function dueWithin(isoDate, hours, now = Date.now()) {
-  if (!isoDate) return false;
-  const due = Date.parse(isoDate + (isoDate.length === 10 ? "T23:59:59" : ""));
-  return due - now <= hours * 3600 * 1000;
-}
-
-export function dueSoon(isoDate, now = Date.now()) {
-  return dueWithin(isoDate, 48, now);
 }
