@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from sync import db
 
 from tests.browser.conftest import PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device
 from tests.browser.test_cases_browser import DEMO, app
 from tests.conftest import LiveServer, running_demo
@@ -24,8 +25,8 @@ MOUNT = """async () => {
   const s = (await import('/static/js/app/session.js')).unlocked();
   const form = document.createElement('form');
   form.id = 'test-intake';
-  form.innerHTML = '<select name="measure"><option value=""></option><option value="OQTF">OQTF</option>'
-    + '<option value="ITF">ITF</option></select><input name="measure_notified" type="datetime-local">'
+  form.innerHTML = '<select name="measure" aria-label="Mesure"><option value=""></option><option value="OQTF">OQTF</option>'
+    + '<option value="ITF">ITF</option></select><input name="measure_notified" aria-label="Notification" type="datetime-local">'
     + '<label>Échéance<input id="test-due" name="deadline_due" type="datetime-local"></label>';
   window.filled = [];
   const entry = { fill: (deadline) => { window.filled.push(deadline); form.querySelector('#test-due').value = deadline.due; } };
@@ -89,6 +90,7 @@ def test_the_team_table_changed_on_the_coordinators_device_suggests_the_new_dela
         expect(coordinator.locator("#measures-version")).to_have_text("Version 1 du tableau de l’équipe.")
         expect(coordinator.locator("#measures-standing")).to_have_count(0)
         screenshot(coordinator, "app-measures-fr-360")
+        assert serious_violations(coordinator) == []
 
         # The phone syncs: the team's table replaces the examples in the suggestion.
         app(volunteer, "sync/engine:(await m.syncNow(s)).refused")
@@ -101,6 +103,7 @@ def test_the_team_table_changed_on_the_coordinators_device_suggests_the_new_dela
         expect(suggestion(volunteer, "OQTF avec délai de départ volontaire")).to_contain_text(EXAMPLE_MARK)
         expect(volunteer.locator("#deadline-suggestion")).not_to_contain_text("l’équipe n’a pas encore de tableau")
         screenshot(volunteer, "app-suggestion-fr-360")
+        assert serious_violations(volunteer) == []
 
         # The person takes the suggestion, then changes it: their value stays, whatever follows.
         team.get_by_role("button", name="Utiliser cette échéance").click()
@@ -154,3 +157,27 @@ def test_a_table_rolled_back_by_the_server_is_refused_and_the_verified_one_kept(
         expect(coordinator.locator("li.measure-row [name=amount]").first).to_have_value("96")
     finally:
         desk.close()
+
+
+def test_hours_are_elapsed_time_days_are_calendar_days_and_a_date_alone_counts_from_midnight(
+        live_server: LiveServer, browser: Browser) -> None:
+    # Paris moves its clocks forward on 29 March 2026: 48 hours after noon on the 28th is 13:00
+    # on the 30th, two calendar days is noon.
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/login")
+        found = page.evaluate("""async () => {
+          const { localValue, suggestedDue } = await import('/static/js/app/suggest.js');
+          const due = (notified, amount, unit) => {
+            const computed = suggestedDue(notified, amount, unit);
+            return computed && [localValue(computed.due), computed.timeGiven];
+          };
+          return [due('2026-03-28T12:00', 48, 1), due('2026-03-28T12:00', 2, 2), due('2026-02-27', 2, 2),
+                  due('2026-12-31T23:30', 1, 1), due('2026-02-30', 1, 2), due('2026-03-28T24:00', 1, 1),
+                  due('', 1, 1), due('28/03/2026', 1, 1)];
+        }""")
+        assert found == [["2026-03-30T13:00", True], ["2026-03-30T12:00", True], ["2026-03-01T00:00", False],
+                         ["2027-01-01T00:30", True], None, None, None, None]
+    finally:
+        context.close()
