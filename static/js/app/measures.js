@@ -60,8 +60,10 @@ function tableProblem(rows) {
 }
 
 function rowEditor(row, measures, remove) {
+  // A code the intake no longer offers stays as it is, rather than turning into another measure.
+  const choices = measures.has(row.code) ? [...measures] : [...measures, [row.code, row.code]];
   const code = h("select", { name: "code", "aria-label": _("Measure") },
-    [...measures].map(([value, label]) => h("option", { value, selected: value === row.code }, label)));
+    choices.map(([value, label]) => h("option", { value, selected: value === row.code }, label)));
   const label = h("input", { type: "text", name: "label", autocomplete: "off", "aria-label": _("Label"), dir: "auto" });
   label.value = row.label;
   const amount = h("input", { type: "number", name: "amount", min: "1", max: "999", step: "1", inputmode: "numeric",

@@ -99,17 +99,14 @@ export async function refuseMeasures(state, code) {
 export async function keepServerMeasures(state, text) {
   const kept = await record(state);
   if (!text || text === kept.confirmed) return;
-  let known = null;
-  try {
-    known = kept.confirmed ? await verified(state, kept.confirmed) : null;
-  } catch (error) {
-    if (!(error instanceof CarnetCryptoError)) throw error;
-  }
+  // The confirmed table counts for its version even if its signer no longer verifies: an older
+  // table is never taken back.
+  const known = kept.confirmed ? parseMeasuresTable(b64urlDecode(kept.confirmed)) : null;
   try {
     await verified(state, text, known);
   } catch (error) {
     if (!(error instanceof CarnetCryptoError) && !(error instanceof NotCertified)) throw error;
-    await teamMeasures.put(state.vault, { ...kept, problem: error.name ?? "NotCertified" });
+    await teamMeasures.put(state.vault, { ...kept, problem: error instanceof NotCertified ? "NotCertified" : error.name });
     return;
   }
   await teamMeasures.put(state.vault, { ...kept, confirmed: text, problem: null });
