@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from sync import db
 
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device
 from tests.browser.test_cases_browser import DEMO, app
@@ -110,7 +110,7 @@ def test_the_team_table_changed_on_the_coordinators_device_suggests_the_new_dela
         filled = volunteer.evaluate("window.filled")
         assert filled == [{"due": f"{year}-03-07T14:00", "kind": "appeal", "label": "OQTF sans délai de départ volontaire",
                            "source": "suggested",
-                           "basis": "Notification 3 mars 14:00 + 96\u00a0heures = 7 mars 14:00"}]
+                           "basis": "Notification 3\u00a0mars\u00a014:00 + 96\u00a0heures = 7\u00a0mars\u00a014:00"}]
         volunteer.fill("#test-due", f"{year}-03-06T18:00")
         # A notification date without its time (the field as a date alone).
         volunteer.evaluate("document.querySelector('#test-intake [name=measure_notified]').type = 'date'")
@@ -179,5 +179,25 @@ def test_hours_are_elapsed_time_days_are_calendar_days_and_a_date_alone_counts_f
         }""")
         assert found == [["2026-03-30T13:00", True], ["2026-03-30T12:00", True], ["2026-03-01T00:00", False],
                          ["2027-01-01T00:30", True], None, None, None, None]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("language", "width"), [("ar", 360), ("en", 360), ("fr", 1280)])
+def test_the_measures_screen_is_translated_accessible_and_fits(live_server: LiveServer, browser: Browser,
+                                                               language: str, width: int) -> None:
+    # Opened only: nothing is saved on the shared server.
+    size = PHONE if width == 360 else {"viewport": {"width": width, "height": 800}}
+    context = browser.new_context(locale=LOCALES[language], **size)
+    try:
+        page = context.new_page()
+        set_up_device(page, live_server, *DEMO["coordinator"])
+        page.click("#open-measures")
+        expect(page.locator("li.measure-row").first).to_be_visible()
+        heading = {"ar": "آجال الطعن حسب الإجراء", "en": "Appeal delays by measure", "fr": "Délais de recours par mesure"}
+        expect(page.locator("h1")).to_have_text(heading[language])
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(page, f"app-measures-{language}-{width}")
     finally:
         context.close()

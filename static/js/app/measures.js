@@ -77,7 +77,7 @@ function rowEditor(row, measures, remove) {
     h("div", { className: "field" }, code),
     h("div", { className: "field" }, label),
     h("div", { className: "field inline" }, amount, unit),
-    h("label", { className: "inline" }, checked, " ", _("Checked by the association's lawyers")),
+    h("label", { className: "check" }, checked, _("Checked by the association's lawyers")),
     row.checked ? null : h("p", { className: "status-warning example-mark" }, exampleMark()),
     h("button", { type: "button", className: "danger", "data-remove": "yes", onclick: () => remove(item) }, _("Remove this row")));
   return item;

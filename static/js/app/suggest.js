@@ -45,7 +45,8 @@ function when(date) {
   const sameYear = date.getFullYear() === new Date().getFullYear();
   const day = new Intl.DateTimeFormat(language(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" });
   const time = new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" });
-  return `${day.format(date)} ${time.format(date)}`;
+  // No-break spaces: a date and its time never break across lines.
+  return `${day.format(date)} ${time.format(date)}`.replace(/ /g, "\u00a0");
 }
 
 function delayText(amount, unit) {
