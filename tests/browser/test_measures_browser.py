@@ -159,6 +159,34 @@ def test_a_table_rolled_back_by_the_server_is_refused_and_the_verified_one_kept(
         desk.close()
 
 
+def test_a_change_made_on_an_outdated_table_is_refused_said_and_made_again_on_the_current_one(
+        server: LiveServer, browser: Browser) -> None:
+    desk = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        coordinator = desk.new_page()
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+        coordinator.click("#open-measures")
+        coordinator.click("#save-measures")
+        expect(coordinator.locator("#measures-version")).to_have_text("Version 1 du tableau de l’équipe.")
+        coordinator.get_by_role("button", name="Retour").click()
+        # As a device that never saw version 1 (another coordinator's): its change is version 1 too.
+        app(coordinator, "store/records:m.teamMeasures.put(s.vault, {confirmed: null, pending: null, refused: null})")
+        coordinator.click("#open-measures")
+        coordinator.locator("li.measure-row [name=amount]").first.fill("5")
+        coordinator.click("#save-measures")
+        expect(coordinator.locator("#measures-standing")).to_contain_text("Le serveur a refusé votre dernière modification (measures-stale)")
+        # The refused change is gone and the server's table came with the same sync: the change is
+        # made again on it.
+        expect(coordinator.locator("#measures-version")).to_have_text("Version 1 du tableau de l’équipe.")
+        expect(coordinator.locator("li.measure-row [name=amount]").first).not_to_have_value("5")
+        coordinator.locator("li.measure-row [name=amount]").first.fill("5")
+        coordinator.click("#save-measures")
+        expect(coordinator.locator("#measures-version")).to_have_text("Version 2 du tableau de l’équipe.")
+        expect(coordinator.locator("#measures-standing")).to_have_count(0)
+        expect(coordinator.locator("li.measure-row [name=amount]").first).to_have_value("5")
+    finally:
+        desk.close()
+
 def test_hours_are_elapsed_time_days_are_calendar_days_and_a_date_alone_counts_from_midnight(
         live_server: LiveServer, browser: Browser) -> None:
     # Paris moves its clocks forward on 29 March 2026: 48 hours after noon on the 28th is 13:00
