@@ -57,6 +57,7 @@ class Action(IntEnum):
     ACCOUNT_CREATED = 40
     RESET_ISSUED = 41
     RESET_COMPLETED = 42
+    MEASURES_CHANGED = 43
     EXPORT = 48
     BACKUP = 49
     RESTORE = 50

@@ -70,6 +70,14 @@ class RosterConflict(CarnetCryptoError):
     """Two different roster entries carry the same user and serial: the signer equivocated."""
 
 
+class WrongTeam(CarnetCryptoError):
+    """A team's signed table belongs to another team."""
+
+
+class TableRollback(CarnetCryptoError):
+    """A team's signed table is not newer than the one already accepted: replayed or rolled back."""
+
+
 class AccountKeyMismatch(CarnetCryptoError):
     """Unwrapped private keys do not match the public keys the roster certifies for the user."""
 

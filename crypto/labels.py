@@ -23,6 +23,7 @@ HPKE_CASE_KEY = b"carnet/v1/hpke/case-key\x00"
 # Ed25519 signature contexts: the signed message is the label followed by the data.
 SIGN_ROSTER = b"carnet/v1/sign/roster\x00"
 SIGN_ENTRY = b"carnet/v1/sign/entry\x00"
+SIGN_MEASURES = b"carnet/v1/sign/team-measures\x00"
 
 # SHA-256 hash contexts.
 HASH_ENTRY = b"carnet/v1/hash/entry\x00"

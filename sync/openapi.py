@@ -38,6 +38,8 @@ SCHEMAS: dict[str, Any] = {
                        "rotation_days": {"type": ["integer", "null"], "minimum": 1}}),
     "CaseSummary": obj({"id": ID, "team_id": ID, "epoch": {"type": "integer"}, "entry_count": {"type": "integer"},
                         "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}),
+    "MeasuresTable": obj({"table": {"oneOf": [B64URL, {"type": "null"}]},
+                          "version": {"type": ["integer", "null"], "minimum": 1}}),
     "Association": obj({"public_key": B64URL, "fingerprint": B64URL, "spoken": {"type": "string"}}),
     "AccountKeys": obj({"encryption_public": B64URL, "signing_public": B64URL, "wrapped_private": B64URL}),
     "PushResult": {"type": "object", "properties": {
@@ -142,6 +144,13 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/roster": {"post": op("Publish a roster entry signed by the association key (admin)",
                                   request=obj({"entry": B64URL}),
                                   response=obj({"user_id": ID, "serial": {"type": "integer"}}))},
+    "/api/v1/teams/{team_id}/measures": {
+        "get": op("The team's latest table of measures, or null (the team's members)", parameters=[path("team_id")],
+                  response=ref("MeasuresTable")),
+        "put": op("Replace the team's table by a newer one signed by the caller (a coordinator of the team);"
+                  " an older version or a version taken: 409 measures-stale", parameters=[path("team_id")],
+                  request=obj({"table": {**B64URL, "description": "the CNM table (docs/PROTOCOL.md 6.11)"}}),
+                  response=ref("MeasuresTable"))},
     "/api/v1/sync/push": {"post": op("Push envelopes the caller wrote; one result each",
                                      request=obj({"entries": ENVELOPES}),
                                      response=obj({"results": {"type": "array", "items": ref("PushResult")}}),

@@ -44,6 +44,8 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "roster-invalid": (422, _l("This roster entry is not validly signed by the association key.")),
     "roster-mismatch": (409, _l("This roster entry does not match the person's role, team or keys.")),
     "roster-stale": (409, _l("A newer roster entry exists for this person.")),
+    "measures-invalid": (422, _l("This table of measures is not validly signed by a coordinator of the team.")),
+    "measures-stale": (409, _l("The team's table of measures changed meanwhile. Sync, then make your change again.")),
     "rate-limited": (429, _l("Too many requests from this account. Sync will try again in a moment.")),
     "rate-limited-anonymous": (429, _l("Too many requests from this address. Wait a minute and try again.")),
     "last-admin": (409, _l("This would leave the association without an active administrator.")),

@@ -28,6 +28,7 @@ from flask.cli import ScriptInfo
 from crypto import roster
 from crypto.encoding import b64url_decode, b64url_encode
 from crypto.kdf import KdfParams, derive_account_secrets
+from crypto.measures import MeasureRow, Unit, sign_measures_table_as_coordinator
 from sync import db
 from webapp import create_app
 from webapp.config import Config, config_of, write_secrets_if_missing
@@ -111,6 +112,14 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         for member in state["members"].values():
             ok(apis["admin"].post("/api/v1/roster", {"entry": b64url_encode(member.entry.raw)}))
 
+    def put_measures() -> None:
+        coordinator = state["members"]["coordinator"]
+        table = sign_measures_table_as_coordinator(
+            coordinator.keys, coordinator.entry, team_id=coordinator.entry.team_id, version=1,
+            rows=[MeasureRow("OQTF", "OQTF sans délai", 48, Unit.HOURS)])
+        ok(apis["coordinator"].call("PUT", f"/api/v1/teams/{b64url_encode(coordinator.entry.team_id)}/measures",
+                                    {"table": b64url_encode(table.raw)}))
+
     def invite() -> None:
         path = "/admin/invite"
         team = re.search(r'<option[^>]*value="([^"]+)"[^>]*>Prisons', apis["admin"].client.get(path).get_data(as_text=True))
@@ -181,6 +190,7 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         "keys.set_up_association": lambda: ok(set_up_association(apis["admin"], people["admin"])),
         "keys.put_my_keys": publish_and_certify,
         "keys.post_roster_entry": roster_entries,
+        "measures.put_measures": put_measures,
         "sync.push": lambda: ok(apis["volunteer"].post("/api/v1/sync/push", {"entries": [
             b64url_encode(e) for e in new_case(state["members"])[1]]})),
         "pages.set_language": lambda: ok(apis["volunteer"].client.post("/language", data={
@@ -225,7 +235,8 @@ def test_every_route_that_writes_appends_an_audit_record(app: Flask, config: Con
 def test_no_get_route_writes(app: Flask, config: Config, people: dict[str, Person]) -> None:
     admin, auditor, volunteer = (logged_in(app, people[r]) for r in ("admin", "auditor", "volunteer"))
     args = {"user_id": people["volunteer"].id, "case_id": "AAAAAAAAAAAAAAAAAAAAAA", "language": "fr",
-            "handle": "x", "filename": "css/app.css"}
+            "handle": "x", "filename": "css/app.css",
+            "team_id": volunteer.get("/api/v1/me").get_json()["person"]["team_id"]}
     watch = Watch(lambda: config.database)
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:

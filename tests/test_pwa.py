@@ -128,7 +128,9 @@ def test_the_precache_list_is_exactly_the_shell(app: Flask) -> None:
     styles = {"/static/" + p.relative_to(STATIC).as_posix() for p in (STATIC / "css").rglob("*.css")}
     expected = {"/app", "/manifest.webmanifest", "/i18n/fr.json", "/i18n/en.json", "/i18n/ar.json",
                 "/static/icons/icon-192.png", "/static/icons/icon-512.png", "/static/icons/maskable-512.png",
-                "/static/icons/favicon.png", "/static/icons/apple-touch-icon.png"} | scripts | styles
+                "/static/icons/favicon.png", "/static/icons/apple-touch-icon.png",
+                # The example measures the intake suggests deadlines from, offline too.
+                "/static/data/measures-defaults.json"} | scripts | styles
     listed = set(shell_manifest(app))
     assert listed == expected
     assert "/static/css/app.css" in listed and "/static/js/app/sw-client.js" in listed

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sync import api as sync_api
 from sync import audit_api
 from sync import keys_api
+from sync import measures_api
 from sync.context import Context, install
 from sync.ratelimit import RateLimiter
 from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security
@@ -64,6 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
     pwa.init_app(app)
     auth.init_app(app)
     keys_api.init_app(app)
+    measures_api.init_app(app)
     sync_api.init_app(app)
     audit_api.init_app(app)
     admin.init_app(app)

@@ -54,6 +54,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "keys.get_my_keys": ALL_ROLES,
     "keys.get_directory": ALL_ROLES,
     "keys.post_roster_entry": ADMIN,
+    # Team members only, and only coordinators write: checked in the views, next to the team.
+    "measures.get_measures": MEMBERS,
+    "measures.put_measures": MEMBERS,
     "apidoc.openapi_document": PUBLIC,
     "sync.push": MEMBERS,
     "sync.pull": READERS,

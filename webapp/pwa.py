@@ -2,9 +2,10 @@
 
 Everything the app needs to open without a network is listed once, when the app is created:
 the shell page, the manifest, the stylesheets, every script under ``static/js/`` and
-``static/vendor/``, the icons and the three message catalogs. Each URL gets the SHA-256 of the
-bytes the server sends for it (``shell_manifest``), and ``VERSION`` is made from that list. Both
-are baked into ``/sw.js``, which precaches exactly that list and checks every hash.
+``static/vendor/``, the JSON data (the example measures), the icons and the three message
+catalogs. Each URL gets the SHA-256 of the bytes the server sends for it (``shell_manifest``), and
+``VERSION`` is made from that list. Both are baked into ``/sw.js``, which precaches exactly that
+list and checks every hash.
 
 The files are read once, at start-up: after changing files under ``static/``, restart the
 server, or browsers would be offered files that no longer match their version (the service
@@ -47,7 +48,7 @@ SALT_VARIABLE = "CARNET_SHELL_SALT"
 SHELL_PATH = "/app"
 MANIFEST_PATH = "/manifest.webmanifest"
 # Folders of the static folder that the shell needs offline, with the kinds of file taken there.
-PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"))
+PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"), ("data", ".json"))
 MINIFY_VARIABLE = "CARNET_MINIFY"
 ROOT = Path(__file__).resolve().parent.parent
 MINIFIER = ROOT / "node_modules" / ".bin" / "esbuild"

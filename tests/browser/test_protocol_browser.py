@@ -47,7 +47,7 @@ VECTORS = ROOT / "tests" / "vectors" / "protocol-v1.json"
 HARNESS = Path(__file__).resolve().parent / "js" / "protocol_harness.js"
 # One test per section of the vectors file; the metadata keys carry no vector.
 GROUPS = ("labels", "derivation", "hkdf", "padding", "public_keys", "fingerprints", "key_blobs", "roster", "wraps",
-          "seals", "history", "commitments", "people", "case_log", "reencrypted_case_log")
+          "seals", "history", "commitments", "people", "case_log", "reencrypted_case_log", "measures")
 NEGATIVE_TARGETS = ("case_log", "roster_entry", "wrapped_key", "kdf_params", "base64url", "entry")
 METADATA = {"protocol", "version", "generator", "encoding"}
 

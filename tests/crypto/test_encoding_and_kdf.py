@@ -79,7 +79,7 @@ def test_reader_reports_each_way_bytes_can_be_wrong() -> None:
 def test_labels_are_distinct_and_prefix_free() -> None:
     # Domain separation only holds if no label is a prefix of another.
     values = list(labels.ALL_LABELS.values())
-    assert len(values) == len(set(values)) == 13
+    assert len(values) == len(set(values)) == 14
     for a in values:
         assert a.startswith(b"carnet/v1/")
         for b in values:

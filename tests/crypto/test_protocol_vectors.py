@@ -42,13 +42,15 @@ from crypto.keys import (
     wrap_account_keys_with_kek,
     wrap_association_key_with_kek,
 )
+from crypto.measures import MeasureRow, Unit, accept_measures_table, parse_measures_table, \
+    sign_measures_table_as_coordinator
 from crypto.roster import Role, Status, sign_roster_entry_as_admin, verify_roster_entry
 from tests.vectors import generate_protocol_vectors
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "protocol-v1.json"
 # Sections whose bytes do not depend on HPKE randomness: a fresh run must reproduce them exactly.
 EXACT_SECTIONS = ("labels", "derivation", "hkdf", "padding", "public_keys", "fingerprints", "key_blobs", "roster",
-                  "seals", "history", "commitments", "people")
+                  "seals", "history", "commitments", "people", "measures")
 
 
 def h(text: str) -> bytes:
@@ -302,6 +304,32 @@ def test_acceptance_vectors_give_the_named_verdict(vectors) -> None:
             continue
         with pytest.raises(CarnetCryptoError) as raised:
             offer(vectors, row)
+        assert type(raised.value).__name__ == row["error"], row["name"]
+
+
+def roster_entry_of(vectors: dict[str, Any], name: str) -> Any:
+    raw = next(e["raw"] for e in vectors["roster"]["entries"] if e["name"] == name)
+    return verify_roster_entry(b64url_decode(raw), association_key(vectors))
+
+
+def test_measures_tables_are_exact_and_refused_with_the_named_error(vectors) -> None:
+    for row in vectors["measures"]["tables"]:
+        signer = roster_entry_of(vectors, row["signer"])
+        rows = [MeasureRow(r["code"], r["label"], r["amount"], Unit(r["unit"]), r["checked"]) for r in row["rows"]]
+        table = sign_measures_table_as_coordinator(account(vectors["people"][row["signer"]]), signer,
+                                                   team_id=h(row["team_id"]), version=row["version"], rows=rows,
+                                                   now=row["issued_at"])
+        assert b64url_encode(table.raw) == row["raw"], row["name"]
+        parsed = parse_measures_table(b64url_decode(row["raw"]))
+        assert [(r.code, r.label, r.amount, int(r.unit), r.checked) for r in parsed.rows] == [
+            (r["code"], r["label"], r["amount"], r["unit"], r["checked"]) for r in row["sorted_rows"]]
+    for row in vectors["measures"]["negative"]:
+        signer = roster_entry_of(vectors, row["signer"])
+        known = None
+        if row["known"]:
+            known = parse_measures_table(b64url_decode(row["known"]))
+        with pytest.raises(CarnetCryptoError) as raised:
+            accept_measures_table(b64url_decode(row["raw"]), signer, team_id=h(row["team_id"]), known=known)
         assert type(raised.value).__name__ == row["error"], row["name"]
 
 

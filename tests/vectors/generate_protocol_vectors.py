@@ -44,6 +44,7 @@ from crypto.keys import (
     wrap_account_keys_with_kek,
     wrap_association_key_with_kek,
 )
+from crypto.measures import MeasureRow, Unit, sign_measures_table_as_coordinator
 from crypto.roster import Role
 from crypto.writer import (
     add_member_as_coordinator,
@@ -221,6 +222,59 @@ def people_json(world: World) -> dict[str, Any]:
                    "encryption_private": hx(p.keys.encryption_private.private_bytes_raw()),
                    "signing_private": hx(p.keys.signing_private.private_bytes_raw()),
                    "device_id": hx(p.device_id)} for name, p in world.people.items()}
+
+
+MEASURE_ROWS = [MeasureRow("OQTF", "OQTF sans délai de départ", 48, Unit.HOURS),
+                MeasureRow("OQTF", "OQTF avec délai de départ", 30, Unit.DAYS, checked=True),
+                MeasureRow("house_arrest", "Assignation à résidence", 48, Unit.HOURS)]
+
+
+def measure_row_json(row: MeasureRow) -> dict[str, Any]:
+    return {"code": row.code, "label": row.label, "amount": row.amount, "unit": int(row.unit), "checked": row.checked}
+
+
+def measures(world: World) -> dict[str, Any]:
+    """Team tables (6.11): exact bytes, and tables each reader refuses with the named error."""
+    carol, dan, alice = world["carol"], world["dan"], world["alice"]
+
+    def table(who: Any, version: int, rows: list[MeasureRow]) -> Any:
+        return sign_measures_table_as_coordinator(who.keys, who.roster, team_id=world.team_id, version=version,
+                                                  rows=rows, now=T0)
+
+    first, second = table(carol, 1, MEASURE_ROWS), table(dan, 2, MEASURE_ROWS[:1])
+    tables = [{"name": name, "signer": signer, "team_id": hx(world.team_id), "version": t.version,
+               "issued_at": t.issued_at, "rows": [measure_row_json(r) for r in MEASURE_ROWS[:len(t.rows)]],
+               "sorted_rows": [measure_row_json(r) for r in t.rows], "raw": b64(t.raw)}
+              for name, signer, t in (("three rows by carol", "carol", first), ("one row by dan", "dan", second))]
+    body = first.raw[:-64]
+    by_alice = body[:24] + alice.user_id + body[40:]
+    flipped = first.raw[:-1] + bytes([first.raw[-1] ^ 1])
+    unsorted = body[:48] + (2).to_bytes(2, "big") + b"".join(
+        bytes([len(c)]) + c + bytes([len(lb)]) + lb + b"\x01\x00\x30\x00" for c, lb in ((b"M", b"b"), (b"M", b"a")))
+
+    def refuse(name: str, raw: bytes, signer: str, error: str, *, team_id: bytes = world.team_id,
+               known: bytes | None = None) -> dict[str, Any]:
+        return {"name": name, "raw": b64(raw), "signer": signer, "team_id": hx(team_id),
+                "known": b64(known) if known else None, "error": error}
+
+    negative = [
+        refuse("another team's table", first.raw, "carol", "WrongTeam", team_id=world.other_team_id),
+        refuse("checked against another person", first.raw, "dan", "UnknownUser"),
+        refuse("signed by a volunteer", by_alice + alice.keys.signing_private.sign(labels.SIGN_MEASURES + by_alice),
+               "alice", "Unauthorized"),
+        refuse("a flipped signature", flipped, "carol", "InvalidSignature"),
+        refuse("signed as an entry", body + carol.keys.signing_private.sign(labels.SIGN_ENTRY + body), "carol",
+               "InvalidSignature"),
+        refuse("an older version", first.raw, "carol", "TableRollback", known=second.raw),
+        refuse("another table under a known version", table(carol, 2, MEASURE_ROWS[1:]).raw, "carol", "TableRollback",
+               known=second.raw),
+        refuse("another tag", b"CNX" + first.raw[3:], "carol", "WrongFormat"),
+        refuse("version 2 of the format", first.raw[:3] + b"\x02" + first.raw[4:], "carol", "UnsupportedVersion"),
+        refuse("cut short", first.raw[:-1], "carol", "TruncatedInput"),
+        refuse("a byte too many", first.raw + b"\x00", "carol", "TrailingBytes"),
+        refuse("rows out of order", unsorted + first.raw[-64:], "carol", "InvalidEncoding"),
+    ]
+    return {"tables": tables, "negative": negative}
 
 
 def case_log(world: World) -> tuple[dict[str, Any], Any]:
@@ -509,6 +563,7 @@ def build() -> dict[str, Any]:
         "seals": seals(world),
         **history_and_commitments(),
         "people": people_json(world),
+        "measures": measures(world),
         "case_log": log_vectors,
         "reencrypted_case_log": reencrypted,
         "negative": negative(world, case, reencrypted),

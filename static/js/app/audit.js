@@ -25,6 +25,7 @@ function actionLabel(name) {
     kdf_changed: _("Key settings changed"), account_changed: _("Account changed"), invited: _("Invitation made"),
     sessions_ended: _("Sessions ended"), team_changed: _("Team changed"), account_created: _("Account created"),
     reset_issued: _("Passphrase reset link issued"), reset_completed: _("Passphrase reset completed"),
+    measures_changed: _("Table of measures changed"),
     export: _("Audit export"),
     backup: _("Backup"), restore: _("Restore"), rekey: _("Database key changed"),
   };

@@ -17,6 +17,7 @@ import { registerServiceWorker } from "./sw-client.js";
 import { auditHome } from "./audit.js";
 import { disabledScreen } from "./disabled.js";
 import { figuresScreen } from "./figures-screen.js";
+import { measuresScreen } from "./measures.js";
 import { caseRow, caseScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
 import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
@@ -283,6 +284,8 @@ async function homeScreen() {
       state.profile?.role === "coordinator"
         ? h("button", { type: "button", id: "open-figures", onclick: () => router.show("figures", () => figuresScreen(state, { home: homeScreen })) },
           _("Activity figures")) : null,
+      coordinator ? h("button", { type: "button", id: "open-measures", onclick: () => router.show("measures", () => measuresScreen(state, homeScreen)) },
+        _("Appeal delays by measure")) : null,
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
     panicControl()));
 }

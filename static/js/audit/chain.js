@@ -22,7 +22,7 @@ export const ACTIONS = Object.freeze({
   1: "case_opened", 2: "entry_stored", 3: "member_added", 4: "member_removed", 5: "key_rotated",
   6: "entry_resealed", 16: "association_set_up", 17: "account_keys_published", 18: "roster_entry", 32: "login",
   33: "login_failed", 34: "enrolled", 35: "kdf_changed", 36: "account_changed", 37: "invited", 38: "sessions_ended",
-  39: "team_changed", 40: "account_created", 41: "reset_issued", 42: "reset_completed", 48: "export", 49: "backup", 50: "restore", 51: "rekey",
+  39: "team_changed", 40: "account_created", 41: "reset_issued", 42: "reset_completed", 43: "measures_changed", 48: "export", 49: "backup", 50: "restore", 51: "rekey",
 });
 export const ENTRY_ACTIONS = new Set(["case_opened", "entry_stored", "member_added", "member_removed", "key_rotated",
   "entry_resealed"]);

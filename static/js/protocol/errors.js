@@ -34,6 +34,8 @@ export class UnknownUser extends CarnetCryptoError {}
 export class RevokedUser extends CarnetCryptoError {}
 export class RosterRollback extends CarnetCryptoError {}
 export class RosterConflict extends CarnetCryptoError {}
+export class WrongTeam extends CarnetCryptoError {}
+export class TableRollback extends CarnetCryptoError {}
 export class AccountKeyMismatch extends CarnetCryptoError {}
 
 // Encryption.

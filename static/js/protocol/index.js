@@ -14,3 +14,4 @@ export * from "./control.js";
 export * from "./caselog.js";
 export * from "./writer.js";
 export * from "./acceptance.js";
+export * from "./measures.js";

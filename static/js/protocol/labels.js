@@ -26,6 +26,7 @@ export const HPKE_CASE_KEY = ascii("carnet/v1/hpke/case-key\0");
 // Ed25519 signature contexts: the signed message is the label followed by the data.
 export const SIGN_ROSTER = ascii("carnet/v1/sign/roster\0");
 export const SIGN_ENTRY = ascii("carnet/v1/sign/entry\0");
+export const SIGN_MEASURES = ascii("carnet/v1/sign/team-measures\0");
 
 // SHA-256 hash contexts.
 export const HASH_ENTRY = ascii("carnet/v1/hash/entry\0");
@@ -43,5 +44,5 @@ export const LOCAL_RECORD_AAD = ascii("carnet/v1/local/record\0");
 
 export const ALL_LABELS = Object.freeze({
   ACCOUNT_AUTH, ACCOUNT_KEK, KEY_BLOB_WRAP, ENTRY_KEY, HISTORY_KEY, KEY_COMMITMENT, HPKE_CASE_KEY,
-  SIGN_ROSTER, SIGN_ENTRY, HASH_ENTRY, HASH_CASE_HEAD, FINGERPRINT_ASSOCIATION, FINGERPRINT_USER,
+  SIGN_ROSTER, SIGN_ENTRY, SIGN_MEASURES, HASH_ENTRY, HASH_CASE_HEAD, FINGERPRINT_ASSOCIATION, FINGERPRINT_USER,
 });

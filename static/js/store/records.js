@@ -8,7 +8,8 @@
 //   entries  - by case id and place: a page of a case's envelopes (ciphertext and signatures);
 //   summary  - by case id: what the lists, filters and search need of a case, written with it;
 //   outbox   - by write order: each entry written here until the server confirms it;
-//   sync     - "state": the pull cursor and last sync; "team": the team's policy;
+//   sync     - "state": the pull cursor and last sync; "team": the team's policy; "measures": the
+//              team's table of measures, confirmed and pending (store/measures.js);
 //   roster   - "entries", "names", "status", "revocations": the directory as last fetched;
 //   verified - by user id: a fingerprint compared in person (or trusted on certification);
 //   upkeep   - by case id: why the membership upkeep could not keep a case up;
@@ -163,6 +164,7 @@ export async function caseSummaries(vault) {
 export const outbox = keyed("outbox");
 export const syncProgress = single("sync", "state");
 export const teamPolicy = single("sync", "team");
+export const teamMeasures = single("sync", "measures");
 export const rosterEntries = single("roster", "entries");
 export const rosterNamesRecord = single("roster", "names");
 export const rosterStatusRecord = single("roster", "status");

@@ -16,6 +16,7 @@ import { confirmedPart, pendingPart, rebaseRecord } from "./rebase.js";
 import { accountEnabled } from "./disabled.js";
 import { sessionPerson, SyncFailed } from "./session.js";
 import { keepMembershipUp } from "./upkeep.js";
+import { syncMeasures } from "./measures.js";
 
 export { SyncFailed } from "./session.js";
 
@@ -286,6 +287,8 @@ export async function syncNow(state, { progress = () => {} } = {}) {
   await state.rosterRefresh;
   await rotateDueCases(state, (await teamPolicy.get(state.vault))?.rotation_days);
   await keepMembershipUp(state);
+  // The team's table of measures, with the fresh roster; it never holds the cases back.
+  await syncMeasures(state).catch(() => {});
   let changed = 0;
   const aside = new Set();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {

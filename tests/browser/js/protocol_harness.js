@@ -272,6 +272,25 @@ async ({ vectors }) => {
       const full = await Promise.all(data.unstubbed_envelopes.map((e) => P.parseEntry(b64d(e))));
       same(full.map((e) => hx(e.hash)), parsed.map((e) => hx(e.hash)), "hashes of the unstubbed envelopes");
     }),
+
+    measures: async () => {
+      const rosterEntry = async (name) => P.verifyRosterEntry(
+        b64d(vectors.roster.entries.find((e) => e.name === name).raw), await associationPublic());
+      const rowJson = (r) => ({ code: r.code, label: r.label, amount: r.amount, unit: r.unit, checked: r.checked });
+      const exact = await rows(vectors.measures.tables, (row) => row.name, async (row) => {
+        const signer = await rosterEntry(row.signer);
+        const table = await P.signMeasuresTableAsCoordinator(await account(vectors.people[row.signer]), signer, {
+          teamId: h(row.team_id), version: row.version, rows: row.rows, now: row.issued_at });
+        same(b64(table.raw), row.raw, "signed table");
+        same(P.parseMeasuresTable(b64d(row.raw)).rows.map(rowJson), row.sorted_rows, "parsed rows");
+      });
+      const refused = await rows(vectors.measures.negative, (row) => row.name, async (row) => {
+        const known = row.known ? P.parseMeasuresTable(b64d(row.known)) : null;
+        await refuses(async () => P.acceptMeasuresTable(b64d(row.raw), await rosterEntry(row.signer),
+          { teamId: h(row.team_id), known }), row.error, row.name);
+      });
+      return { count: exact.count + refused.count, failures: [...exact.failures, ...refused.failures] };
+    },
   };
 
   function applyOps(envelopes, ops) {
