@@ -226,6 +226,8 @@ def test_a_suggestion_fills_the_entry_until_the_person_changes_it(live_server: L
     """The contract of `entry.fill` that the suggestion from measures relies on (static/js/app/suggest.js)."""
     page.goto(live_server.url + "/app")
     result = page.evaluate("""async () => {
+        // The catalog is loaded here: the app's own load may not have finished yet.
+        await (await import('/static/js/i18n.js')).loadCatalog('fr');
         const { deadlineEntry } = await import('/static/js/app/deadline-entry.js');
         const entry = deadlineEntry([]);
         document.body.append(entry.element);

@@ -229,3 +229,34 @@ def test_the_measures_screen_is_translated_accessible_and_fits(live_server: Live
         screenshot(page, f"app-measures-{language}-{width}")
     finally:
         context.close()
+
+
+def test_the_intake_suggests_from_the_measure_and_the_persons_change_wins(server: LiveServer, page: Page) -> None:
+    """The real intake: the measure and the notification's date and time give the suggestion,
+    "Utiliser cette échéance" fills the deadline entry, and the time the person changes is saved."""
+    year = datetime.date.today().year + 1
+    set_up_device(page, server, *DEMO["volunteer"])
+    page.click("#new-intake")
+    page.fill("#f-alias", "Suggestion Réelle")
+    page.click("#step-next")
+    page.click("#step-next")
+    page.select_option("#f-measure", "OQTF")
+    page.fill("#f-measure_notified", f"{year}-03-03")
+    page.fill("#f-measure_notified-time", "14:00")
+    example = suggestion(page, "OQTF sans délai de départ volontaire")
+    expect(example).to_contain_text(f"Notification 3 mars {year} 14:00 + 48 heures = 5 mars {year} 14:00")
+    expect(example).to_contain_text(EXAMPLE_MARK)
+    example.get_by_role("button", name="Utiliser cette échéance").click()
+    assert page.input_value("#f-deadline-date-0") == f"{year}-03-05"
+    assert page.input_value("#f-deadline-time-0") == "14:00"
+    assert page.input_value("#f-deadline-kind-0") == "appeal"
+    expect(page.locator("[data-deadline-row] .deadline-basis").first).to_contain_text("Proposée")
+    page.fill("#f-deadline-time-0", "10:00")
+    expect(page.locator("[data-deadline-row] .deadline-basis").first).to_be_empty()
+    page.click("#intake-save")
+    expect(page.locator("h1")).to_have_text("Suggestion Réelle")
+    saved = page.locator("#case-deadlines .deadlines li")
+    expect(saved).to_have_count(1)
+    expect(saved).to_contain_text(f"5 mars {year} à 10:00")
+    expect(saved).to_contain_text("OQTF sans délai de départ volontaire")
+    expect(saved.locator(".deadline-basis")).to_have_count(0)

@@ -97,12 +97,18 @@ function render(box, table, form, entry) {
   h("p", { className: "hint" }, _("Check it against the notification: you can change the deadline once it is filled in.")));
 }
 
+// The measure, and the notification: one field, or the date and time inputs of its group.
+function watched(target) {
+  return ["measure", "measure_notified"].includes(target?.name)
+    || Boolean(target?.closest?.(".date-time-group")?.querySelector("[name=measure_notified]"));
+}
+
 export function deadlineSuggestion(state, form, entry) {
   if (!form) return null;
   const box = h("section", { id: "deadline-suggestion", className: "suggestion", "aria-live": "polite", hidden: true });
   let table = { rows: [], source: "examples" };
   const update = (event) => {
-    if (!event || ["measure", "measure_notified"].includes(event.target?.name)) render(box, table, form, entry);
+    if (!event || watched(event.target)) render(box, table, form, entry);
   };
   form.addEventListener("input", update);
   form.addEventListener("change", update);
