@@ -155,7 +155,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   const error = errorLine("intake-error");
   let step = 0;
   const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
-    h("legend", {}, group.title), group.fields.map((spec) => input(spec, initial[spec.name], initial))));
+    h("legend", {}, group.title), group.fields.flatMap((spec) => input(spec, initial[spec.name], initial))));
   const deadlineLabel = h("input", { type: "text", name: "deadline_label", autocomplete: "off" });
   const deadlineDue = h("input", { type: "date", name: "deadline_due", autocomplete: "off" });
   sections[sections.length - 1].append(h("div", { className: "subgroup" }, h("h2", {}, _("Add a deadline")),
