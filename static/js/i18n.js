@@ -101,3 +101,8 @@ export function formatDateTime(value) {
 export function formatNumber(n) {
   return new Intl.NumberFormat(locale()).format(n);
 }
+
+/** Items joined as the language joins them: "vous et Camille", "you and Camille", "أنت وCamille". */
+export function formatList(items) {
+  return new Intl.ListFormat(locale(), { type: "conjunction" }).format(items.map(String));
+}

@@ -101,6 +101,9 @@ def test_dates_times_and_numbers_are_written_in_the_person_s_language(live_serve
     assert i18n(page, "m.formatDate(new Date(1994, 2, 12, 0, 1).getTime())") == day
     assert i18n(page, "m.formatNumber(12345.5)") == number
     assert i18n(page, "m.formatDate('not a date')") == "not a date"
+    joined = i18n(page, "m.formatList(['Awa', 'Moussa K.', 'نور'])")
+    assert joined == {"fr": "Awa, Moussa K. et نور", "en": "Awa, Moussa K., and نور"}.get(language, joined)
+    assert language != "ar" or " و" in joined
 
 
 def intake(page: Page, fields: dict[int, dict[str, str]]) -> None:

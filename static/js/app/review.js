@@ -2,7 +2,7 @@
 // by the nearest deadline, with filters and a search that run in memory over the case summaries.
 // Nothing typed or chosen here is stored or sent.
 
-import { _, formatDate, isolate } from "../i18n.js";
+import { _, formatDate, formatList, isolate } from "../i18n.js";
 import { dueSoon, dueWithin, listCases } from "../store/cases.js";
 import { rosterNames } from "../store/roster.js";
 import { caseFlags, optionLabels } from "./intake.js";
@@ -31,7 +31,7 @@ function select(id, label, choices, onChange) {
 }
 
 function row(item, names, openOne, measures) {
-  const volunteers = (item.members ?? []).map((id) => names[id]).filter(Boolean).map(isolate).join(", ");
+  const volunteers = formatList((item.members ?? []).map((id) => names[id]).filter(Boolean).map(isolate));
   return h("li", { "data-case": item.id },
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
       h("strong", {}, item.title ? h("bdi", {}, item.title) : _("Case")),
