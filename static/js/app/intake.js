@@ -87,12 +87,13 @@ function input(spec, value, values = {}) {
     element = h("select", { name: spec.name }, spec.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
     if (spec.other) return withOther(spec, element, values);
   } else if (spec.type === "textarea") {
-    element = h("textarea", { name: spec.name, rows: "3" });
+    // What is typed takes the direction of its own first letters, whatever the interface's.
+    element = h("textarea", { name: spec.name, rows: "3", dir: "auto" });
     element.value = value || "";
   } else {
     // No autocomplete: the browser would keep what was typed, in the clear, in its form history.
     element = h("input", { type: spec.type, name: spec.name, required: spec.required || false, autocomplete: "off",
-      "data-other-of": spec.otherOf });
+      "data-other-of": spec.otherOf, dir: spec.type === "text" ? "auto" : null });
     element.value = value || "";
   }
   return field(`f-${spec.name}`, spec.label, element, spec.hint);
