@@ -52,7 +52,7 @@ export function _(text, values = {}) {
  */
 export function ngettext(singular, plural, n, values = {}) {
   const forms = plurals[singular];
-  const category = new Intl.PluralRules(language()).select(n);
+  const category = formatter(Intl.PluralRules).select(n);
   const index = pluralIndex[category] ?? pluralIndex.other;
   const translated = forms?.[index] || (n === 1 ? singular : plural);
   return fill(translated, { count: formatNumber(n), ...values });
@@ -62,6 +62,16 @@ export function ngettext(singular, plural, n, values = {}) {
 // server's pages (Babel), fingerprints and the papers people carry write them so.
 function locale() {
   return `${language()}-u-nu-latn`;
+}
+
+// Formatters are made once per language and options. Not those of local times: the device's time
+// zone is read when each is made, and a phone that travels changes it.
+const formatters = new Map();
+
+function formatter(Kind, options = {}) {
+  const key = `${Kind.name} ${locale()} ${JSON.stringify(options)}`;
+  if (!formatters.has(key)) formatters.set(key, new Kind(Kind === Intl.PluralRules ? language() : locale(), options));
+  return formatters.get(key);
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -85,10 +95,11 @@ function written(value, style) {
   const { date, timeZone, dayOnly } = when(value);
   if (Number.isNaN(date.getTime())) return String(value ?? "");
   const options = dayOnly || !style.timeStyle ? { dateStyle: style.dateStyle } : style;
-  return new Intl.DateTimeFormat(locale(), { ...options, timeZone }).format(date);
+  const format = timeZone ? formatter(Intl.DateTimeFormat, { ...options, timeZone }) : new Intl.DateTimeFormat(locale(), options);
+  return format.format(date);
 }
 
-/** A day: "12 mars 1994", "12 March 1994", "12 مارس 1994". */
+/** A day: "12 mars 1994", "March 12, 1994", "12 مارس 1994". */
 export function formatDate(value) {
   return written(value, { dateStyle: "long" });
 }
@@ -99,10 +110,10 @@ export function formatDateTime(value) {
 }
 
 export function formatNumber(n) {
-  return new Intl.NumberFormat(locale()).format(n);
+  return formatter(Intl.NumberFormat).format(n);
 }
 
 /** Items joined as the language joins them: "vous et Camille", "you and Camille", "أنت وCamille". */
 export function formatList(items) {
-  return new Intl.ListFormat(locale(), { type: "conjunction" }).format(items.map(String));
+  return formatter(Intl.ListFormat, { type: "conjunction" }).format(items.map(String));
 }
