@@ -274,7 +274,7 @@ def test_a_case_that_does_not_verify_is_set_aside_the_others_sync_and_the_repair
         tap_sync(desk)
         edit_notes(volunteer, broken, offline_note)
         tap_sync(volunteer)
-        expect(volunteer.locator("#sync-error")).to_contain_text("1 dossiers sont mis de côté")
+        expect(volunteer.locator("#sync-error")).to_contain_text("1 dossier est mis de côté")
         expect(volunteer.locator(f'#case-list li[data-case="{broken}"]')).to_contain_text("mis de côté")
         # The other case kept syncing.
         open_case(volunteer, healthy)
