@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, flash, g, redirect, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
@@ -195,7 +196,7 @@ def end_sessions(user_id: str) -> Response:
     if not EndSessionsForm().validate_on_submit():
         raise ApiError("bad-request")
     ended = sessions.end_all_sessions(get_db(), user_id, actor=g.user["id"], now=current_config().now())
-    flash(_("%(count)d session(s) ended.", count=ended))
+    flash(ngettext("%(num)d session ended.", "%(num)d sessions ended.", ended))
     return redirect(url_for("admin.person", user_id=user_id))
 
 

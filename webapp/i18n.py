@@ -7,6 +7,7 @@ match of Accept-Language among the three, else French.
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.support import Translations
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
@@ -34,12 +35,46 @@ def text_direction() -> str:
     return "rtl" if str(get_locale()) in RTL_LANGUAGES else "ltr"
 
 
+def _translations(language: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS_DIR), [language], domain="messages")
+
+
 @cache
 def catalog(language: str) -> dict[str, str]:
     """Every translated message of one language, for the browser app (which works offline)."""
-    translations = Translations.load(str(TRANSLATIONS_DIR), [language], domain="messages")
-    messages = getattr(translations, "_catalog", {})
+    messages = getattr(_translations(language), "_catalog", {})
     return {key: value for key, value in messages.items() if isinstance(key, str) and key and value}
+
+
+@cache
+def plural_messages(language: str) -> dict[str, list[str]]:
+    """The plural messages of one language: each singular msgid with its forms, in the catalog's
+    order (the order of its Plural-Forms expression)."""
+    forms: dict[str, dict[int, str]] = {}
+    for key, value in getattr(_translations(language), "_catalog", {}).items():
+        if isinstance(key, tuple) and key[0] and value:
+            forms.setdefault(key[0], {})[key[1]] = value
+    return {msgid: [by_index[i] for i in sorted(by_index)] for msgid, by_index in forms.items()}
+
+
+# Counts sampled to tie CLDR's plural categories (what the browser's Intl.PluralRules answers) to
+# the catalog's form indexes (what its Plural-Forms expression answers): every integer category of
+# the three languages appears below 1000 or at a million.
+_PLURAL_SAMPLES = [*range(1000), 1_000_000, 2_000_000]
+
+
+@cache
+def plural_index(language: str) -> dict[str, int]:
+    """For each CLDR plural category of the language, the index of its form in the catalog.
+    Arabic in Babel's catalogs: zero 0, one 1, two 2, few 3, other 4 (100-102), many 5 (11-99)."""
+    choose = _translations(language).plural
+    locale = Locale.parse(language)
+    index: dict[str, int] = {}
+    for n in _PLURAL_SAMPLES:
+        category, form = locale.plural_form(n), choose(n)
+        if index.setdefault(category, form) != form:
+            raise ValueError(f"{language}: the catalog's plural forms split the category {category!r}")
+    return index
 
 
 def bdi(text: object) -> Markup:

@@ -41,7 +41,8 @@ def catalog(language: str) -> Response:
     if language not in i18n.LANGUAGES:
         abort(404)
     return jsonify(language=language, direction="rtl" if language in i18n.RTL_LANGUAGES else "ltr",
-                   messages=i18n.catalog(language))
+                   messages=i18n.catalog(language), plurals=i18n.plural_messages(language),
+                   plural_index=i18n.plural_index(language))
 
 
 @bp.get("/healthz")

@@ -1,6 +1,10 @@
 // Translations for messages made in the browser, from the same Babel catalogs as the pages.
 
 let messages = {};
+// Plural messages: the singular msgid with its forms in the catalog's order, and for each CLDR
+// plural category (what Intl.PluralRules answers) the index of its form (webapp/i18n.py).
+let plurals = {};
+let pluralIndex = {};
 
 export function language() {
   return document.documentElement.lang || "fr";
@@ -9,9 +13,11 @@ export function language() {
 export async function loadCatalog(lang = language()) {
   try {
     const response = await fetch(`/i18n/${encodeURIComponent(lang)}.json`, { credentials: "same-origin" });
-    if (response.ok) messages = (await response.json()).messages;
+    if (response.ok) ({ messages, plurals = {}, plural_index: pluralIndex = {} } = await response.json());
   } catch {
     messages = {};
+    plurals = {};
+    pluralIndex = {};
   }
 }
 
@@ -27,11 +33,87 @@ export function isolate(text) {
   return FSI + String(text) + PDI;
 }
 
-// `_` marks strings for extraction by Babel (babel.cfg) and translates them at run time.
-export function _(text, values = {}) {
-  const translated = messages[text] || text;
+function fill(translated, values) {
   return translated.replace(/%\((\w+)\)s/g, (_match, name) => {
     const value = values[name] ?? "";
     return CHOSEN_TEXT.has(name) && typeof value === "string" && value ? isolate(value) : String(value);
   });
+}
+
+// `_` marks strings for extraction by Babel (babel.cfg) and translates them at run time.
+export function _(text, values = {}) {
+  return fill(messages[text] || text, values);
+}
+
+/**
+ * A message with a count, in the form the language's grammar asks for that count (Arabic has
+ * six). Babel extracts both msgids. `%(count)s` is `n` written for the language unless `values`
+ * gives it.
+ */
+export function ngettext(singular, plural, n, values = {}) {
+  const forms = plurals[singular];
+  const category = formatter(Intl.PluralRules).select(n);
+  const index = pluralIndex[category] ?? pluralIndex.other;
+  const translated = forms?.[index] || (n === 1 ? singular : plural);
+  return fill(translated, { count: formatNumber(n), ...values });
+}
+
+// Dates, times and numbers in the person's language, with Latin digits in every language: the
+// server's pages (Babel), fingerprints and the papers people carry write them so.
+export function locale() {
+  return `${language()}-u-nu-latn`;
+}
+
+// Formatters are made once per language and options. Not those of local times: the device's time
+// zone is read when each is made, and a phone that travels changes it.
+const formatters = new Map();
+
+function formatter(Kind, options = {}) {
+  const key = `${Kind.name} ${locale()} ${JSON.stringify(options)}`;
+  if (!formatters.has(key)) formatters.set(key, new Kind(Kind === Intl.PluralRules ? language() : locale(), options));
+  return formatters.get(key);
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+// A calendar day ("YYYY-MM-DD") has no time zone: it is written as that day everywhere, never
+// moved by the browser's offset. Times (a Date, milliseconds, "YYYY-MM-DDTHH:MM" on the wall
+// clock) are written in the browser's time zone.
+function when(value) {
+  if (typeof value === "string") {
+    const day = DATE_ONLY.exec(value);
+    if (day) return { date: new Date(Date.UTC(+day[1], day[2] - 1, +day[3])), timeZone: "UTC", dayOnly: true };
+    const local = LOCAL_TIME.exec(value);
+    if (local) return { date: new Date(+local[1], local[2] - 1, +local[3], +local[4], +local[5], +(local[6] ?? 0)) };
+    return { date: new Date(value) };
+  }
+  return { date: value instanceof Date ? value : new Date(value) };
+}
+
+function written(value, style) {
+  const { date, timeZone, dayOnly } = when(value);
+  if (Number.isNaN(date.getTime())) return String(value ?? "");
+  const options = dayOnly || !style.timeStyle ? { dateStyle: style.dateStyle } : style;
+  const format = timeZone ? formatter(Intl.DateTimeFormat, { ...options, timeZone }) : new Intl.DateTimeFormat(locale(), options);
+  return format.format(date);
+}
+
+/** A day: "12 mars 1994", "March 12, 1994", "12 مارس 1994". */
+export function formatDate(value) {
+  return written(value, { dateStyle: "long" });
+}
+
+/** A day and its time; a day without a time is written as formatDate writes it. */
+export function formatDateTime(value) {
+  return written(value, { dateStyle: "long", timeStyle: "short" });
+}
+
+export function formatNumber(n) {
+  return formatter(Intl.NumberFormat).format(n);
+}
+
+/** Items joined as the language joins them: "vous et Camille", "you and Camille", "أنت وCamille". */
+export function formatList(items) {
+  return formatter(Intl.ListFormat, { type: "conjunction" }).format(items.map(String));
 }

@@ -1,6 +1,7 @@
 """Real Chromium (Debian's) driven by Playwright, against a real server process."""
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,15 @@ def screenshot(page: Page, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def assert_no_iso_date(page: Page) -> None:
+    """The page's visible text writes no date as YYYY-MM-DD: dates are in the person's language."""
+    text = page.evaluate("document.body.innerText")
+    assert ISO_DATE.findall(text) == [], text
 
 
 def open_phone_profile(playwright: Playwright, profile: Path) -> tuple[BrowserContext, Page]:

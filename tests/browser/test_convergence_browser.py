@@ -23,7 +23,8 @@ from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app, compare_in_person, new_case, open_case, server_log
 from tests.conftest import LiveServer, running_demo
 
-DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
+# A day as the app writes it in French: "4 décembre 2026".
+DATE = re.compile(r"\d{1,2} [a-zéû]+ \d{4}")
 
 
 @pytest.fixture
@@ -121,8 +122,8 @@ def test_a_member_removed_then_added_again_syncs_on_and_sends_the_refused_edit(s
         # Unaware, the volunteer edits the case and syncs: refused, kept, and told why.
         edit_notes(volunteer, case_id, refused_edit)
         tap_sync(volunteer)
-        expect(volunteer.locator("#sync-error")).to_contain_text("Le serveur a refusé 1 entrées")
-        expect(volunteer.locator(f'#case-list li[data-case="{case_id}"]')).to_contain_text("1 entrées refusées")
+        expect(volunteer.locator("#sync-error")).to_contain_text("Le serveur a refusé 1 entrée :")
+        expect(volunteer.locator(f'#case-list li[data-case="{case_id}"]')).to_contain_text("1 entrée refusée")
         open_case_read_only(volunteer, case_id)
         expect(volunteer.locator("#refused-entries")).to_contain_text(refused_edit)
         expect(volunteer.locator("#refused-entries")).to_contain_text("retiré·e de ce dossier le")
@@ -273,7 +274,7 @@ def test_a_case_that_does_not_verify_is_set_aside_the_others_sync_and_the_repair
         tap_sync(desk)
         edit_notes(volunteer, broken, offline_note)
         tap_sync(volunteer)
-        expect(volunteer.locator("#sync-error")).to_contain_text("1 dossiers sont mis de côté")
+        expect(volunteer.locator("#sync-error")).to_contain_text("1 dossier est mis de côté")
         expect(volunteer.locator(f'#case-list li[data-case="{broken}"]')).to_contain_text("mis de côté")
         # The other case kept syncing.
         open_case(volunteer, healthy)

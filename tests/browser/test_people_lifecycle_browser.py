@@ -101,7 +101,7 @@ def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinat
         back_home(volunteer)
         open_case(volunteer, case_id)
         readers = volunteer.locator("#case-readers").inner_text()
-        assert "Lisible par : vous, Camille Coord (coordination)" in readers.replace("\u2068", "").replace("\u2069", "")
+        assert "Lisible par : vous et Camille Coord (coordination)" in readers.replace("\u2068", "").replace("\u2069", "")
         tap_sync(desk)
         open_case(desk, case_id)
         expect(desk.locator(".case-view")).to_contain_text(notes)

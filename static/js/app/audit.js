@@ -4,7 +4,7 @@
 
 import { ACTIONS } from "../audit/chain.js";
 import { auditKeyFingerprint, verifyEverything } from "../audit/verify.js";
-import { _, language } from "../i18n.js";
+import { _, formatDateTime, formatNumber, ngettext } from "../i18n.js";
 import { b64urlDecode, spokenFingerprint } from "../protocol/index.js";
 import { auditHead } from "../store/records.js";
 import { associationKey } from "../store/roster.js";
@@ -53,8 +53,8 @@ function checkLabel(name) {
 
 function alertText(alert) {
   if (alert.alert === "key-older-than-policy") {
-    return _("Case %(case)s: its key is older than the team's rotation policy (%(count)s days).",
-      { case: alert.case_id, count: alert.policy_days });
+    return ngettext("Case %(case)s: its key is older than the team's rotation policy (%(count)s day).",
+      "Case %(case)s: its key is older than the team's rotation policy (%(count)s days).", alert.policy_days, { case: alert.case_id });
   }
   if (alert.alert === "former-member-holds-current-key") {
     return sentence(_("Case %(case)s: a former member (%(user)s) still holds the current key.",
@@ -70,7 +70,7 @@ function alertText(alert) {
   return alert.alert;
 }
 
-const when = (milliseconds) => new Date(milliseconds).toLocaleString(language());
+const when = (milliseconds) => formatDateTime(milliseconds);
 const code = (text) => h("code", { dir: "ltr" }, text);
 
 // Names typed by people may be in any script: each is isolated for direction, its id beside it.
@@ -113,11 +113,13 @@ function rotationItem(rotation) {
 }
 
 function caseItem(item) {
-  const age = item.key_age_seconds === null ? "—" : _("%(count)s days", { count: Math.floor(item.key_age_seconds / DAY) });
+  const age = item.key_age_seconds === null ? "—"
+    : ngettext("%(count)s day", "%(count)s days", Math.floor(item.key_age_seconds / DAY));
   return h("li", { "data-case": item.case_id }, h("details", {},
-    h("summary", {}, _("Case %(case)s: %(count)s entries, epoch %(epoch)s", { case: item.case_id, count: item.entries, epoch: item.epoch })),
+    h("summary", {}, ngettext("Case %(case)s: %(count)s entry, epoch %(epoch)s", "Case %(case)s: %(count)s entries, epoch %(epoch)s",
+      item.entries, { case: item.case_id, epoch: item.epoch })),
     h("dl", { className: "facts" },
-      h("dt", {}, _("Size")), h("dd", {}, _("%(count)s bytes of ciphertext", { count: item.bytes })),
+      h("dt", {}, _("Size")), h("dd", {}, ngettext("%(count)s byte of ciphertext", "%(count)s bytes of ciphertext", item.bytes)),
       h("dt", {}, _("Age of the current key")), h("dd", {}, age),
       h("dt", {}, _("Members, by fingerprint")), h("dd", {}, h("ul", { className: "people-list" }, item.members.map(fingerprintItem))),
       h("dt", {}, _("Rotation history")), h("dd", {}, h("ol", {}, item.rotations.map(rotationItem))))));
@@ -142,7 +144,7 @@ function inventorySections() {
       ? h("ul", { id: "audit-alerts", className: "people-list" }, held.alerts.map((a) => h("li", { "data-alert": a.alert }, alertText(a))))
       : h("p", { id: "audit-alerts" }, _("No alert.")));
     inventory.lastChild.replaceWith(h("div", { id: "audit-inventory" },
-      h("p", {}, _("%(count)s audit records.", { count: held.audit_records })), held.teams.map(teamSection)));
+      h("p", {}, ngettext("%(count)s audit record.", "%(count)s audit records.", held.audit_records)), held.teams.map(teamSection)));
   }).catch((problem) => {
     const text = problem instanceof ApiProblem ? problem.message : _("The server could not be reached.");
     alerts.lastChild.replaceWith(h("p", { className: "error", role: "alert" }, text));
@@ -198,7 +200,7 @@ let reportUrl = null;
 function checkRow(check) {
   return h("tr", { "data-check": check.name, "data-checked": check.checked, "data-failed": check.failed },
     h("th", { scope: "row" }, code(check.name), h("br"), h("span", { className: "hint" }, checkLabel(check.name))),
-    h("td", { "data-label": _("Checked") }, String(check.checked)), h("td", { "data-label": _("Failed") }, String(check.failed)),
+    h("td", { "data-label": _("Checked") }, formatNumber(check.checked)), h("td", { "data-label": _("Failed") }, formatNumber(check.failed)),
     h("td", { "data-label": _("Result") }, check.failed ? h("strong", { className: "error" }, _("Fail")) : _("Pass")));
 }
 
@@ -213,7 +215,7 @@ function reportView(json) {
   const failed = json.checks.filter((check) => check.failed);
   return h("div", { id: "audit-report", "data-ok": String(json.ok) },
     h("p", { className: json.ok ? "status" : "error" }, json.ok ? _("Every check holds.")
-      : _("%(count)s checks failed.", { count: failed.length })),
+      : ngettext("%(count)s check failed.", "%(count)s checks failed.", failed.length)),
     h("div", { className: "table-wrap" }, h("table", { className: "stack-on-phone" },
       h("caption", {}, _("Checks made in this browser")),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, _("Check")), h("th", { scope: "col" }, _("Checked")),
@@ -236,7 +238,7 @@ async function keptView(state) {
     h("dd", {}, h("code", { id: "audit-kept-key", dir: "ltr", className: "fingerprint-inline" },
       await auditKeyFingerprint(kept.auditPublicKey))),
     h("dt", {}, _("Head kept from the last verification")),
-    h("dd", { id: "audit-kept-head" }, _("%(count)s records, the last one's hash:", { count: kept.count }), " ",
+    h("dd", { id: "audit-kept-head" }, ngettext("%(count)s record, its hash:", "%(count)s records, the last one's hash:", kept.count), " ",
       code(kept.lastHash)));
 }
 

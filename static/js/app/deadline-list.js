@@ -1,7 +1,7 @@
 // A case's deadlines on its screen (and on paper): the open ones, overdue first then the nearest,
 // each closed explicitly with its reason; the closed ones below, with when and why.
 
-import { _, language } from "../i18n.js";
+import { _, formatDateTime } from "../i18n.js";
 import { CLOSE_REASONS, openDeadlines } from "../store/deadlines.js";
 import { deadlineBadge, kindName, reasonName } from "./deadline-view.js";
 import { field, h } from "./ui.js";
@@ -34,7 +34,7 @@ function closeControl(deadline, close) {
 
 function closedText(deadline) {
   return _("Closed on %(date)s: %(reason)s", {
-    date: new Date(deadline.closed.at).toLocaleString(language()), reason: reasonName(deadline.closed.reason) });
+    date: formatDateTime(deadline.closed.at), reason: reasonName(deadline.closed.reason) });
 }
 
 /** `close(id, reason)`, or null when the case is read-only here. */

@@ -2,7 +2,7 @@
 // when), a colour and an icon, so that nothing is said by colour alone. The state comes from the
 // model (store/deadlines.js); dates and times are written by Intl in the page's language.
 
-import { _, language } from "../i18n.js";
+import { _, locale } from "../i18n.js";
 import { dueTime, state, timeLeft } from "../store/deadlines.js";
 import { h } from "./ui.js";
 
@@ -30,7 +30,7 @@ export function stateName(name) {
 
 // Counts in words through Intl's units, which carry each language's plural forms.
 function amount(value, unit) {
-  return new Intl.NumberFormat(language(), { style: "unit", unit, unitDisplay: "long" }).format(value);
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "long" }).format(value);
 }
 
 export function durationText(ms) {
@@ -43,12 +43,12 @@ export function durationText(ms) {
 export function dateText(time, now = Date.now()) {
   const date = new Date(time);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return new Intl.DateTimeFormat(language(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" })
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" })
     .format(date);
 }
 
 export function timeText(time) {
-  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" }).format(new Date(time));
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(new Date(time));
 }
 
 /** "on 5 Dec at 14:00"; a whole day (an older deadline) without its time. */

@@ -2,21 +2,22 @@
 // account"): what happened, what the device keeps, what to do. What the device does is
 // sync/disabled.js.
 
-import { _ } from "../i18n.js";
+import { _, formatDate, ngettext } from "../i18n.js";
 import { drafts } from "../store/records.js";
 import { unsentWork } from "../sync/disabled.js";
 import { announce, errorLine, h, show } from "./ui.js";
 
 function waitingText(total) {
   return total
-    ? _("%(count)s entries wait on this device. The server refuses them while the account is disabled; they leave with the first sync after it is enabled again.", { count: total })
+    ? ngettext("%(count)s entry waits on this device. The server refuses it while the account is disabled; it leaves with the first sync after it is enabled again.",
+      "%(count)s entries wait on this device. The server refuses them while the account is disabled; they leave with the first sync after it is enabled again.", total)
     : _("Nothing of yours waits to be sent.");
 }
 
 function sealedCaseScreen(item, back) {
   show(h("section", { className: "card narrow" },
     h("h1", {}, _("Case kept sealed")),
-    h("p", { id: "sealed-case-count" }, _("%(count)s entries of this case wait to be sent.", { count: item.count })),
+    h("p", { id: "sealed-case-count" }, ngettext("%(count)s entry of this case waits to be sent.", "%(count)s entries of this case wait to be sent.", item.count)),
     h("p", {}, _("Its notes stay sealed on this device for your account, and open again once it is enabled.")),
     h("button", { type: "button", onclick: back }, _("Back"))));
 }
@@ -35,7 +36,8 @@ export async function disabledScreen(state, { header, retry, lockNow, panic, mes
     h("p", { id: "disabled-waiting" }, waitingText(total)),
     work.length ? h("ul", { className: "case-list", id: "disabled-cases" }, work.map((item) => h("li", { "data-case": item.id },
       h("button", { type: "button", className: "case-link", onclick: () => sealedCaseScreen(item, back) },
-        _("Case opened on %(date)s: %(count)s entries waiting", { date: new Date(item.created).toLocaleDateString(), count: item.count }))))) : null,
+        ngettext("Case opened on %(date)s: %(count)s entry waiting", "Case opened on %(date)s: %(count)s entries waiting", item.count,
+          { date: formatDate(item.created) }))))) : null,
     draft ? h("p", { id: "disabled-draft" }, _("Your unsaved intake draft is kept on this device.")) : null,
     h("p", { className: "notice" }, _("What to do: contact your coordinator or your administrator. Nothing new can be recorded here until your account is enabled again.")),
     h("div", { className: "actions" },

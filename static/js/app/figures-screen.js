@@ -2,7 +2,7 @@
 // memory (figures.js) and shown as tables, a bar chart with its numbers in text, and a CSV file.
 // Nothing is stored or sent: the CSV is made in the browser and handed over as a download.
 
-import { _, language } from "../i18n.js";
+import { _, formatNumber, language, ngettext } from "../i18n.js";
 import { listCases, openCase } from "../store/cases.js";
 import { countByState, openDeadlines, state, STATES } from "../store/deadlines.js";
 import { deadlineWords, kindName, stateName } from "./deadline-view.js";
@@ -32,16 +32,21 @@ function valueName(kind, value) {
   return optionLabels(kind).get(value) || value;
 }
 
+// On screen a place's name, typed by people, is isolated from the text around it.
+function shownValue(kind, value) {
+  return kind === "place" && value ? h("bdi", {}, value) : valueName(kind, value);
+}
+
 // A table per breakdown; on a phone each row becomes a block whose cells name their column.
 function breakdownTable(kind, period) {
   const names = countNames();
   const columns = Object.keys(names);
-  const cells = (row) => columns.map((name) => h("td", { "data-label": names[name] }, String(row[name])));
+  const cells = (row) => columns.map((name) => h("td", { "data-label": names[name] }, formatNumber(row[name])));
   return h("div", { className: "table-wrap" }, h("table", { className: "stack-on-phone figures-table", "data-breakdown": kind },
     h("caption", {}, breakdownName(kind)),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, breakdownName(kind)),
       columns.map((name) => h("th", { scope: "col" }, names[name])))),
-    h("tbody", {}, period[kind].map((row) => h("tr", {}, h("th", { scope: "row" }, valueName(kind, row.value)), cells(row)))),
+    h("tbody", {}, period[kind].map((row) => h("tr", {}, h("th", { scope: "row" }, shownValue(kind, row.value)), cells(row)))),
     h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, _("Total")), cells(period.total)))));
 }
 
@@ -67,14 +72,14 @@ function placeChart(period) {
   return h("figure", { className: "bar-chart" },
     h("figcaption", {}, _("People accompanied by place")),
     h("ul", {}, period.place.map((row) => h("li", {},
-      h("span", { className: "bar-label" }, valueName("place", row.value)), bar(row.people, largest),
-      h("span", { className: "bar-value" }, String(row.people))))));
+      h("span", { className: "bar-label" }, shownValue("place", row.value)), bar(row.people, largest),
+      h("span", { className: "bar-value" }, formatNumber(row.people))))));
 }
 
 function summary(period) {
   const names = countNames();
   return h("dl", { className: "facts", id: "figures-summary" }, Object.entries(names).flatMap(([name, label]) =>
-    [h("dt", {}, label), h("dd", { "data-count": name }, String(period.total[name]))]));
+    [h("dt", {}, label), h("dd", { "data-count": name }, formatNumber(period.total[name]))]));
 }
 
 function csvLabels() {
@@ -169,7 +174,8 @@ export async function figuresScreen(state, { home }) {
     h("h1", {}, _("Activity figures")),
     h("p", { className: "hint" }, _("Counted on this device from the cases you can read; nothing is sent to the server.")),
     h("p", { className: "hint" }, _("An interview is a day on which a case received its intake or an edit. A case is new in a period when its intake falls in it, and continuing when it was opened before and has an interview in it. Each case counts under its current place, measure and gender.")),
-    unreadable ? h("p", { className: "notice" }, _("%(count)s cases could not be opened on this device and are not counted.", { count: unreadable })) : null,
+    unreadable ? h("p", { className: "notice" }, ngettext("%(count)s case could not be opened on this device and is not counted.",
+      "%(count)s cases could not be opened on this device and are not counted.", unreadable)) : null,
     h("div", { className: "figures-choice" }, field("figures-year", _("Year"), yearSelect), field("figures-period", _("Period"), periodSelect)),
     results,
     deadlineCounts(opened),

@@ -1,6 +1,6 @@
 // The intake: the fields of an interview, in short steps, and the case view that merges edits.
 
-import { _ } from "../i18n.js";
+import { _, formatDate, formatDateTime, ngettext } from "../i18n.js";
 import {
   attachFile, closeDeadline, createCase, discardRefused, editCase, openCase, resendRefused,
 } from "../store/cases.js";
@@ -31,15 +31,17 @@ function steps() {
       { name: "interpreter", label: _("Interpreter needed"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
     ] },
     { title: _("Place"), fields: [
-      { name: "place_type", label: _("Kind of place"), type: "select", options: [["", ""], ["prison", _("Prison")], ["detention", _("Immigration detention centre")], ["session", _("Legal-aid session")]] },
+      { name: "place_type", label: _("Kind of place"), type: "select", options: [["", ""], ["prison", _("Prison")], ["detention", _("Immigration detention centre")], ["session", _("Legal-aid session")],
+        ["victim_support", _("Victim support desk")], ["violence_day_centre", _("Day centre for people facing violence")],
+        ["police", _("Police or gendarmerie station")], ["other", _("Other")]], other: _("Which kind of place?") },
       { name: "place_name", label: _("Place"), type: "text" },
       { name: "prison_number", label: _("Prison number (numéro d'écrou)"), type: "text" },
       { name: "release_date", label: _("Expected release date"), type: "date" },
     ] },
     { title: _("Legal situation"), fields: [
-      { name: "residence_status", label: _("Residence status"), type: "select", options: [["", ""], ["permit", _("Residence permit")], ["receipt", _("Receipt (récépissé)")], ["asylum", _("Asylum claim")], ["none", _("None")]] },
+      { name: "residence_status", label: _("Residence status"), type: "select", options: [["", ""], ["permit", _("Residence permit")], ["receipt", _("Receipt (récépissé)")], ["asylum", _("Asylum claim")], ["none", _("None")], ["other", _("Other")]], other: _("Which status?") },
       { name: "residence_expiry", label: _("Expiry of the status"), type: "date" },
-      { name: "measure", label: _("Measure"), type: "select", options: [["", ""], ["OQTF", "OQTF"], ["IRTF", "IRTF"], ["ITF", "ITF"], ["expulsion", _("Expulsion order")], ["house_arrest", _("House arrest")]] },
+      { name: "measure", label: _("Measure"), type: "select", options: [["", ""], ["OQTF", "OQTF"], ["IRTF", "IRTF"], ["ITF", "ITF"], ["expulsion", _("Expulsion order")], ["house_arrest", _("House arrest")], ["other", _("Other")]], other: _("Which measure?") },
       { name: "measure_notified", label: _("Notification of the measure"), type: "datetime" },
     ] },
     { title: _("Family, health, violence"), fields: [
@@ -47,7 +49,7 @@ function steps() {
       { name: "health", label: _("Health and vulnerability"), type: "textarea" },
       { name: "violence", label: _("Violence experienced"), type: "textarea" },
       { name: "complaint_filed", label: _("Complaint filed"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
-      { name: "protection_order", label: _("Protection order"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
+      { name: "protection_order", label: _("Protection order"), type: "select", options: [["", ""], ["yes", _("Yes")], ["requested", _("Requested")], ["no", _("No")]] },
     ] },
     { title: _("Consent and follow-up"), fields: [
       { name: "consent", label: _("Consent given"), type: "select", options: [["", ""], ["yes", _("Yes")], ["no", _("No")]] },
@@ -65,17 +67,38 @@ export function optionLabels(name) {
   return new Map(spec?.options ?? []);
 }
 
-function input(spec, value) {
+// A list that could miss a case ends with "other", which asks for the case in words, in a text
+// field of its own, `<name>_other`, shown only while "other" is chosen.
+function otherSpec(spec) {
+  return { name: `${spec.name}_other`, label: spec.other, type: "text", otherOf: spec.name };
+}
+
+function allFields() {
+  return steps().flatMap((group) => group.fields.flatMap((spec) => (spec.other ? [spec, otherSpec(spec)] : [spec])));
+}
+
+function withOther(spec, select, values) {
+  const text = input(otherSpec(spec), values[`${spec.name}_other`]);
+  const shown = () => { text.hidden = select.value !== "other"; };
+  select.addEventListener("change", shown);
+  shown();
+  return [field(`f-${spec.name}`, spec.label, select, spec.hint), text];
+}
+
+function input(spec, value, values = {}) {
   let element;
   if (spec.type === "datetime") return dateTimeField(spec.name, spec.label, value);
   if (spec.type === "select") {
     element = h("select", { name: spec.name }, spec.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+    if (spec.other) return withOther(spec, element, values);
   } else if (spec.type === "textarea") {
-    element = h("textarea", { name: spec.name, rows: "3" });
+    // What is typed takes the direction of its own first letters, whatever the interface's.
+    element = h("textarea", { name: spec.name, rows: "3", dir: "auto" });
     element.value = value || "";
   } else {
     // No autocomplete: the browser would keep what was typed, in the clear, in its form history.
-    element = h("input", { type: spec.type, name: spec.name, required: spec.required || false, autocomplete: "off" });
+    element = h("input", { type: spec.type, name: spec.name, required: spec.required || false, autocomplete: "off",
+      "data-other-of": spec.otherOf, dir: spec.type === "text" ? "auto" : null });
     element.value = value || "";
   }
   return field(`f-${spec.name}`, spec.label, element, spec.hint);
@@ -85,6 +108,10 @@ function readForm(form) {
   const values = {};
   for (const element of form.elements) {
     if (element.name) values[element.name] = element.value.trim();
+  }
+  // The words of an "other" count only while "other" is chosen.
+  for (const element of form.querySelectorAll("[data-other-of]")) {
+    if (values[element.dataset.otherOf] !== "other") values[element.name] = "";
   }
   return values;
 }
@@ -134,7 +161,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   const error = errorLine("intake-error");
   let step = 0;
   const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
-    h("legend", {}, group.title), group.fields.map((spec) => input(spec, initial[spec.name]))));
+    h("legend", {}, group.title), group.fields.flatMap((spec) => input(spec, initial[spec.name], initial))));
   // The legal step holds the deadlines, after the notification and what it suggests.
   const legal = sections.find((section) => section.querySelector("[name=measure_notified]"));
   const entry = deadlineEntry(draft?.deadlines ?? []);
@@ -270,6 +297,18 @@ function photoUrl(file) {
   return url;
 }
 
+// A field as the person reads it: a choice by its label, a day or a time written in their
+// language, and what was typed isolated (<bdi>), so that its direction, or an override character
+// in it, cannot reorder the text around it. Deadlines have a display of their own.
+function fieldText(spec, value) {
+  if (!value) return value;
+  const option = spec?.options?.find(([v]) => v === value);
+  if (option) return option[1];
+  if (spec?.type === "date") return formatDate(value);
+  if (spec?.type === "datetime") return formatDateTime(value);
+  return h("bdi", { className: spec?.type === "textarea" ? "typed-text" : null }, value);
+}
+
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
   const coordinator = state.profile?.role === "coordinator";
@@ -277,15 +316,11 @@ export async function caseScreen(state, caseId, home) {
   const redraw = () => caseScreen(state, caseId, home);
   photoUrls.forEach((url) => URL.revokeObjectURL(url));
   photoUrls = [];
-  const labels = Object.fromEntries(steps().flatMap((group) => group.fields.map((spec) => [spec.name, spec])));
+  const labels = Object.fromEntries(allFields().map((spec) => [spec.name, spec]));
   labels.status = { label: _("Status"), options: [["open", _("Open")], ["closed", _("Closed")]] };
   // Older cases kept an appeal deadline as a field: it is listed with the deadlines.
-  labels.appeal_deadline = { label: _("Appeal deadline") };
-  const display = (name, value) => {
-    const spec = labels[name];
-    const option = spec?.options?.find(([v]) => v === value);
-    return option ? option[1] : value;
-  };
+  labels.appeal_deadline = { label: _("Appeal deadline"), type: "date" };
+  const display = (name, value) => fieldText(labels[name], value);
   const rows = Object.entries(opened.fields).filter(([name, value]) => value && name !== "status" && name !== "appeal_deadline").map(([name, value]) => {
     const versions = opened.history[name] || [];
     const conflict = opened.conflicts.includes(name);
@@ -294,13 +329,13 @@ export async function caseScreen(state, caseId, home) {
         display(name, value),
         conflict ? h("p", { className: "conflict", role: "note" },
           _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
-        versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, _("%(count)s versions", { count: versions.length })),
-          h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", new Date(v.time).toLocaleString())))) : null)];
+        versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),
+          h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", formatDateTime(v.time))))) : null)];
   });
   const readOnly = Boolean(opened.record.removed);
   show(h("section", { className: "card case-view" },
     printHeader(),
-    h("h1", {}, opened.fields.alias || _("Case")),
+    h("h1", {}, opened.fields.alias ? h("bdi", {}, opened.fields.alias) : _("Case")),
     closed ? h("p", { className: "notice", id: "case-closed" }, _("This case is closed.")) : null,
     setAsideNotice(state, caseId, opened.record, redraw),
     removedNotice(opened.record),
@@ -355,7 +390,7 @@ function setAsideNotice(state, caseId, record, redraw) {
 function removedNotice(record) {
   if (!record.removed) return null;
   return h("p", { className: "notice", id: "case-removed" }, record.removed.at
-    ? _("You were removed from this case on %(date)s. It is read-only on this device.", { date: new Date(record.removed.at).toLocaleDateString() })
+    ? _("You were removed from this case on %(date)s. It is read-only on this device.", { date: formatDate(record.removed.at) })
     : _("You are no longer a member of this case. It is read-only on this device."));
 }
 
@@ -365,7 +400,7 @@ function refusalText(item) {
   }
   if (item.code === "not-a-member" || item.code === "NotAMember") {
     return item.removedAt
-      ? _("Refused: you were removed from this case on %(date)s.", { date: new Date(item.removedAt).toLocaleDateString() })
+      ? _("Refused: you were removed from this case on %(date)s.", { date: formatDate(item.removedAt) })
       : _("Refused: you were no longer a member of this case.");
   }
   return _("Refused by the server (%(code)s).", { code: item.code });
@@ -391,7 +426,7 @@ function refusedSection(state, caseId, record, labels, redraw) {
     } }, _("Discard"));
     return h("li", { "data-refused": String(index) },
       h("p", { className: "status-warning" }, refusalText(item)),
-      h("p", { className: "hint" }, _("Written on %(date)s.", { date: new Date(item.written).toLocaleString() })),
+      h("p", { className: "hint" }, _("Written on %(date)s.", { date: formatDateTime(item.written) })),
       h("ul", {}, lines),
       h("div", { className: "actions" },
         record.removed ? null : h("button", { type: "button", className: "primary", "data-resend": String(index), onclick: async (event) => {
@@ -419,8 +454,9 @@ function refusedSection(state, caseId, record, labels, redraw) {
 export function caseRow(item, openOne) {
   return h("li", { "data-case": item.id },
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
-      h("strong", {}, item.title || _("Case")), item.number && item.number !== item.title ? ` · ${item.number}` : "",
-      item.place ? ` · ${item.place}` : "",
+      h("strong", {}, item.title ? h("bdi", {}, item.title) : _("Case")),
+      item.number && item.number !== item.title ? [" · ", h("bdi", {}, item.number)] : "",
+      item.place ? [" · ", h("bdi", {}, item.place)] : "",
       summaryDeadline(item) ? deadlineBadge(summaryDeadline(item)) : null,
       caseFlags(item)));
 }
@@ -434,7 +470,7 @@ export function rowText(item) {
 export function caseFlags(item) {
   const flags = [];
   if (item.setAside) flags.push(_("set aside: open it to repair"));
-  if (item.refused) flags.push(_("%(count)s refused entries", { count: item.refused }));
+  if (item.refused) flags.push(ngettext("%(count)s refused entry", "%(count)s refused entries", item.refused));
   if (item.removed) flags.push(_("you were removed"));
   return flags.length ? h("span", { className: "status-warning case-flags" }, ` · ${flags.join(" · ")}`) : null;
 }

@@ -1,6 +1,6 @@
 // The app: set up this device once online, then unlock and work with no network.
 
-import { _ } from "../i18n.js";
+import { _, formatDate, formatDateTime, ngettext } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
 import { syncState } from "../store/records.js";
 import { listCases } from "../store/cases.js";
@@ -127,8 +127,8 @@ function unlockScreen(reason) {
       submit.disabled = false;
       passphrase.value = "";
       if (problem instanceof WrongPassphrase) {
-        error.textContent = _("Wrong passphrase. %(count)s attempts left before the data on this device is wiped.",
-          { count: problem.remaining });
+        error.textContent = ngettext("Wrong passphrase. %(count)s attempt left before the data on this device is wiped.",
+          "Wrong passphrase. %(count)s attempts left before the data on this device is wiped.", problem.remaining);
       } else if (problem instanceof VaultWiped) {
         await route(_("Too many failed attempts: the data on this device was wiped."));
       } else if (problem instanceof NoDevice) {
@@ -156,8 +156,8 @@ async function showSyncStatus(state) {
   const pending = await pendingCount(state);
   const { lastSync } = await syncState(state.vault);
   syncUi.status.textContent = [
-    pending ? _("%(count)s entries wait to be sent.", { count: pending }) : _("Everything is sent."),
-    lastSync ? _("Last sync: %(time)s.", { time: new Date(lastSync).toLocaleString(language) }) : _("Not synced yet."),
+    pending ? ngettext("%(count)s entry waits to be sent.", "%(count)s entries wait to be sent.", pending) : _("Everything is sent."),
+    lastSync ? _("Last sync: %(time)s.", { time: formatDateTime(lastSync) }) : _("Not synced yet."),
   ].join(" ");
 }
 
@@ -173,10 +173,12 @@ function syncErrorText(error) {
 function syncOutcomeText(refused, aside) {
   const lines = [];
   if (refused) {
-    lines.push(_("The server refused %(count)s entries: they stay on this device, in their case, with the reason.", { count: refused }));
+    lines.push(ngettext("The server refused %(count)s entry: it stays on this device, in its case, with the reason.",
+      "The server refused %(count)s entries: they stay on this device, in their case, with the reason.", refused));
   }
   if (aside.length) {
-    lines.push(_("%(count)s cases are set aside: what the server sent does not verify. Open them to repair; your other cases keep syncing.", { count: aside.length }));
+    lines.push(ngettext("%(count)s case is set aside: what the server sent does not verify. Open it to repair; your other cases keep syncing.",
+      "%(count)s cases are set aside: what the server sent does not verify. Open them to repair; your other cases keep syncing.", aside.length));
   }
   return lines.join(" ");
 }
@@ -357,7 +359,8 @@ async function myCaseList(state, openOne) {
 function retentionText(days) {
   if (days === null) return _("Synced cases stay on this device.");
   if (days === 0) return _("Your team keeps no synced case on devices: a case leaves this device once the server has it.");
-  return _("Your team keeps synced cases on devices for %(count)s days after their last use.", { count: days });
+  return ngettext("Your team keeps synced cases on devices for %(count)s day after their last use.",
+    "Your team keeps synced cases on devices for %(count)s days after their last use.", days);
 }
 
 // Cases the team's policy took off this device: listed from the server (dates only, nothing of
@@ -388,9 +391,9 @@ async function serverCasesSection(state) {
           error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
           event.target.disabled = false;
         }
-      } }, _("Case opened on %(date)s, last activity %(last)s, %(count)s entries", {
-      date: new Date(item.created_at * 1000).toLocaleDateString(language),
-      last: new Date(item.updated_at * 1000).toLocaleDateString(language), count: item.entry_count })))));
+      } }, ngettext("Case opened on %(date)s, last activity %(last)s, %(count)s entry",
+      "Case opened on %(date)s, last activity %(last)s, %(count)s entries", item.entry_count, {
+        date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })))));
   }).catch(() => list.replaceWith(h("p", { className: "hint" }, _("The server could not be reached."))));
   return section;
 }
@@ -401,7 +404,7 @@ function settingsScreen() {
   if (!state) return unlockScreen();
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;
   const select = h("select", {}, LOCK_CHOICES.map((minutes) =>
-    h("option", { value: String(minutes), selected: minutes === current }, _("%(count)s minutes", { count: minutes }))));
+    h("option", { value: String(minutes), selected: minutes === current }, ngettext("%(count)s minute", "%(count)s minutes", minutes))));
   const form = h("form", { id: "settings-form", onsubmit: async (event) => {
     event.preventDefault();
     const lockMinutes = Number(select.value);

@@ -3,7 +3,7 @@
 // device holds as "verified"; a person whose certified key changed since is shown loudly and
 // gets nothing until compared again.
 
-import { _, isolate } from "../i18n.js";
+import { _, formatDate, isolate, ngettext } from "../i18n.js";
 import { b64urlEncode, bytesKey, hexDecode, pendingReseals, Role, spokenFingerprint } from "../protocol/index.js";
 import { openCaseLog } from "../store/cases.js";
 import { NotCertified, rosterNames } from "../store/roster.js";
@@ -48,7 +48,7 @@ export async function membersSection(state, caseId, redraw) {
     const id = b64urlEncode(hexDecode(key));
     const code = await standing(state, entry);
     rows.push(h("li", { "data-member": id, "data-standing": code },
-      h("strong", {}, known[id] ?? "?"), " · ", entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
+      h("strong", {}, h("bdi", {}, known[id] ?? "?")), " · ", entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
       code !== "verified" && id !== me ? h("p", { className: code === "changed" ? "status-warning" : "hint", role: code === "changed" ? "alert" : null }, standingText(code)) : null,
       id !== me ? h("button", { type: "button", className: "danger", onclick: act(() => removeMember(state, caseId, id),
         _("Removed; the case key was changed.")) }, _("Remove from the case")) : null));
@@ -72,12 +72,12 @@ export async function membersSection(state, caseId, redraw) {
       h("button", { type: "button", id: "add-member", onclick: act(() => addMember(state, caseId, choice.value),
         _("Added to the case.")) }, _("Add"))) : null,
     h("p", { className: "hint" }, _("Key in use since %(date)s (key number %(epoch)s).", {
-      date: new Date(epochStart(log)).toLocaleDateString(), epoch: log.state.epoch })),
+      date: formatDate(epochStart(log)), epoch: log.state.epoch })),
     h("div", { className: "actions" },
       h("button", { type: "button", id: "rotate-key", onclick: act(() => rotateKey(state, caseId), _("The case key was changed.")) },
         _("Change the case key")),
       h("button", { type: "button", id: "reencrypt", onclick: reencrypt },
-        pending ? _("Continue re-encryption (%(count)s entries left)", { count: pending }) : _("Re-encrypt the whole case"))),
+        pending ? ngettext("Continue re-encryption (%(count)s entry left)", "Continue re-encryption (%(count)s entries left)", pending) : _("Re-encrypt the whole case"))),
     bar, error);
 }
 
@@ -106,7 +106,7 @@ function leftText(person) {
 function personRow(state, person, back) {
   const left = leftText(person);
   return h("li", { "data-person": person.id, "data-standing": person.standing, "data-left": left ? "yes" : null },
-    h("strong", {}, person.name), " · ", person.entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
+    h("strong", {}, h("bdi", {}, person.name)), " · ", person.entry.role === Role.COORDINATOR ? _("Coordinator") : _("Volunteer"),
     left ? h("p", { className: "status-warning" }, left) : null,
     h("p", { className: person.standing === "changed" ? "status-warning" : "hint", role: person.standing === "changed" ? "alert" : null },
       standingText(person.standing)),

@@ -2,7 +2,7 @@
 // as the page reaches ("Show more" adds a page), so a device with 10,000 cases draws 100 rows.
 // Filtering and search run in memory over the summaries; nothing typed is stored or sent.
 
-import { _ } from "../i18n.js";
+import { formatNumber, ngettext } from "../i18n.js";
 import { h } from "./ui.js";
 
 export const PAGE_ROWS = 100;
@@ -19,9 +19,10 @@ export function pagedList(items, row, className) {
   let limit = PAGE_ROWS;
   const page = () => {
     list.replaceChildren(...shown.slice(0, limit).map(row));
-    count.textContent = _("%(shown)s of %(count)s cases", { shown: shown.length, count: items.length });
+    count.textContent = ngettext("%(shown)s of %(count)s case", "%(shown)s of %(count)s cases", items.length,
+      { shown: formatNumber(shown.length) });
     more.hidden = shown.length <= limit;
-    more.textContent = _("Show %(count)s more", { count: Math.min(PAGE_ROWS, shown.length - limit) });
+    more.textContent = ngettext("Show %(count)s more case", "Show %(count)s more cases", Math.min(PAGE_ROWS, shown.length - limit));
   };
   more.addEventListener("click", () => { limit += PAGE_ROWS; page(); });
   const draw = (matches = () => true) => {

@@ -4,12 +4,12 @@
 // screen keeps folded. Nothing is rendered by the server: the case never leaves this browser
 // decrypted, except on the paper the person chooses to print.
 
-import { _, language } from "../i18n.js";
+import { _, formatDateTime } from "../i18n.js";
 import { kindName, reasonName, whenText } from "./deadline-view.js";
 import { h } from "./ui.js";
 
 function when(time) {
-  return new Date(time).toLocaleString(language());
+  return formatDateTime(time);
 }
 
 function headerText() {

@@ -1,7 +1,7 @@
 // Who can read a case, said on the case screen (docs/PROTOCOL.md 8.10.1 item 6), and what the
 // membership upkeep (sync/upkeep.js) could not do for it.
 
-import { _, isolate } from "../i18n.js";
+import { _, formatList, isolate } from "../i18n.js";
 import { b64urlEncode, Role } from "../protocol/index.js";
 import { openCaseLog } from "../store/cases.js";
 import { caseRecords, upkeepNotes } from "../store/records.js";
@@ -28,7 +28,7 @@ export async function readersNote(state, caseId) {
   return h("div", { id: "case-readers" },
     h("p", { className: alone ? "notice" : "hint" }, alone
       ? _("Only you can read this case for now: it will be shared with your team's coordination as soon as it is certified.")
-      : _("Readable by: %(names)s", { names: [you, ...others].join(", ") })),
+      : _("Readable by: %(names)s", { names: formatList([you, ...others]) })),
     note ? h("p", { className: "status-warning", role: "status" },
       _("This device could not update who can read this case at the last sync; it will try again at the next one.")) : null,
     refusedGrants.map((id) => h("p", { className: "status-warning", role: "alert", "data-refused-grant": id },

@@ -2,7 +2,7 @@
 // overdue deadlines first then the nearest, with filters and a search that run in memory over the case summaries.
 // Nothing typed or chosen here is stored or sent.
 
-import { _ } from "../i18n.js";
+import { _, formatDate, formatList, isolate } from "../i18n.js";
 import { listCases } from "../store/cases.js";
 import { byNextDeadline, inFilter, summaryDeadline } from "../store/deadlines.js";
 import { rosterNames } from "../store/roster.js";
@@ -30,17 +30,17 @@ function select(id, label, choices, onChange) {
 }
 
 function row(item, names, openOne, measures) {
-  const volunteers = (item.members ?? []).map((id) => names[id]).filter(Boolean).join(", ");
+  const volunteers = formatList((item.members ?? []).map((id) => names[id]).filter(Boolean).map(isolate));
   return h("li", { "data-case": item.id },
     h("button", { type: "button", className: "case-link", onclick: () => openOne(item.id) },
-      h("strong", {}, item.title || _("Case")),
-      item.number && item.number !== item.title ? ` · ${item.number}` : "",
-      item.place ? ` · ${item.place}` : "",
+      h("strong", {}, item.title ? h("bdi", {}, item.title) : _("Case")),
+      item.number && item.number !== item.title ? [" · ", h("bdi", {}, item.number)] : "",
+      item.place ? [" · ", h("bdi", {}, item.place)] : "",
       item.measure ? ` · ${measures.get(item.measure) || item.measure}` : "",
       item.status === "closed" ? h("span", { className: "hint" }, " · ", _("Closed")) : null,
       h("span", { className: "case-meta" },
         volunteers ? h("span", {}, _("Members: %(names)s", { names: volunteers })) : null,
-        item.lastActivity ? h("span", {}, _("Last activity: %(date)s", { date: new Date(item.lastActivity).toLocaleDateString() })) : null,
+        item.lastActivity ? h("span", {}, _("Last activity: %(date)s", { date: formatDate(item.lastActivity) })) : null,
         summaryDeadline(item) ? h("span", {}, _("Next deadline:"), " ", deadlineBadge(summaryDeadline(item))) : null),
       caseFlags(item)));
 }
@@ -60,7 +60,7 @@ export async function reviewList(state, openOne) {
   const controls = h("div", {}, field("case-search", _("Search"), search),
     h("details", { className: "filter-box", open: window.innerWidth >= 700 }, h("summary", {}, _("Filters")),
       h("div", { className: "filters" },
-        select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, p])], set("place"))[1],
+        select("filter-place", _("Place"), [["", _("All places")], ...places.map((p) => [p, isolate(p)])], set("place"))[1],
     select("filter-status", _("Status"), [["", _("All")], ["open", _("Open")], ["closed", _("Closed")]], set("status"))[1],
     select("filter-measure", _("Measure"), [["", _("All measures")], ...usedMeasures.map((m) => [m, measures.get(m) || m])], set("measure"))[1],
         select("filter-deadline", _("Deadline"), [["", _("Any")],

@@ -7,7 +7,7 @@
 // change of the measure or of the notification updates the suggestion only, so the person's own
 // value always wins.
 
-import { _, language } from "../i18n.js";
+import { _, locale } from "../i18n.js";
 import { HOURS } from "../store/measures.js";
 import { exampleMark, measureTable } from "./measures.js";
 import { h } from "./ui.js";
@@ -43,14 +43,14 @@ export function suggestedDue(notified, amount, unit) {
 
 function when(date) {
   const sameYear = date.getFullYear() === new Date().getFullYear();
-  const day = new Intl.DateTimeFormat(language(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" });
-  const time = new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit" });
+  const day = new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" });
+  const time = new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" });
   // No-break spaces: a date and its time never break across lines.
   return `${day.format(date)} ${time.format(date)}`.replace(/ /g, "\u00a0");
 }
 
 function delayText(amount, unit) {
-  return new Intl.NumberFormat(language(), { style: "unit", unit: unit === HOURS ? "hour" : "day", unitDisplay: "long" })
+  return new Intl.NumberFormat(locale(), { style: "unit", unit: unit === HOURS ? "hour" : "day", unitDisplay: "long" })
     .format(amount);
 }
 
