@@ -50,7 +50,9 @@ def page(phone: BrowserContext) -> Page:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Kept as a test artifact, never committed (test-artifacts/ is ignored by git)."""
+    """Kept as a test artifact, never committed (test-artifacts/ is ignored by git). Whatever is
+    shot writes its dates in the person's language, never as YYYY-MM-DD."""
+    assert_no_iso_date(page)
     path = ARTIFACTS / "screenshots" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
