@@ -26,6 +26,12 @@ export async function pendingCount(state) {
   return (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused).length;
 }
 
+/** How many cases (an interview each, with its photos and edits) have entries waiting to be sent. */
+export async function pendingCases(state) {
+  const waiting = (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused);
+  return new Set(waiting.map(([, item]) => item.caseId)).size;
+}
+
 // The session, renewed if it expired while offline (sync/session.js). The team's policy comes
 // with it and is kept for the retention pass after the sync. A disabled account's login answers
 // `account-disabled` (an ApiProblem the app acts on, see disabled.js); a session taken again

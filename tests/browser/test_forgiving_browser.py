@@ -1,0 +1,208 @@
+"""Screens that forgive: nothing typed is thrown away in one tap, a lock brings the person back to
+their draft, the wipe is two deliberate actions from anywhere, the header says where sync stands
+without trying one, and the passphrase changes on the device. French, on a 360 px phone."""
+
+import re
+import secrets
+
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+
+from webapp.cli import DEMO_PEOPLE
+
+from tests.browser.conftest import PHONE, screenshot
+from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_app import PASSPHRASE, databases, enrol, set_up_device, unlock
+from tests.conftest import LiveServer
+
+VOLUNTEER = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "volunteer")
+NEW_PASSPHRASE = "trois mots neufs pour le carnet"
+
+
+def record_case(page: Page, alias: str) -> None:
+    page.click("#new-intake")
+    page.fill("#f-alias", alias)
+    page.click("#intake-save")
+    expect(page.locator("h1")).to_have_text(alias)
+
+
+def test_discarding_what_was_typed_asks_first(live_server: LiveServer, page: Page) -> None:
+    set_up_device(page, live_server, *VOLUNTEER)
+    # Nothing typed: "Abandonner" leaves at once.
+    page.click("#new-intake")
+    page.click("#intake-discard")
+    expect(page.locator("#new-intake")).to_be_visible()
+    expect(page.locator("#discard-dialog")).to_have_count(0)
+
+    page.click("#new-intake")
+    page.fill("#f-alias", "Fatoumata à garder")
+    page.click("#intake-discard")
+    dialog = page.locator("#discard-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Abandonner ce que vous avez saisi ?")
+    # The safe choice has the focus; Escape is the safe choice too.
+    expect(page.locator("#discard-dialog-cancel")).to_be_focused()
+    screenshot(page, "app-discard-confirm-fr-360x640")
+    assert serious_violations(page) == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(page.locator("#f-alias")).to_have_value("Fatoumata à garder")
+
+    page.click("#intake-discard")
+    page.click("#discard-dialog-cancel")
+    expect(page.locator("#f-alias")).to_have_value("Fatoumata à garder")
+
+    page.click("#intake-discard")
+    page.click("#discard-dialog-confirm")
+    expect(page.locator("#new-intake")).to_be_visible()
+    page.click("#new-intake")
+    expect(page.locator("#draft-restored")).to_have_count(0)
+    expect(page.locator("#f-alias")).to_have_value("")
+
+
+def test_after_an_auto_lock_the_intake_comes_back_at_its_step_and_drafts_are_listed(
+        live_server: LiveServer, page: Page) -> None:
+    page.clock.install()
+    set_up_device(page, live_server, *VOLUNTEER)
+    alias = f"Moussa {secrets.token_hex(3)}"
+    page.click("#new-intake")
+    page.fill("#f-alias", alias)
+    page.click("#step-next")
+    page.fill("#f-place_name", "Maison d’arrêt de Fresnes")
+    page.clock.fast_forward("05:30")
+    expect(page.locator("h1")).to_have_text("Déverrouiller Carnet")
+    unlock(page, VOLUNTEER[1])
+    # Back on the intake, at its second step, with what was typed.
+    expect(page.locator("h1")).to_have_text("Nouvel entretien")
+    expect(page.locator("#intake-progress")).to_have_text("Étape 2 sur 5")
+    expect(page.locator("#f-place_name")).to_have_value("Maison d’arrêt de Fresnes")
+    expect(page.locator("#f-alias")).to_have_value(alias)
+
+    # A restart lands on the home screen, which lists the draft; it opens where it was left.
+    page.reload()
+    unlock(page, VOLUNTEER[1])
+    draft = page.locator("#drafts li[data-draft=new] button")
+    expect(draft).to_contain_text(re.compile(rf"^Brouillon — \u2068?{alias}\u2069? — modifié à \d\d:\d\d$"))
+    screenshot(page, "app-home-draft-fr-360x640")
+    draft.click()
+    expect(page.locator("#draft-restored")).to_be_visible()
+    expect(page.locator("#intake-progress")).to_have_text("Étape 2 sur 5")
+    page.click("#intake-discard")
+    page.click("#discard-dialog-confirm")
+    expect(page.locator("#drafts")).to_have_count(0)
+
+
+def test_the_wipe_is_two_deliberate_actions_away_from_a_case(live_server: LiveServer, page: Page) -> None:
+    set_up_device(page, live_server, *VOLUNTEER)
+    record_case(page, "Awa à effacer")
+    wipe = page.locator("#app-header #app-wipe")
+    expect(wipe).to_be_visible()
+    wipe.tap()
+    dialog = page.locator("#wipe-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#wipe-cancel")).to_be_focused()
+    screenshot(page, "app-wipe-confirm-fr-360x640")
+    # A stray tap on the wipe button does not wipe.
+    page.tap("#wipe-hold")
+    page.wait_for_timeout(2500)
+    expect(page.locator("#wipe-help")).to_contain_text("Rien n’a été effacé")
+    assert "carnet" in databases(page)
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(page.locator("h1")).to_have_text("Awa à effacer")
+
+    # The second deliberate action: the button held two seconds.
+    wipe.tap()
+    page.locator("#wipe-hold").hover()
+    page.mouse.down()
+    page.wait_for_timeout(2400)
+    page.mouse.up()
+    expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+    assert "carnet" not in databases(page)
+    expect(page.locator("#app-wipe")).to_be_hidden()
+
+
+def test_the_header_says_offline_and_counts_interviews_without_a_sync(
+        live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
+    set_up_device(page, live_server, *VOLUNTEER)
+    expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+    sync_calls: list[str] = []
+
+    def on_request(request: Request) -> None:
+        if "/api/v1/sync/" in request.url:
+            sync_calls.append(request.url)
+
+    phone.set_offline(True)
+    page.on("request", on_request)
+    network = page.locator("#app-header #app-network")
+    expect(network).to_be_visible()
+    expect(network).to_have_text("Hors ligne : vos notes restent sur cet appareil et partiront à la prochaine synchronisation.")
+    # Two interviews, one of them edited: two waiting, whatever the number of entries.
+    record_case(page, "Hors ligne un")
+    page.click("#edit-case")
+    page.fill("#f-nationality", "Malienne")
+    page.click("#intake-save")
+    expect(page.locator("#sync-status")).to_contain_text("Entretiens en attente d’envoi : 1.")
+    page.get_by_role("button", name="Retour").click()
+    record_case(page, "Hors ligne deux")
+    expect(page.locator("#app-header #sync-status")).to_contain_text("Entretiens en attente d’envoi : 2.")
+    screenshot(page, "app-header-offline-fr-360x640")
+    assert sync_calls == []
+    phone.set_offline(False)
+    expect(network).to_be_hidden()
+    expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.", timeout=30_000)
+
+
+def test_the_passphrase_changes_on_the_device_and_for_new_devices(live_server: LiveServer, browser: Browser,
+                                                                 phone: BrowserContext, page: Page) -> None:
+    email = enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.click("#open-settings")
+    page.click("#change-passphrase")
+    expect(page.locator("#passphrase-network")).to_contain_text("réseau")
+    # Refused before anything leaves: a weak one, two that differ, a wrong current one.
+    page.fill("#passphrase-current", PASSPHRASE)
+    page.fill("#passphrase-new", "court")
+    page.fill("#passphrase-again", "court")
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#passphrase-error")).to_contain_text("au moins 12 caractères")
+    page.fill("#passphrase-current", "pas la phrase actuelle")
+    page.fill("#passphrase-new", NEW_PASSPHRASE)
+    page.fill("#passphrase-again", NEW_PASSPHRASE)
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#passphrase-error")).to_contain_text("La phrase secrète actuelle est fausse")
+    # Offline, nothing changes anywhere.
+    phone.set_offline(True)
+    page.fill("#passphrase-current", PASSPHRASE)
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#passphrase-error")).to_contain_text("Pas de réseau")
+    phone.set_offline(False)
+    screenshot(page, "app-passphrase-change-fr-360x640")
+    assert serious_violations(page) == []
+    page.fill("#passphrase-current", PASSPHRASE)
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#app-status")).to_contain_text("La phrase secrète est changée", timeout=30_000)
+    expect(page.locator("h1")).to_have_text("Réglages")
+
+    # This device: the old passphrase no longer opens it, the new one does.
+    page.click("#settings-form button[type=button]")
+    page.click("#lock-now")
+    unlock(page, PASSPHRASE)
+    expect(page.locator("#unlock-error")).to_contain_text("Phrase secrète incorrecte")
+    unlock(page, NEW_PASSPHRASE)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+
+    # A new device: the new passphrase sets it up, the old one is refused.
+    context = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        other = context.new_page()
+        other.goto(live_server.url + "/app")
+        other.fill("#setup-email", email)
+        other.fill("#setup-passphrase", PASSPHRASE)
+        other.click("#setup-form button[type=submit]")
+        expect(other.locator("#setup-error")).to_contain_text("L’adresse e-mail ou la phrase secrète est incorrecte")
+        other.fill("#setup-passphrase", NEW_PASSPHRASE)
+        other.click("#setup-form button[type=submit]")
+        expect(other.locator("h1")).to_have_text("Mes dossiers")
+    finally:
+        context.close()
