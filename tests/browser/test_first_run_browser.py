@@ -31,7 +31,7 @@ def test_the_front_page_sends_each_person_to_the_right_door(live_server: LiveSer
     page.goto(live_server.url + "/")
     page.click("#landing-admin")
     expect(page).to_have_url(re.compile(r".*/login$"))
-    expect(page.locator("h1")).to_have_text("Connexion")
+    expect(page.locator("h1")).to_have_text("Se connecter")
 
 
 def test_the_admins_app_says_what_an_admin_does_and_syncs_no_case(live_server: LiveServer, browser: Browser) -> None:
@@ -93,11 +93,13 @@ def test_a_very_long_note_folds_behind_see_all(live_server: LiveServer, phone: B
         page.click("#step-next")
     note = "Début de la note. " + "Une ligne du récit, mot pour mot.\n" * 6000 + "Fin de la note."
     assert len(note.encode()) > 200_000
-    page.fill("#f-notes", note)
+    # Pasted at once, as a long text copied from elsewhere would be.
+    page.eval_on_selector("#f-notes", "(area, text) => { area.value = text; area.dispatchEvent(new Event('input', { bubbles: true })); }", note)
     page.click("#intake-save")
     expect(page.locator("h1")).to_have_text("Note très longue")
     notes = page.locator("dd[data-field=notes]")
-    toggle = notes.get_by_role("button", name="Voir tout")
+    toggle = notes.locator("button.fold-toggle")
+    expect(toggle).to_have_text("Voir tout")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(notes).to_contain_text("Début de la note.")
     expect(notes).not_to_contain_text("Fin de la note.")
