@@ -55,6 +55,9 @@ export function show(...children) {
   const ending = leaving;
   leaving = [];
   ending.forEach((cleanup) => cleanup());
+  // A question left open belongs to the screen that asked it (a lock replaces the screen): it
+  // closes unanswered, which is the safe answer.
+  document.querySelectorAll("dialog[open]").forEach((dialog) => dialog.close());
   const main = document.getElementById("app");
   main.replaceChildren(...children.filter((child) => child !== null && child !== undefined));
   const heading = main.querySelector("h1");
