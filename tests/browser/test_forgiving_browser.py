@@ -5,11 +5,12 @@ without trying one, and the passphrase changes on the device. French, on a 360 p
 import re
 import secrets
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from webapp.cli import DEMO_PEOPLE
 
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, databases, enrol, set_up_device, unlock
 from tests.conftest import LiveServer
@@ -206,3 +207,43 @@ def test_the_passphrase_changes_on_the_device_and_for_new_devices(live_server: L
         expect(other.locator("h1")).to_have_text("Mes dossiers")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_the_header_and_its_questions_are_translated_and_accessible(live_server: LiveServer, browser: Browser,
+                                                                   language: str) -> None:
+    context = browser.new_context(locale=LOCALES[language], **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, live_server, *VOLUNTEER)
+        context.set_offline(True)
+        expect(page.locator("#app-network")).to_have_text(OFFLINE[language])
+        page.tap("#app-wipe")
+        expect(page.locator("#wipe-title")).to_have_text(WIPE_TITLE[language])
+        screenshot(page, f"app-wipe-confirm-{language}-360x640")
+        assert serious_violations(page) == []
+        page.keyboard.press("Escape")
+        page.click("#new-intake")
+        page.fill("#f-alias", "Nour")
+        page.click("#intake-discard")
+        expect(page.locator("#discard-dialog-title")).to_have_text(DISCARD_TITLE[language])
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_the_front_page_is_accessible_on_a_desktop(live_server: LiveServer, browser: Browser) -> None:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        expect(page.locator("#landing-app")).to_be_visible()
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+OFFLINE = {"ar": "دون اتصال: تبقى ملاحظاتك على هذا الجهاز وتُرسل مع المزامنة القادمة.",
+           "en": "Offline: your notes stay on this device and leave with the next sync."}
+WIPE_TITLE = {"ar": "مسح هذا الجهاز؟", "en": "Wipe this device?"}
+DISCARD_TITLE = {"ar": "التخلي عمّا كتبته؟", "en": "Discard what you typed?"}
