@@ -247,3 +247,32 @@ OFFLINE = {"ar": "دون اتصال: تبقى ملاحظاتك على هذا ا�
            "en": "Offline: your notes stay on this device and leave with the next sync."}
 WIPE_TITLE = {"ar": "مسح هذا الجهاز؟", "en": "Wipe this device?"}
 DISCARD_TITLE = {"ar": "التخلي عمّا كتبته؟", "en": "Discard what you typed?"}
+
+
+def test_a_passphrase_change_whose_answer_was_lost_is_finished_by_trying_again(
+        live_server: LiveServer, page: Page) -> None:
+    enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    unlock(page)
+    page.click("#open-settings")
+    page.click("#change-passphrase")
+
+    def lose_the_answer(route) -> None:
+        # The server changes the passphrase; its answer never reaches the phone.
+        route.fetch()
+        route.abort("internetdisconnected")
+
+    page.route("**/api/v1/me/passphrase", lose_the_answer)
+    for selector, value in (("#passphrase-current", PASSPHRASE), ("#passphrase-new", NEW_PASSPHRASE),
+                            ("#passphrase-again", NEW_PASSPHRASE)):
+        page.fill(selector, value)
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#passphrase-error")).to_contain_text("Pas de réseau")
+    page.unroute("**/api/v1/me/passphrase")
+    # The device still opens with the old passphrase; the same two again finish the change here.
+    page.fill("#passphrase-current", PASSPHRASE)
+    page.click("#passphrase-form button[type=submit]")
+    expect(page.locator("#app-status")).to_contain_text("La phrase secrète est changée", timeout=30_000)
+    page.click("#settings-form button[type=button]")
+    page.click("#lock-now")
+    unlock(page, NEW_PASSPHRASE)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")

@@ -16,7 +16,9 @@ function failureText(problem) {
     return _("The server knows another passphrase for this account than the current one typed here. Nothing was changed on this device; ask an administrator if this goes on.");
   }
   if (problem instanceof ApiProblem && problem.code === "network") {
-    return _("No network: the passphrase was not changed, the current one still works. Try again with a network.");
+    // The server may have changed before the answer was lost: trying again with the same two
+    // passphrases finishes the change on this device (docs/PROTOCOL.md 8.2, step 5).
+    return _("No network, or the server's answer was lost: this device still opens with the current passphrase. Try again with a network and the same two passphrases.");
   }
   if (problem instanceof ApiProblem) return `${problem.message} ${_("The current passphrase still works.")}`;
   return _("The passphrase could not be changed. The current one still works.");
