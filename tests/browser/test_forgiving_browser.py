@@ -276,3 +276,42 @@ def test_a_passphrase_change_whose_answer_was_lost_is_finished_by_trying_again(
     page.click("#lock-now")
     unlock(page, NEW_PASSPHRASE)
     expect(page.locator("h1")).to_have_text("Mes dossiers")
+
+
+def test_a_second_device_follows_a_passphrase_changed_on_the_first(live_server: LiveServer, browser: Browser,
+                                                                  page: Page) -> None:
+    email = enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    unlock(page)
+    context = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        second = context.new_page()
+        set_up_device(second, live_server, email, PASSPHRASE)
+        second.click("#lock-now")
+        # Changed on the first device,
+        page.click("#open-settings")
+        page.click("#change-passphrase")
+        for selector, value in (("#passphrase-current", PASSPHRASE), ("#passphrase-new", NEW_PASSPHRASE),
+                                ("#passphrase-again", NEW_PASSPHRASE)):
+            page.fill(selector, value)
+        page.click("#passphrase-form button[type=submit]")
+        expect(page.locator("#app-status")).to_contain_text("La phrase secrète est changée", timeout=30_000)
+        # the second still opens with the old one, and its sync, refused, says what to do,
+        unlock(second, PASSPHRASE)
+        second.context.clear_cookies()
+        second.click("#sync-now")
+        expect(second.locator("#sync-error")).to_contain_text("Le serveur refuse la phrase secrète de cet appareil")
+        second.click("#sync-fix")
+        for selector, value in (("#passphrase-current", PASSPHRASE), ("#passphrase-new", NEW_PASSPHRASE),
+                                ("#passphrase-again", NEW_PASSPHRASE)):
+            second.fill(selector, value)
+        second.click("#passphrase-form button[type=submit]")
+        expect(second.locator("#app-status")).to_contain_text("La phrase secrète est changée", timeout=30_000)
+        # and from then on opens with the new one and syncs.
+        second.click("#settings-form button[type=button]")
+        second.click("#lock-now")
+        unlock(second, NEW_PASSPHRASE)
+        second.click("#sync-now")
+        expect(second.locator("#sync-status")).to_contain_text("Dernière synchronisation", timeout=30_000)
+        expect(second.locator("#sync-error")).to_have_text("")
+    finally:
+        context.close()

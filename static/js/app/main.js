@@ -154,6 +154,9 @@ const syncUi = { bar: null, button: null };
 
 function syncErrorText(error) {
   if (error instanceof SyncFailed) return _("The server no longer accepts this session. Lock, then unlock with a network.");
+  if (error instanceof ApiProblem && error.code === "login-failed") {
+    return _("The server refuses this device's passphrase. If it was changed on another device, change it here too, with the old one and the new one.");
+  }
   if (error instanceof ApiProblem && error.code === "network") {
     return _("No network: your notes stay on this device and will be sent later.");
   }
@@ -162,6 +165,10 @@ function syncErrorText(error) {
 
 // The one thing the person can do about a failed sync, as a button beside the reason.
 function syncErrorAction(state, error) {
+  if (error instanceof ApiProblem && error.code === "login-failed") {
+    return { label: _("Change the passphrase"), act: () => router.show("passphrase",
+      () => passphraseScreen(state, { back: settingsScreen })) };
+  }
   if (error instanceof SyncFailed || (error instanceof ApiProblem && error.status === 401)) {
     return { label: _("Sign in again"), act: () => lock("asked") };
   }
@@ -190,12 +197,14 @@ const schedule = new SyncSchedule(unlocked, {
   },
   progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; },
   finished: async (state, { refused, changed, aside }) => {
-    // Kept for the panel: the home screen drawn again after the sync shows it too.
+    // Shown in the header until the next sync starts; kept for the disabled screen too.
     syncMessage = syncOutcomeText(refused, aside);
     showSyncError(syncMessage);
     if ((changed && router.on("home")) || router.on("disabled")) await homeScreen();
   },
   failed: async (state, problem) => {
+    // A refused passphrase is not retried by itself: each try would count as a failed login.
+    if (problem instanceof ApiProblem && problem.code === "login-failed") schedule.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
     showSyncError(syncMessage, syncErrorAction(state, problem));

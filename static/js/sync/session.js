@@ -129,6 +129,34 @@ function randomSalt() {
   return b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
 }
 
+// A session for the change: the one in use, or a login under the account's parameters. When
+// they are the device's, with the current passphrase; when they changed (a passphrase changed on
+// another device, or a stronger KDF), with the new one first, then the current one. Each refused
+// try counts as a failed login, so no more are made. False when the server takes none.
+async function sessionForChange(state, device, passphrases, serverKdf) {
+  try {
+    await callApi("GET", "/api/v1/me");
+    return true;
+  } catch (problem) {
+    if (!(problem instanceof ApiProblem) || problem.status !== 401) throw problem;
+  }
+  forgetCsrfToken();
+  const [current, next] = passphrases;
+  const movedElsewhere = JSON.stringify(serverKdf) !== JSON.stringify(device.kdf);
+  for (const candidate of movedElsewhere ? [next, current] : [current]) {
+    const { auth } = await deriveAccountSecrets(candidate, serverKdf);
+    try {
+      await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(auth) });
+      return true;
+    } catch (problem) {
+      if (!(problem instanceof ApiProblem) || problem.code !== "login-failed") throw problem;
+    } finally {
+      auth.fill(0);
+    }
+  }
+  return false;
+}
+
 /**
  * A new passphrase, with a network (docs/PROTOCOL.md 7.3). The server changes first, in one
  * transaction (auth, KDF parameters, escrowed blobs); then the device record, in one write. If
@@ -140,8 +168,10 @@ export async function changePassphrase(state, oldPassphrase, newPassphrase) {
   const userId = device.userId;
   const here = await deriveAccountSecrets(oldPassphrase, device.kdf);
   if (!await opens(device.accountKeyBlob, here.kek, userId)) throw new PassphraseUnchanged("wrong-old");
-  await sessionPerson(state);
   const { kdf: serverKdf } = await callApi("POST", "/api/v1/auth/params", { email: state.profile.email });
+  if (!await sessionForChange(state, device, [oldPassphrase, newPassphrase], serverKdf)) {
+    throw new PassphraseUnchanged("server-differs");
+  }
   const escrow = await escrowed("/api/v1/me/keys", "wrapped_private");
   const association = state.profile.role === "admin" ? await escrowed("/api/v1/association/escrow", "wrapped_key") : null;
   const sameKdf = JSON.stringify(serverKdf) === JSON.stringify(device.kdf);
