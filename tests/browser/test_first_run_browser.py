@@ -87,6 +87,9 @@ def test_the_certification_screen_shows_the_digits_and_the_qr_code(live_server: 
 
 def test_a_very_long_note_folds_behind_see_all(live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
     set_up_device(page, live_server, *DEMO["volunteer"])
+    # Recorded offline: the shared demo volunteer's cases on the server are not added to.
+    page.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+    phone.set_offline(True)
     page.click("#new-intake")
     page.fill("#f-alias", "Note très longue")
     for _ in range(4):

@@ -13,6 +13,7 @@ from webapp.cli import DEMO_PEOPLE
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, databases, enrol, set_up_device, unlock
+from tests.browser.test_intake import enrol_and_certify
 from tests.conftest import LiveServer
 
 VOLUNTEER = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "volunteer")
@@ -92,8 +93,17 @@ def test_after_an_auto_lock_the_intake_comes_back_at_its_step_and_drafts_are_lis
     expect(page.locator("#drafts")).to_have_count(0)
 
 
-def test_the_wipe_is_two_deliberate_actions_away_from_a_case(live_server: LiveServer, page: Page) -> None:
+def offline_with_the_roster(context: BrowserContext, page: Page) -> None:
+    """Offline once the roster the app fetched at unlock is kept: cases recorded from then on stay
+    on this device (the shared demo volunteer's cases on the server are not added to)."""
+    page.evaluate("async () => (await import('/static/js/app/session.js')).unlocked().rosterRefresh")
+    context.set_offline(True)
+
+
+def test_the_wipe_is_two_deliberate_actions_away_from_a_case(live_server: LiveServer, phone: BrowserContext,
+                                                             page: Page) -> None:
     set_up_device(page, live_server, *VOLUNTEER)
+    offline_with_the_roster(phone, page)
     record_case(page, "Awa à effacer")
     wipe = page.locator("#app-header #app-wipe")
     expect(wipe).to_be_visible()
@@ -123,8 +133,14 @@ def test_the_wipe_is_two_deliberate_actions_away_from_a_case(live_server: LiveSe
 
 
 def test_the_header_says_offline_and_counts_interviews_without_a_sync(
-        live_server: LiveServer, phone: BrowserContext, page: Page) -> None:
-    set_up_device(page, live_server, *VOLUNTEER)
+        live_server: LiveServer, browser: Browser, phone: BrowserContext, page: Page) -> None:
+    # A volunteer of this test's own: the cases recorded here reach the server at the end.
+    enrol_and_certify(live_server, browser, page)
+    # The roster that says so, fetched before the network goes.
+    page.evaluate("""async () => {
+      const state = (await import('/static/js/app/session.js')).unlocked();
+      await (await import('/static/js/sync/directory.js')).refreshRoster(state);
+    }""")
     expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
     sync_calls: list[str] = []
 

@@ -149,12 +149,15 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     sections[step].querySelector("input, select, textarea")?.focus();
   };
   let draftTimer = null;
-  const saveDraft = async () => {
+  // Saves run one after the other, so that a discard can wait for the last one before deleting.
+  let saving = Promise.resolve();
+  const saveDraft = () => {
     clearTimeout(draftTimer);
     draftTimer = null;
-    if (state.vault.localKey && typed()) {
-      await drafts.put(state.vault, draftKey(caseId), { values: readForm(form), step, saved: Date.now() });
-    }
+    if (!state.vault.localKey || !typed()) return saving.catch(() => {});
+    const values = { values: readForm(form), step, saved: Date.now() };
+    saving = saving.catch(() => {}).then(() => drafts.put(state.vault, draftKey(caseId), values));
+    return saving;
   };
   // Something was typed: a draft was restored, or a field differs from what the form opened with.
   const typed = () => Boolean(draft) || Boolean(deadlineLabel.value.trim() || deadlineDue.value)
@@ -212,6 +215,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
       text: _("What you typed in this form is deleted from this device. This cannot be undone."),
       cancel: _("Keep typing"), confirm: _("Discard") })) return;
     clearTimeout(draftTimer);
+    await saving.catch(() => {});
     await drafts.delete(state.vault, draftKey(caseId));
     return caseId ? caseScreen(state, caseId, home) : home();
   };
