@@ -3,6 +3,7 @@ goes where, the admin's app says what an admin does there, the certification scr
 digits and the QR code to compare, and a very long note folds."""
 
 import re
+import secrets
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
@@ -63,7 +64,7 @@ def test_the_admins_app_says_what_an_admin_does_and_syncs_no_case(live_server: L
 
 def test_the_certification_screen_shows_the_digits_and_the_qr_code(live_server: LiveServer, browser: Browser,
                                                                     page: Page) -> None:
-    enrol(live_server, page, name="Samira Certifiable")
+    enrol(live_server, page, name=f"Samira {secrets.token_hex(3)}")
     unlock(page)
     page.click("#open-fingerprint")
     spoken = page.locator("#my-fingerprint").inner_text()
