@@ -331,3 +331,23 @@ def test_a_second_device_follows_a_passphrase_changed_on_the_first(live_server: 
         expect(second.locator("#sync-error")).to_have_text("")
     finally:
         context.close()
+
+
+def test_the_wipe_can_be_held_from_the_keyboard(live_server: LiveServer, page: Page) -> None:
+    enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    unlock(page)
+    expect(page.locator("h1")).to_have_text("Mes dossiers")
+    page.focus("#app-wipe")
+    page.keyboard.press("Enter")
+    expect(page.locator("#wipe-cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#wipe-hold")).to_be_focused()
+    # A short press wipes nothing; Enter held two seconds does.
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(2500)
+    assert "carnet" in databases(page)
+    page.keyboard.down("Enter")
+    page.wait_for_timeout(2400)
+    page.keyboard.up("Enter")
+    expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+    assert "carnet" not in databases(page)
