@@ -22,10 +22,6 @@ export { SyncFailed } from "./session.js";
 const BATCH_ENTRIES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-export async function pendingCount(state) {
-  return (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused).length;
-}
-
 /** How many cases (an interview each, with its photos and edits) have entries waiting to be sent. */
 export async function pendingCases(state) {
   const waiting = (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused);
