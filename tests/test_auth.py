@@ -318,9 +318,13 @@ def test_a_passphrase_change_moves_auth_and_escrow_together(app: Flask, people: 
                                         "signing_public": b64url_encode(keys.signing_public),
                                         "wrapped_private": b64url_encode(wrap_account_keys_with_kek(
                                             keys, derive_account_secrets(person.passphrase, current_kdf).kek))})
+    elsewhere = logged_in(app, person)
     body, _old, new = change_body(api, person, "une toute nouvelle phrase secrète")
     changed = api.post("/api/v1/me/passphrase", body)
     assert changed.status_code == 200, changed.get_json()
+    # The session that changed it goes on; one opened elsewhere with the old passphrase ends.
+    assert api.get("/api/v1/me").status_code == 200
+    assert elsewhere.get("/api/v1/me").status_code == 401
     assert changed.get_json()["kdf"] == body["kdf"]
     # A new device logs in with the new passphrase and opens the escrow with the new kek; the old fails.
     fresh = Api(app.test_client())

@@ -177,6 +177,10 @@ def api_change_passphrase() -> Response:
                                auth=body["auth"], address=request.remote_addr or "", now=current_config().now(),
                                wrapped_private=body.get("wrapped_private"),
                                association_wrapped=body.get("association_wrapped"))
+    # A passphrase is changed because it may have been seen: a session opened with it elsewhere
+    # ends; this one goes on.
+    sessions.end_other_sessions(conn, g.user["id"], session.session_id,  # type: ignore[attr-defined]
+                                now=current_config().now())
     return jsonify(kdf=body["kdf"].to_json())
 
 
