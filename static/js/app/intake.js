@@ -149,15 +149,16 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     sections[step].querySelector("input, select, textarea")?.focus();
   };
   let draftTimer = null;
-  // Saves run one after the other, so that a discard can wait for the last one before deleting.
+  // The writes under way, so that a discard waits for them before deleting. Each write starts at
+  // once: it takes the store's key now, before a lock that may come next drops it.
   let saving = Promise.resolve();
   const saveDraft = () => {
     clearTimeout(draftTimer);
     draftTimer = null;
-    if (!state.vault.localKey || !typed()) return saving.catch(() => {});
-    const values = { values: readForm(form), step, saved: Date.now() };
-    saving = saving.catch(() => {}).then(() => drafts.put(state.vault, draftKey(caseId), values));
-    return saving;
+    if (!state.vault.localKey || !typed()) return Promise.resolve();
+    const write = drafts.put(state.vault, draftKey(caseId), { values: readForm(form), step, saved: Date.now() });
+    saving = Promise.all([saving, write.catch(() => {})]);
+    return write;
   };
   // Something was typed: a draft was restored, or a field differs from what the form opened with.
   const typed = () => Boolean(draft) || Boolean(deadlineLabel.value.trim() || deadlineDue.value)
