@@ -348,6 +348,32 @@ def change_kdf(conn: Connection, user_id: str, params: KdfParams, auth: bytes, n
         audit.record(conn, Action.KDF_CHANGED, now, actor=user_id, subject=user_id)
 
 
+def change_passphrase(conn: Connection, config: AccountSettings, user: dict[str, Any], *, old_auth: bytes,
+                      params: KdfParams, auth: bytes, address: str, now: int,
+                      wrapped_private: bytes | None = None, association_wrapped: bytes | None = None) -> None:
+    """A new passphrase chosen on a device: the current one is checked as a login checks it
+    (throttled, a failure audited), then the KDF parameters, the auth hash and the escrowed key
+    blobs change together (``change_kdf``). Until that transaction commits, the old passphrase
+    is the only one the server knows; after it, the only one is the new."""
+    if params.iterations < config.kdf_iterations:
+        raise InvalidInput("validation-failed", fields={"kdf": "fewer iterations than the server's policy"})
+    if params.salt == KdfParams.from_json(json.loads(user["kdf"])).salt:
+        raise InvalidInput("validation-failed", fields={"kdf": "a new passphrase takes a new salt"})
+    throttle = Throttle(config, conn)
+    keys = throttle_keys(user["email"], address)
+    throttle.check_and_record_attempt(keys, now)
+    try:
+        _hasher.verify(user["auth_hash"], old_auth)
+    except (VerificationError, InvalidHashError):
+        with audit.within_transaction(conn):
+            audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"])
+        raise LoginRefused("passphrase-wrong") from None
+    with transaction(conn):
+        throttle.give_back(keys)
+    change_kdf(conn, user["id"], params, auth, now, wrapped_private=wrapped_private,
+               association_wrapped=association_wrapped)
+
+
 def login_kdf_params(conn: Connection, config: AccountSettings, email: str) -> KdfParams:
     """The account's KDF parameters; for an unknown email, stable made-up ones (no enumeration).
 

@@ -124,6 +124,13 @@ PATHS: dict[str, dict[str, Any]] = {
                                   request=obj({"auth": B64URL, "wrapped_private": B64URL,
                                                "association_wrapped": B64URL}, ["auth"]),
                                   response=obj({"kdf": ref("KdfParams")}))},
+    "/api/v1/me/passphrase": {"post": op("Change the passphrase: the auth of the current one, the new KDF"
+                                         " parameters and auth, and the escrowed key blobs re-wrapped under"
+                                         " the new kek (each required if held), changed together",
+                                         request=obj({"old_auth": B64URL, "auth": B64URL, "kdf": ref("KdfParams"),
+                                                      "wrapped_private": B64URL, "association_wrapped": B64URL},
+                                                     ["old_auth", "auth", "kdf"]),
+                                         response=obj({"kdf": ref("KdfParams")}))},
     "/api/v1/me/sessions": {"get": op("This person's open sessions", response={"type": "object"})},
     "/api/v1/me/sessions/{handle}": {"delete": op("End one of this person's sessions", parameters=[path("handle")],
                                                   response=obj({"ended": {"type": "integer"}}))},

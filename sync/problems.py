@@ -24,6 +24,7 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "payload-too-large": (413, _l("The request is too large.")),
     "unsupported-media-type": (415, _l("The request must be sent as JSON.")),
     "login-failed": (401, _l("The email or the passphrase is wrong.")),
+    "passphrase-wrong": (403, _l("The current passphrase is wrong. Nothing was changed.")),
     "login-throttled": (429, _l("Too many failed attempts. Wait a moment before trying again.")),
     "login-locked": (429, _l("Too many failed attempts: this login is locked for a while.")),
     "account-disabled": (403, _l("This account is disabled.")),

@@ -70,6 +70,12 @@ def end_session(conn: Any, session_id: str, user_id: str, *, now: int) -> int:
     return _end_where(conn, "id_hash = ?", (hash_session_id(session_id),), user_id, user_id, now)
 
 
+def end_other_sessions(conn: Any, user_id: str, keep_session_id: str, *, now: int) -> int:
+    """Every session of one person but the one they are using (after a passphrase change)."""
+    return _end_where(conn, "user_id = ? AND id_hash <> ?", (user_id, hash_session_id(keep_session_id)),
+                      user_id, user_id, now)
+
+
 def end_session_by_handle(conn: Any, user_id: str, handle: str, *, actor: str | None, now: int) -> bool:
     return _end_where(conn, "user_id = ? AND handle = ?", (user_id, handle), user_id, actor, now) > 0
 

@@ -182,6 +182,13 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         auth = derive_account_secrets(people["auditor"].passphrase, KdfParams.from_json(offered)).auth
         ok(auditor.post("/api/v1/me/kdf", {"auth": b64url_encode(auth)}))
 
+    def change_passphrase() -> None:
+        # The coordinator's keys are escrowed (publish_and_certify): the blob moves with the passphrase.
+        from tests.test_auth import change_body
+        coordinator = logged_in(app, people["coordinator"])
+        ok(coordinator.post("/api/v1/me/passphrase",
+                            change_body(coordinator, people["coordinator"], "une autre phrase secrète")[0]))
+
     return {
         "auth.api_login_params": lambda: ok(Api(app.test_client()).post("/api/v1/auth/params",
                                                                          {"email": people["admin"].email})),
@@ -203,6 +210,7 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         "admin.end_sessions": end_sessions_as_admin,
         "auth.api_end_session": end_one_session,
         "auth.api_upgrade_kdf": upgrade_kdf,
+        "auth.api_change_passphrase": change_passphrase,
 
         "auth.api_end_all_sessions": lambda: ok(apis["auditor"].post("/api/v1/me/sessions/end-all")),
         "auth.api_logout": lambda: ok(apis["leaving"].post("/api/v1/auth/logout")),

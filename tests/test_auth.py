@@ -1,5 +1,6 @@
 """Invitations, enrolment, login, throttling, sessions: all through the real Flask app and SQLCipher."""
 
+import os
 from dataclasses import replace
 
 import pytest
@@ -288,3 +289,80 @@ def test_me_tells_team_members_their_teams_policy(app: Flask, people: dict[str, 
     team = volunteer.get("/api/v1/me").get_json()["team"]
     assert (team["retention_days"], team["rotation_days"]) == (0, 90)
     assert logged_in(app, people["auditor"]).get("/api/v1/me").get_json()["team"] is None
+
+
+def change_body(api: Api, person: Person, new_passphrase: str, **overrides: object) -> tuple[dict, object, object]:
+    """What the app sends to change a passphrase: the current auth, the new parameters and auth, and
+    the escrowed account key blob moved from the current kek to the new one."""
+    params = api.post("/api/v1/auth/params", {"email": person.email})
+    assert params.status_code == 200, params.get_json()
+    current_kdf = KdfParams.from_json(params.get_json()["kdf"])
+    old = derive_account_secrets(person.passphrase, current_kdf)
+    new_kdf = KdfParams(iterations=current_kdf.iterations, salt=os.urandom(16))
+    new = derive_account_secrets(new_passphrase, new_kdf)
+    body: dict = {"old_auth": b64url_encode(old.auth), "auth": b64url_encode(new.auth), "kdf": new_kdf.to_json()}
+    escrow = api.get("/api/v1/me/keys")
+    if escrow.status_code == 200:
+        blob = b64url_decode(escrow.get_json()["wrapped_private"])
+        body["wrapped_private"] = b64url_encode(rewrap_key_blob(blob, old.kek, new.kek, owner_id=b64url_decode(person.id)))
+    body.update(overrides)
+    return body, old, new
+
+
+def test_a_passphrase_change_moves_auth_and_escrow_together(app: Flask, people: dict[str, Person]) -> None:
+    person = people["volunteer"]
+    api = logged_in(app, person)
+    keys = generate_account_keys(b64url_decode(person.id))
+    current_kdf = KdfParams.from_json(api.post("/api/v1/auth/params", {"email": person.email}).get_json()["kdf"])
+    api.call("PUT", "/api/v1/me/keys", {"encryption_public": b64url_encode(keys.encryption_public),
+                                        "signing_public": b64url_encode(keys.signing_public),
+                                        "wrapped_private": b64url_encode(wrap_account_keys_with_kek(
+                                            keys, derive_account_secrets(person.passphrase, current_kdf).kek))})
+    elsewhere = logged_in(app, person)
+    body, _old, new = change_body(api, person, "une toute nouvelle phrase secrète")
+    changed = api.post("/api/v1/me/passphrase", body)
+    assert changed.status_code == 200, changed.get_json()
+    # The session that changed it goes on; one opened elsewhere with the old passphrase ends.
+    assert api.get("/api/v1/me").status_code == 200
+    assert elsewhere.get("/api/v1/me").status_code == 401
+    assert changed.get_json()["kdf"] == body["kdf"]
+    # A new device logs in with the new passphrase and opens the escrow with the new kek; the old fails.
+    fresh = Api(app.test_client())
+    assert fresh.post("/api/v1/auth/params", {"email": person.email}).get_json()["kdf"] == body["kdf"]
+    assert fresh.post("/api/v1/auth/login", {"email": person.email, "auth": body["auth"]}).status_code == 200
+    escrowed = b64url_decode(fresh.get("/api/v1/me/keys").get_json()["wrapped_private"])
+    assert unwrap_account_keys_with_kek(escrowed, new.kek, user_id=keys.user_id).signing_public == keys.signing_public
+    refused = Api(app.test_client()).post("/api/v1/auth/login", {"email": person.email, "auth": body["old_auth"]})
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("change,code,status", [
+    ({"old_auth": b64url_encode(bytes(32))}, "passphrase-wrong", 403),
+    ({"kdf": {"v": 1, "alg": "PBKDF2-HMAC-SHA256", "iterations": 1000, "salt": b64url_encode(bytes(16))}},
+     "validation-failed", 422),
+    ({"kdf": "not parameters"}, "validation-failed", 422),
+    ({"auth": "AAAA"}, "validation-failed", 422),
+    ({"wrapped_private": None}, "validation-failed", 422),
+])
+def test_a_passphrase_change_refuses_bad_input_and_changes_nothing(
+        app: Flask, people: dict[str, Person], change: dict, code: str, status: int) -> None:
+    person = people["volunteer"]
+    api = logged_in(app, person)
+    current_kdf = KdfParams.from_json(api.post("/api/v1/auth/params", {"email": person.email}).get_json()["kdf"])
+    keys = generate_account_keys(b64url_decode(person.id))
+    api.call("PUT", "/api/v1/me/keys", {"encryption_public": b64url_encode(keys.encryption_public),
+                                        "signing_public": b64url_encode(keys.signing_public),
+                                        "wrapped_private": b64url_encode(wrap_account_keys_with_kek(
+                                            keys, derive_account_secrets(person.passphrase, current_kdf).kek))})
+    body, _old, _new = change_body(api, person, "une toute nouvelle phrase secrète")
+    body.update(change)
+    body = {name: value for name, value in body.items() if value is not None}
+    response = api.post("/api/v1/me/passphrase", body)
+    assert (response.status_code, response.get_json()["code"]) == (status, code)
+    assert response.mimetype == "application/problem+json"
+    assert Api(app.test_client()).login(person.email, person.passphrase).status_code == 200
+
+
+def test_a_passphrase_change_needs_a_session(app: Flask, people: dict[str, Person]) -> None:
+    response = Api(app.test_client()).post("/api/v1/me/passphrase", {"old_auth": "x"})
+    assert response.status_code in (401, 403)

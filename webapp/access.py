@@ -44,6 +44,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.api_logout": ALL_ROLES,
     "auth.api_me": ALL_ROLES,
     "auth.api_upgrade_kdf": ALL_ROLES,
+    "auth.api_change_passphrase": ALL_ROLES,
     "auth.api_sessions": ALL_ROLES,
     "auth.api_end_session": ALL_ROLES,
     "auth.api_end_all_sessions": ALL_ROLES,

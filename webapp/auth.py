@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, g, jsonify, render_template, request, sessio
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from crypto.errors import InvalidKdfParameters
 from crypto.kdf import SECRET_BYTES, KdfParams
 from sync import accounts, directory, sessions
 from sync.problems import ApiError
@@ -21,6 +22,13 @@ bp = Blueprint("auth", __name__)
 TOKEN_FIELD = Field("token", token)
 AUTH_FIELD = Field("auth", b64url_bytes(SECRET_BYTES))
 KDF_UPGRADE_KEY = "kdf_upgrade"
+
+
+def kdf_params(value: Any) -> KdfParams:
+    try:
+        return KdfParams.from_json(value)
+    except InvalidKdfParameters as exc:
+        raise ValueError(str(exc)) from None
 
 
 def person_json(user: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +156,32 @@ def api_upgrade_kdf() -> Response:
     accounts.change_kdf(conn, g.user["id"], KdfParams.from_json(offered), body["auth"], current_config().now(),
                         wrapped_private=body.get("wrapped_private"), association_wrapped=body.get("association_wrapped"))
     return jsonify(kdf=offered)
+
+
+@bp.post("/api/v1/me/passphrase")
+def api_change_passphrase() -> Response:
+    """A new passphrase chosen on a device: the auth derived from the current one, the new KDF
+    parameters and auth, and the escrowed key blobs re-wrapped under the new kek, all or nothing
+    (as the KDF upgrade, docs/PROTOCOL.md 7)."""
+    body = parse_json_body([Field("old_auth", b64url_bytes(SECRET_BYTES)), AUTH_FIELD, Field("kdf", kdf_params),
+                            Field("wrapped_private", blob(MAX_BLOB_BYTES), required=False),
+                            Field("association_wrapped", blob(MAX_BLOB_BYTES), required=False)])
+    conn = get_db()
+    needed = {"wrapped_private": directory.has_account_keys(conn, g.user["id"]),
+              "association_wrapped": directory.has_association_escrow(conn, g.user["id"])}
+    missing = {name: "re-wrap this key blob under the new kek" for name, held in needed.items()
+               if held and body.get(name) is None}
+    if missing:
+        raise ApiError("validation-failed", fields=missing)
+    accounts.change_passphrase(conn, current_config(), g.user, old_auth=body["old_auth"], params=body["kdf"],
+                               auth=body["auth"], address=request.remote_addr or "", now=current_config().now(),
+                               wrapped_private=body.get("wrapped_private"),
+                               association_wrapped=body.get("association_wrapped"))
+    # A passphrase is changed because it may have been seen: a session opened with it elsewhere
+    # ends; this one goes on.
+    sessions.end_other_sessions(conn, g.user["id"], session.session_id,  # type: ignore[attr-defined]
+                                now=current_config().now())
+    return jsonify(kdf=body["kdf"].to_json())
 
 
 @bp.get("/api/v1/me/sessions")

@@ -14,8 +14,11 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def index() -> Response:
-    return redirect(url_for("pages.home" if g.user else "auth.login_page"))
+def index() -> Response | str:
+    """The front door: who goes where (the app, or the administrators' login), in plain words."""
+    if g.user:
+        return redirect(url_for("pages.home"))
+    return render_template("landing.html")
 
 
 @bp.get("/home")

@@ -37,7 +37,7 @@ def test_the_admins_app_offers_certification_not_intakes(live_server: LiveServer
     try:
         page = context.new_page()
         set_up_device(page, live_server, *DEMO["admin"])
-        for control in ("#open-people", "#open-fingerprint", "#open-settings", "#lock-now", "#panic"):
+        for control in ("#open-people", "#open-fingerprint", "#open-settings", "#lock-now", "#app-wipe"):
             expect(page.locator(control)).to_be_visible()
         for absent in ("#new-intake", "#case-list", "#sync-now", "#server-cases"):
             expect(page.locator(absent)).to_have_count(0)

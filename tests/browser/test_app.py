@@ -97,15 +97,18 @@ def test_wrong_passphrases_count_down_and_then_wipe_the_device(live_server: Live
     assert "carnet" not in databases(page)
 
 
-def test_panic_wipe_takes_two_taps(live_server: LiveServer, page: Page) -> None:
+def test_the_wipe_takes_a_tap_then_a_held_button(live_server: LiveServer, page: Page) -> None:
     enrol(live_server, page)
     unlock(page)
     expect(page.locator("h1")).to_have_text("Mes dossiers")
-    expect(page.locator("#panic-confirm")).to_be_hidden()
-    page.tap("#panic")
-    expect(page.locator("#panic-confirm")).to_be_visible()
+    expect(page.locator("#wipe-hold")).to_have_count(0)
+    page.tap("#app-wipe")
+    expect(page.locator("#wipe-hold")).to_be_visible()
     assert "carnet" in databases(page)
-    page.tap("#panic-confirm")
+    page.locator("#wipe-hold").hover()
+    page.mouse.down()
+    page.wait_for_timeout(2400)
+    page.mouse.up()
     expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
     assert "carnet" not in databases(page)
 

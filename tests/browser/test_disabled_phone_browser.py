@@ -64,7 +64,7 @@ def test_a_disabled_persons_phone_locks_keeps_only_unsent_work_and_comes_back_wh
         expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
         phone.set_offline(True)
         fill_short_intake(page, "Fatou hors ligne", "CRA de Lyon")
-        expect(page.locator("#sync-status")).to_contain_text("2 entrées attendent")
+        expect(page.locator("#sync-status")).to_contain_text("1 entretien attend d’être envoyé.")
         page.click("#new-intake")
         page.fill("#f-alias", "Brouillon en cours")
         page.click("#step-next")

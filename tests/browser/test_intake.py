@@ -157,6 +157,7 @@ def test_saving_or_discarding_removes_the_draft(live_server: LiveServer, page: P
     page.fill("#f-alias", "À jeter")
     page.click("#step-next")
     page.click("#intake-discard")
+    page.click("#discard-dialog-confirm")
     page.click("#new-intake")
     expect(page.locator("#draft-restored")).to_have_count(0)
     expect(page.locator("#f-alias")).to_have_value("")

@@ -42,10 +42,10 @@ def test_intakes_recorded_offline_reach_the_coordinator_and_only_as_ciphertext(s
             volunteer.click("#intake-save")
             expect(volunteer.locator("#edit-case")).to_be_visible()
             volunteer.get_by_role("button", name="Retour").click()
-        expect(volunteer.locator("#sync-status")).to_contain_text("6 entrées attendent d’être envoyées")
+        expect(volunteer.locator("#sync-status")).to_contain_text("3 entretiens attendent d’être envoyés.")
         volunteer.click("#sync-now")
         expect(volunteer.locator("#sync-error")).to_contain_text("Pas de réseau")
-        expect(volunteer.locator("#sync-status")).to_contain_text("6 entrées attendent")
+        expect(volunteer.locator("#sync-status")).to_contain_text("3 entretiens attendent d’être envoyés.")
         phone.set_offline(False)
         volunteer.click("#sync-now")
         expect(volunteer.locator("#sync-status")).to_contain_text("Tout est envoyé.")
@@ -154,7 +154,7 @@ DEVICE_RECORDS = """async () => {
 
 def record_cases(page, count: int, prefix: str) -> None:
     # The sync the app starts by itself after set-up is over first: entries written while it runs
-    # could leave with it, and the counts below are of entries waiting.
+    # could leave with it, and the counts below are of interviews (cases) waiting.
     expect(page.locator("#sync-status")).to_contain_text("Dernière synchronisation", timeout=30_000)
     page.evaluate("""async ([count, prefix]) => {
       const cases = await import('/static/js/store/cases.js');
@@ -164,7 +164,7 @@ def record_cases(page, count: int, prefix: str) -> None:
     # Through the settings and back: the home screen is drawn again, with the new pending count.
     page.click("#open-settings")
     page.get_by_role("button", name="Annuler").click()
-    expect(page.locator("#sync-status")).to_contain_text(f"{2 * count} entrées attendent")
+    expect(page.locator("#sync-status")).to_contain_text(f"{count} entretiens attendent d’être envoyés.")
 
 
 def test_with_retention_none_synced_cases_leave_the_phone_and_come_back_when_opened(server: LiveServer,
@@ -222,7 +222,8 @@ def test_a_network_drop_mid_sync_keeps_the_unsent_entries_and_stores_nothing_twi
         volunteer.route("**/api/v1/sync/push", drop_the_second_answer)
         volunteer.click("#sync-now")
         expect(volunteer.locator("#sync-error")).to_contain_text("Pas de réseau")
-        expect(volunteer.locator("#sync-status")).to_contain_text("10 entrées attendent")
+        # The second batch's 10 entries, of the last 5 cases, wait again.
+        expect(volunteer.locator("#sync-status")).to_contain_text("5 entretiens attendent d’être envoyés.")
         volunteer.unroute("**/api/v1/sync/push")
         phone.set_offline(False)
         volunteer.click("#sync-now")

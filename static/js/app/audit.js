@@ -278,7 +278,7 @@ function verifySection(state) {
 
 // The screen -----------------------------------------------------------------------------------
 
-/** The auditor's home; `app` gives the shell's parts: header(), settings(), panic(), home(). */
+/** The auditor's home; `app` gives the shell's parts: header(), settings(), home(). */
 export function auditHome(state, app) {
   loadPeopleNames();
   show(app.header(), h("section", { className: "card" },
@@ -288,6 +288,5 @@ export function auditHome(state, app) {
     h("div", { className: "actions" },
       h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")),
       h("button", { type: "button", id: "open-fingerprint", onclick: () => fingerprintScreen(state, app.home) }, _("My fingerprint")),
-      h("button", { type: "button", id: "open-settings", onclick: app.settings }, _("Settings"))),
-    app.panic()));
+      h("button", { type: "button", id: "open-settings", onclick: app.settings }, _("Settings")))));
 }

@@ -23,8 +23,8 @@ function sealedCaseScreen(item, back) {
 }
 
 // The only screen of a disabled account: what happened, what the device keeps, what to do.
-export async function disabledScreen(state, { header, retry, lockNow, panic, message = "" }) {
-  const back = () => disabledScreen(state, { header, retry, lockNow, panic });
+export async function disabledScreen(state, { header, retry, lockNow, message = "" }) {
+  const back = () => disabledScreen(state, { header, retry, lockNow });
   const work = await unsentWork(state);
   const total = work.reduce((sum, item) => sum + item.count, 0);
   const draft = await drafts.get(state.vault, "new");
@@ -47,6 +47,5 @@ export async function disabledScreen(state, { header, retry, lockNow, panic, mes
         await retry();
       } }, _("Try again")),
       h("button", { type: "button", id: "lock-now", onclick: lockNow }, _("Lock"))),
-    error,
-    panic()));
+    error));
 }

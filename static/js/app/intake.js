@@ -16,8 +16,9 @@ import { deadlineBadge } from "./deadline-view.js";
 import { membersSection } from "./members.js";
 import { printButton, printHeader, printHistory } from "./print.js";
 import { readersNote } from "./readers.js";
+import { noteWhere } from "./router.js";
 import { deadlineSuggestion } from "./suggest.js";
-import { announce, errorLine, field, h, show } from "./ui.js";
+import { announce, confirmDialog, errorLine, field, foldable, h, show } from "./ui.js";
 
 // Labels are written out in full so that Babel extracts each one for translation.
 function steps() {
@@ -155,11 +156,12 @@ function saveProblemText(problem) {
 export async function intakeScreen(state, { home, caseId = null, current = {}, seen = {} }) {
   // A disabled account records nothing new; its home says why.
   if (accountDisabled(state)) return home();
+  noteWhere({ screen: "intake", caseId });
   const draft = await drafts.get(state.vault, draftKey(caseId));
   const initial = draft ? { ...current, ...draft.values } : current;
   const all = steps();
   const error = errorLine("intake-error");
-  let step = 0;
+  let step = Math.min(Math.max(Number(draft?.step) || 0, 0), all.length - 1);
   const sections = all.map((group, index) => h("fieldset", { className: "step", hidden: index !== 0, "data-step": String(index + 1) },
     h("legend", {}, group.title), group.fields.flatMap((spec) => input(spec, initial[spec.name], initial))));
   // The legal step holds the deadlines, after the notification and what it suggests.
@@ -172,19 +174,27 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   const save = h("button", { type: "submit", id: "intake-save", className: "primary" }, _("Save"));
   const render = () => {
     sections.forEach((section, index) => { section.hidden = index !== step; });
+    saveDraft().catch(() => {});
     progress.textContent = _("Step %(number)s of %(total)s", { number: step + 1, total: all.length });
     back.hidden = step === 0;
     next.hidden = step === all.length - 1;
     sections[step].querySelector("input, select, textarea")?.focus();
   };
   let draftTimer = null;
-  const saveDraft = async () => {
+  // The writes under way, so that a discard waits for them before deleting. Each write starts at
+  // once: it takes the store's key now, before a lock that may come next drops it.
+  let saving = Promise.resolve();
+  const saveDraft = () => {
     clearTimeout(draftTimer);
     draftTimer = null;
-    if (state.vault.localKey) {
-      await drafts.put(state.vault, draftKey(caseId), { values: readForm(form), deadlines: entry.read(), saved: Date.now() });
-    }
+    if (!state.vault.localKey || !typed()) return Promise.resolve();
+    const write = drafts.put(state.vault, draftKey(caseId), { values: readForm(form), deadlines: entry.read(), step, saved: Date.now() });
+    saving = Promise.all([saving, write.catch(() => {})]);
+    return write;
   };
+  // Something was typed: a draft was restored, or a field differs from what the form opened with.
+  const typed = () => Boolean(draft) || entry.deadlines().length > 0
+    || Object.entries(readForm(form)).some(([name, value]) => (current[name] || "") !== value);
   const scheduleDraft = () => {
     draftTimer ??= setTimeout(() => saveDraft().catch(() => {}), DRAFT_EVERY_MS);
   };
@@ -245,7 +255,11 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   // Leaving a field saves at once, without waiting for the timer.
   form.addEventListener("focusout", () => saveDraft().catch(() => {}));
   const discard = async () => {
+    if (typed() && !await confirmDialog({ id: "discard-dialog", title: _("Discard what you typed?"),
+      text: _("What you typed in this form is deleted from this device. This cannot be undone."),
+      cancel: _("Keep typing"), confirm: _("Discard") })) return;
     clearTimeout(draftTimer);
+    await saving.catch(() => {});
     await drafts.delete(state.vault, draftKey(caseId));
     return caseId ? caseScreen(state, caseId, home) : home();
   };
@@ -253,6 +267,12 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     draft ? h("p", { className: "notice", id: "draft-restored" }, _("Your unsaved draft was restored.")) : null,
     form, h("button", { type: "button", id: "intake-discard", onclick: discard }, _("Discard"))));
   render();
+}
+
+// The edit of a case, from its record: the resumed screen after an unlock, and a listed draft.
+export async function editScreen(state, caseId, home) {
+  const opened = await openCase(state, caseId);
+  return intakeScreen(state, { home, caseId, current: opened.fields, seen: opened.versionOf });
 }
 
 const PHOTO_MAX_SIDE = 1600;
@@ -311,6 +331,7 @@ function fieldText(spec, value) {
 
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
+  noteWhere({ screen: "case", caseId });
   const coordinator = state.profile?.role === "coordinator";
   const closed = opened.fields.status === "closed";
   const redraw = () => caseScreen(state, caseId, home);
@@ -326,7 +347,7 @@ export async function caseScreen(state, caseId, home) {
     const conflict = opened.conflicts.includes(name);
     return [h("dt", {}, labels[name]?.label || name),
       h("dd", { "data-field": name },
-        display(name, value),
+        foldable(display(name, value)),
         conflict ? h("p", { className: "conflict", role: "note" },
           _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
         versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),

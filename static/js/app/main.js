@@ -1,8 +1,7 @@
 // The app: set up this device once online, then unlock and work with no network.
 
-import { _, formatDate, formatDateTime, ngettext } from "../i18n.js";
+import { _, formatDate, ngettext } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
-import { syncState } from "../store/records.js";
 import { listCases } from "../store/cases.js";
 import { byNextDeadline } from "../store/deadlines.js";
 import { rosterView } from "../store/roster.js";
@@ -10,22 +9,25 @@ import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, Wro
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
 import { refreshRoster } from "../sync/directory.js";
-import { casesOnServerOnly, fetchCase, pendingCount, retentionDays, SyncFailed } from "../sync/engine.js";
-import { SyncSchedule, syncsByItself } from "../sync/schedule.js";
+import { casesOnServerOnly, fetchCase, retentionDays, SyncFailed } from "../sync/engine.js";
+import { holdsCases, SyncSchedule, syncsByItself } from "../sync/schedule.js";
 import { setUpDevice, unlock } from "../sync/session.js";
 import { registerServiceWorker } from "./sw-client.js";
 import { auditHome } from "./audit.js";
 import { disabledScreen } from "./disabled.js";
 import { figuresScreen } from "./figures-screen.js";
+import { draftsSection } from "./drafts.js";
+import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
+import { caseRow, caseScreen, editScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
 import { measuresScreen } from "./measures.js";
-import { caseRow, caseScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
+import { passphraseScreen } from "./passphrase.js";
 import { teamScreen } from "./members.js";
 import { fingerprintScreen, peopleScreen } from "./people.js";
 import { pagedList } from "./paged.js";
 import { reviewList } from "./review.js";
-import { Router } from "./router.js";
+import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
-import { announce, errorLine, field, h, languageSwitch, pickLanguage, setLanguage, show } from "./ui.js";
+import { announce, errorLine, field, h, pickLanguage, setLanguage, show } from "./ui.js";
 
 let language = "fr";
 
@@ -44,9 +46,11 @@ async function changeLanguage(next) {
   await route();
 }
 
-function header() {
-  return h("header", { className: "topbar" }, h("span", { className: "brand" }, "Carnet"),
-    languageSwitch(language, changeLanguage));
+// The shared header (app/header.js) is drawn for each screen; it is not part of the screen.
+function header({ wipe = true } = {}) {
+  const state = unlocked();
+  drawHeader({ state: state && holdsCases(state) ? state : null, language, onLanguage: changeLanguage, wipe, onWipe: panicWipe });
+  return null;
 }
 
 // Set up -------------------------------------------------------------------------------------
@@ -86,7 +90,7 @@ function setupScreen() {
   field("setup-email", _("Email address"), email),
   field("setup-passphrase", _("Passphrase"), passphrase),
   submit, error);
-  show(header(), h("section", { className: "card narrow" },
+  show(header({ wipe: false }), h("section", { className: "card narrow" },
     h("h1", {}, _("Set up Carnet on this device")),
     h("p", { className: "hint" }, _("Sign in once, with a network. Afterwards Carnet opens and works without one.")),
     form));
@@ -138,8 +142,7 @@ function unlockScreen(reason) {
       }
     }
   } }, field("unlock-passphrase", _("Passphrase"), passphrase), submit, error);
-  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Unlock Carnet")), notice, form,
-    panicControl()));
+  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Unlock Carnet")), notice, form));
 }
 
 // Home ---------------------------------------------------------------------------------------
@@ -149,24 +152,29 @@ function unlockScreen(reason) {
 // it, never a form.
 const router = new Router();
 let syncMessage = "";
-const syncUi = { status: null, bar: null, error: null, button: null };
-
-async function showSyncStatus(state) {
-  if (!syncUi.status) return;
-  const pending = await pendingCount(state);
-  const { lastSync } = await syncState(state.vault);
-  syncUi.status.textContent = [
-    pending ? ngettext("%(count)s entry waits to be sent.", "%(count)s entries wait to be sent.", pending) : _("Everything is sent."),
-    lastSync ? _("Last sync: %(time)s.", { time: formatDateTime(lastSync) }) : _("Not synced yet."),
-  ].join(" ");
-}
+const syncUi = { bar: null, button: null };
 
 function syncErrorText(error) {
   if (error instanceof SyncFailed) return _("The server no longer accepts this session. Lock, then unlock with a network.");
+  if (error instanceof ApiProblem && error.code === "login-failed") {
+    return _("The server refuses this device's passphrase. If it was changed on another device, change it here too, with the old one and the new one.");
+  }
   if (error instanceof ApiProblem && error.code === "network") {
     return _("No network: your notes stay on this device and will be sent later.");
   }
   return error instanceof ApiProblem ? error.message : _("Sync failed. Your notes stay on this device.");
+}
+
+// The one thing the person can do about a failed sync, as a button beside the reason.
+function syncErrorAction(state, error) {
+  if (error instanceof ApiProblem && error.code === "login-failed") {
+    return { label: _("Change the passphrase"), act: () => router.show("passphrase",
+      () => passphraseScreen(state, { back: settingsScreen })) };
+  }
+  if (error instanceof SyncFailed || (error instanceof ApiProblem && error.status === 401)) {
+    return { label: _("Sign in again"), act: () => lock("asked") };
+  }
+  return { label: _("Try again"), act: () => runSync(state) };
 }
 
 // What a sync that went through still asks of the person, in words (docs/PROTOCOL.md 8.12).
@@ -185,29 +193,31 @@ function syncOutcomeText(refused, aside) {
 
 const schedule = new SyncSchedule(unlocked, {
   started: () => {
-    const { bar, error, button } = syncUi;
+    const { bar, button } = syncUi;
     if (bar) bar.hidden = false;
     if (button) button.disabled = true;
-    if (error) error.textContent = "";
+    showSyncError("");
     syncMessage = "";
   },
   progress: (part) => { if (syncUi.bar) syncUi.bar.value = part; },
   finished: async (state, { refused, changed, aside }) => {
-    // Kept for the panel: the home screen drawn again after the sync shows it too.
+    // Shown in the header until the next sync starts; kept for the disabled screen too.
     syncMessage = syncOutcomeText(refused, aside);
-    if (syncUi.error) syncUi.error.textContent = syncMessage;
+    showSyncError(syncMessage);
     if ((changed && router.on("home")) || router.on("disabled")) await homeScreen();
   },
   failed: async (state, problem) => {
+    // A refused passphrase is not retried by itself: each try would count as a failed login.
+    if (problem instanceof ApiProblem && problem.code === "login-failed") schedule.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
-    if (syncUi.error) syncUi.error.textContent = syncMessage;
+    showSyncError(syncMessage, syncErrorAction(state, problem));
   },
   disabled: (state) => onAccountDisabled(state),
   settled: async (state) => {
     if (syncUi.bar) syncUi.bar.hidden = true;
     if (syncUi.button) syncUi.button.disabled = false;
-    await showSyncStatus(state).catch(() => {});
+    await refreshSyncStatus(state).catch(() => {});
     await showCertification(state).catch(() => {});
   },
 });
@@ -227,17 +237,14 @@ async function onAccountDisabled(state) {
 
 function showDisabled(state, message = "") {
   return router.show("disabled", () => disabledScreen(state, { header, message, retry: () => runSync(state),
-    lockNow: () => lock("asked"), panic: panicControl }));
+    lockNow: () => lock("asked") }));
 }
 
+// Where sync stands is in the header; the home screen has the button and the progress.
 function syncPanel(state) {
-  syncUi.status = h("p", { id: "sync-status" });
   syncUi.bar = h("progress", { id: "sync-progress", max: "1", value: "0", hidden: true, "aria-label": _("Sync progress") });
-  syncUi.error = h("p", { id: "sync-error", className: "error", role: "alert" }, syncMessage);
   syncUi.button = h("button", { type: "button", id: "sync-now", onclick: () => runSync(state) }, _("Sync now"));
-  showSyncStatus(state);
-  return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") },
-    syncUi.status, syncUi.bar, syncUi.button, syncUi.error);
+  return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") }, syncUi.bar, syncUi.button);
 }
 
 window.addEventListener("online", () => schedule.online());
@@ -247,7 +254,8 @@ function begin(state) {
     schedule.stop();
     unlockScreen(reason);
   });
-  const drawn = homeScreen().catch(() => {});
+  header();
+  const drawn = resumeScreen(state).catch(() => homeScreen()).catch(() => {});
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
@@ -257,17 +265,32 @@ function begin(state) {
   state.rosterRefresh.then(() => { if (router.on("home")) showCertification(state); });
 }
 
+// After an unlock, back where the lock found the person: the intake or edit (its draft and step
+// come back from the store) or the case; else the home screen.
+function resumeScreen(state) {
+  const { screen, caseId } = lastWhere();
+  if (!holdsCases(state) || accountDisabled(state)) return homeScreen();
+  if (screen === "intake" && caseId) return router.show("intake", () => editScreen(state, caseId, homeScreen));
+  if (screen === "intake") return router.show("intake", () => intakeScreen(state, { home: homeScreen }));
+  if (screen === "case" && caseId) return router.show("case", () => caseScreen(state, caseId, homeScreen));
+  return homeScreen();
+}
+
 async function homeScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
   router.screen = "home";
+  noteWhere({ screen: "home" });
   if (accountDisabled(state)) return showDisabled(state);
-  if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, panic: panicControl, home: homeScreen });
+  if (state.profile?.role === "auditor") return auditHome(state, { header, settings: settingsScreen, home: homeScreen });
   if (state.profile?.role === "admin") return adminHome(state);
   const openOne = (id) => router.show("case", () => caseScreen(state, id, homeScreen));
   const coordinator = state.profile?.role === "coordinator";
   const cases = coordinator ? await reviewList(state, openOne) : await myCaseList(state, openOne);
   const onServer = await serverCasesSection(state);
+  const unsent = await draftsSection(state, {
+    openIntake: () => router.show("intake", () => intakeScreen(state, { home: homeScreen })),
+    openEdit: (caseId) => router.show("intake", () => editScreen(state, caseId, homeScreen)) });
   // Drawn again after a background sync: if the person went to another screen meanwhile, stay there.
   if (!router.on("home") || unlocked() !== state) return;
   show(header(), h("section", { className: "card" },
@@ -276,6 +299,7 @@ async function homeScreen() {
     syncPanel(state),
     h("button", { type: "button", id: "new-intake", className: "primary",
       onclick: () => router.show("intake", () => intakeScreen(state, { home: homeScreen })) }, _("New intake")),
+    unsent,
     cases,
     onServer,
     h("div", { className: "actions" },
@@ -288,8 +312,7 @@ async function homeScreen() {
           _("Activity figures")) : null,
       coordinator ? h("button", { type: "button", id: "open-measures", onclick: () => router.show("measures", () => measuresScreen(state, homeScreen)) },
         _("Appeal delays by measure")) : null,
-      h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings"))),
-    panicControl()));
+      h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings")))));
 }
 
 function fingerprintButton(state) {
@@ -307,8 +330,7 @@ function adminHome(state) {
         _("Certify people")),
       fingerprintButton(state),
       h("button", { type: "button", id: "open-settings", onclick: settingsScreen }, _("Settings")),
-      h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock"))),
-    panicControl()));
+      h("button", { type: "button", id: "lock-now", onclick: () => lock("asked") }, _("Lock")))));
 }
 
 // Whether this device's keys are certified, from the verified roster it holds (refreshed at
@@ -416,23 +438,15 @@ function settingsScreen() {
   } }, field("lock-minutes", _("Lock after"), select),
   h("button", { type: "submit", className: "primary" }, _("Save")),
   h("button", { type: "button", onclick: homeScreen }, _("Cancel")));
-  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form));
+  show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form,
+    h("h2", {}, _("Passphrase")),
+    h("button", { type: "button", id: "change-passphrase", onclick: () => router.show("passphrase",
+      () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase"))));
 }
 
-// Panic wipe: two taps, the second one on a button that only the first one shows.
-function panicControl() {
-  const confirm = h("div", { className: "panic-confirm", hidden: true },
-    h("p", { id: "panic-warning" }, _("Everything of yours on this device is deleted, notes not yet sent included. This cannot be undone.")),
-    h("button", { type: "button", id: "panic-confirm", className: "danger", "aria-describedby": "panic-warning",
-      onclick: panicWipe }, _("Wipe now")));
-  const start = h("button", { type: "button", id: "panic", className: "danger", onclick: () => {
-    confirm.hidden = false;
-    confirm.querySelector("button").focus();
-  } }, _("Wipe this device"));
-  return h("div", { className: "panic" }, start, confirm);
-}
-
+// The wipe, from the header's control (app/header.js) once its confirmation is held.
 async function panicWipe() {
+  noteWhere({ screen: "home" });
   lock("wiped");
   await wipeDevice();
   // Ending the server session is a courtesy: with no network the local wipe is what matters.

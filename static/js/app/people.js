@@ -139,6 +139,8 @@ function compareScreen(state, person, latest, back) {
     h("h1", {}, _("Compare fingerprints")),
     h("p", {}, _("Ask %(name)s to open “My fingerprint” in their app and read it to you, in person or by phone. Certify only if every digit matches.", { name: person.display_name })),
     h("p", { className: "fingerprint", dir: "ltr", id: "compare-fingerprint" }, person.keys.spoken),
+    h("p", { className: "hint" }, _("Or compare this QR code with the one on their “My fingerprint” screen: the same digits, drawn.")),
+    qrSvg(person.keys.spoken, _("Their fingerprint as a QR code, to compare with the one on their screen.")),
     // A scanned code that matches certifies, as the button does after the digits are read.
     scanControl(person.keys.spoken, { onMatch: () => document.getElementById("certify").click() }),
     h("div", { className: "actions" },
@@ -204,6 +206,7 @@ export async function peopleScreen(state, home) {
     rows.push(h("li", { "data-person": person.user_id, "data-standing": status.code },
       h("strong", {}, h("bdi", {}, person.display_name)), " · ", names[person.role],
       h("p", { className: status.code === "certified" ? "hint" : "status-warning" }, status.text),
+      needs && person.keys ? h("p", { className: "fingerprint-inline", dir: "ltr", "data-fingerprint": "" }, person.keys.spoken) : null,
       needs ? h("button", { type: "button", className: "primary", onclick: () =>
         compareScreen(state, person, status.latest, back) }, _("Compare and certify")) : null,
       revocable ? h("button", { type: "button", className: "revoke", onclick: () =>

@@ -55,13 +55,17 @@ export function show(...children) {
   const ending = leaving;
   leaving = [];
   ending.forEach((cleanup) => cleanup());
+  // A question left open belongs to the screen that asked it (a lock replaces the screen): it
+  // closes unanswered, which is the safe answer.
+  document.querySelectorAll("dialog[open]").forEach((dialog) => dialog.close());
   const main = document.getElementById("app");
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.filter((child) => child !== null && child !== undefined));
   const heading = main.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
   }
+  document.dispatchEvent(new CustomEvent("carnet:shown"));
 }
 
 export function announce(text) {
@@ -77,4 +81,50 @@ export function field(id, label, input, hint) {
 
 export function errorLine(id) {
   return h("p", { id, className: "error", role: "alert" });
+}
+
+// A question that must be answered before something is lost: a modal <dialog> (the page behind is
+// inert, so focus stays in it), Escape cancels, and the safe choice has the focus. Resolves true
+// only for the confirming button.
+export function confirmDialog({ title, text, confirm, cancel = _("Cancel"), id = "confirm-dialog" }) {
+  return new Promise((resolve) => {
+    const stay = h("button", { type: "button", id: `${id}-cancel`, className: "primary", autofocus: true }, cancel);
+    const go = h("button", { type: "button", id: `${id}-confirm`, className: "danger" }, confirm);
+    const dialog = h("dialog", { id, className: "confirm-dialog", "aria-labelledby": `${id}-title`,
+      "aria-describedby": `${id}-text` },
+    h("h2", { id: `${id}-title` }, title), h("p", { id: `${id}-text` }, text),
+    h("div", { className: "actions" }, stay, go));
+    let answer = false;
+    stay.addEventListener("click", () => dialog.close());
+    go.addEventListener("click", () => { answer = true; dialog.close(); });
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    stay.focus();
+  });
+}
+
+// Long text folds: past this many characters or lines it shows its beginning and a button that
+// unfolds it, so one very long note does not make a page endless.
+const FOLD_CHARACTERS = 600;
+const FOLD_LINES = 8;
+let foldCount = 0;
+
+export function foldable(text) {
+  const value = String(text);
+  const lines = value.split("\n");
+  if (value.length <= FOLD_CHARACTERS && lines.length <= FOLD_LINES) return value;
+  foldCount += 1;
+  const id = `fold-${foldCount}`;
+  const short = lines.slice(0, FOLD_LINES).join("\n").slice(0, FOLD_CHARACTERS);
+  const body = h("span", { id, className: "folded-text" }, `${short}…`);
+  const toggle = h("button", { type: "button", className: "link-button fold-toggle", "aria-expanded": "false",
+    "aria-controls": id }, _("See all"));
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    body.textContent = open ? value : `${short}…`;
+    toggle.textContent = open ? _("See less") : _("See all");
+  });
+  return h("span", { className: "foldable" }, body, " ", toggle);
 }

@@ -13,7 +13,8 @@
 //   roster   - "entries", "names", "status", "revocations": the directory as last fetched;
 //   verified - by user id: a fingerprint compared in person (or trusted on certification);
 //   upkeep   - by case id: why the membership upkeep could not keep a case up;
-//   draft    - by case id or "new": an intake or an edit being typed;
+//   draft    - by case id or "new": an intake or an edit being typed (its values, the step shown,
+//              when it was last saved);
 //   audit    - "head": the audit log's last verified head (an auditor's device).
 
 import { RecordTampered } from "./vault.js";

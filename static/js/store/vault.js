@@ -244,6 +244,27 @@ export async function updateDeviceSettings(settings) {
   await writeDevice(device);
 }
 
+/**
+ * A new passphrase: the local store key is wrapped again under the new kek, and `fields` (the new
+ * KDF parameters and the key blobs re-wrapped by the caller) are written in the same single write
+ * of the device record, so the store opens with the old passphrase or with the new, never neither.
+ */
+export async function rewrapDevice(oldKek, newKek, fields) {
+  const device = await readDevice();
+  if (!device) throw new NoDevice("this device holds no account");
+  // Extractable for this one re-wrap only; the vault keeps working with its non-extractable copy.
+  const localKey = await crypto.subtle.unwrapKey(
+    "raw", device.wrappedLocalKey, await localWrappingKey(oldKek),
+    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device.userId) },
+    { name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+  const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
+  const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey("raw", localKey, await localWrappingKey(newKek),
+    { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(device.userId) }));
+  const updated = { ...device, ...fields, wrappedLocalKey, localKeyNonce, failedUnlocks: 0 };
+  await writeDevice(updated);
+  return updated;
+}
+
 // Everything of the person on this device goes: the whole database. The service worker cache
 // holds only the app's own files and stays.
 export async function wipeDevice() {

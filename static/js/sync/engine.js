@@ -23,8 +23,10 @@ export { SyncFailed } from "./session.js";
 const BATCH_ENTRIES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-export async function pendingCount(state) {
-  return (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused).length;
+/** How many cases (an interview each, with its photos and edits) have entries waiting to be sent. */
+export async function pendingCases(state) {
+  const waiting = (await outboxRecords.list(state.vault)).filter(([, item]) => !item.refused);
+  return new Set(waiting.map(([, item]) => item.caseId)).size;
 }
 
 // The session, renewed if it expired while offline (sync/session.js). The team's policy comes

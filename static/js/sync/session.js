@@ -7,7 +7,7 @@ import {
   authForServer, b64urlDecode, b64urlEncode, deriveAccountSecrets, rewrapKeyBlob,
 } from "../protocol/index.js";
 import { profile } from "../store/records.js";
-import { createDevice, NoDevice, readDevice, unlockDevice } from "../store/vault.js";
+import { createDevice, NoDevice, readDevice, rewrapDevice, unlockDevice } from "../store/vault.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { ApiProblem, callApi, forgetCsrfToken } from "./api.js";
 
@@ -112,6 +112,98 @@ export async function unlock(passphrase) {
   }
   const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
   return { vault, account, kek, auth, profile: await profile.get(vault) };
+}
+
+export class PassphraseUnchanged extends Error {}
+
+async function opens(blob, kek, userId) {
+  try {
+    await openAccountKeys(blob, kek, userId);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function randomSalt() {
+  return b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+// A session for the change: the one in use, or a login under the account's parameters. When
+// they are the device's, with the current passphrase; when they changed (a passphrase changed on
+// another device, or a stronger KDF), with the new one first, then the current one. Each refused
+// try counts as a failed login, so no more are made. False when the server takes none.
+async function sessionForChange(state, device, passphrases, serverKdf) {
+  try {
+    await callApi("GET", "/api/v1/me");
+    return true;
+  } catch (problem) {
+    if (!(problem instanceof ApiProblem) || problem.status !== 401) throw problem;
+  }
+  forgetCsrfToken();
+  const [current, next] = passphrases;
+  const movedElsewhere = JSON.stringify(serverKdf) !== JSON.stringify(device.kdf);
+  for (const candidate of movedElsewhere ? [next, current] : [current]) {
+    const { auth } = await deriveAccountSecrets(candidate, serverKdf);
+    try {
+      await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(auth) });
+      return true;
+    } catch (problem) {
+      if (!(problem instanceof ApiProblem) || problem.code !== "login-failed") throw problem;
+    } finally {
+      auth.fill(0);
+    }
+  }
+  return false;
+}
+
+/**
+ * A new passphrase, with a network (docs/PROTOCOL.md 7.3). The server changes first, in one
+ * transaction (auth, KDF parameters, escrowed blobs); then the device record, in one write. If
+ * the server's answer was lost after it changed, trying again with the same two passphrases finds
+ * the escrow already under the new one and finishes on the device.
+ */
+export async function changePassphrase(state, oldPassphrase, newPassphrase) {
+  const device = await readDevice();
+  const userId = device.userId;
+  const here = await deriveAccountSecrets(oldPassphrase, device.kdf);
+  if (!await opens(device.accountKeyBlob, here.kek, userId)) throw new PassphraseUnchanged("wrong-old");
+  const { kdf: serverKdf } = await callApi("POST", "/api/v1/auth/params", { email: state.profile.email });
+  if (!await sessionForChange(state, device, [oldPassphrase, newPassphrase], serverKdf)) {
+    throw new PassphraseUnchanged("server-differs");
+  }
+  const escrow = await escrowed("/api/v1/me/keys", "wrapped_private");
+  const association = state.profile.role === "admin" ? await escrowed("/api/v1/association/escrow", "wrapped_key") : null;
+  const sameKdf = JSON.stringify(serverKdf) === JSON.stringify(device.kdf);
+  const there = sameKdf ? here : await deriveAccountSecrets(oldPassphrase, serverKdf);
+  let fresh;
+  let kdf;
+  if (!escrow || await opens(escrow, there.kek, userId)) {
+    kdf = { v: serverKdf.v, alg: serverKdf.alg, iterations: Math.max(serverKdf.iterations, device.kdf.iterations), salt: randomSalt() };
+    fresh = await deriveAccountSecrets(newPassphrase, kdf);
+    const owner = b64urlDecode(userId);
+    const body = { old_auth: authForServer(there.auth), auth: authForServer(fresh.auth), kdf };
+    if (escrow) body.wrapped_private = b64urlEncode(await rewrapKeyBlob(escrow, there.kek, fresh.kek, { ownerId: owner }));
+    if (association) body.association_wrapped = b64urlEncode(await rewrapKeyBlob(association, there.kek, fresh.kek, { ownerId: owner }));
+    await callApi("POST", "/api/v1/me/passphrase", body);
+  } else {
+    // The server already has the new passphrase (an earlier try whose answer was lost), or the
+    // old one typed here is not the server's.
+    fresh = await deriveAccountSecrets(newPassphrase, serverKdf);
+    if (!await opens(escrow, fresh.kek, userId)) throw new PassphraseUnchanged("server-differs");
+    kdf = serverKdf;
+  }
+  const owner = b64urlDecode(userId);
+  const fields = { kdf, accountKeyBlob: await rewrapKeyBlob(device.accountKeyBlob, here.kek, fresh.kek, { ownerId: owner }) };
+  if (device.associationKeyBlob) {
+    fields.associationKeyBlob = await rewrapKeyBlob(device.associationKeyBlob, here.kek, fresh.kek, { ownerId: owner });
+  }
+  state.vault.device = await rewrapDevice(here.kek, fresh.kek, fields);
+  state.kek = fresh.kek;
+  state.auth?.fill(0);
+  state.auth = fresh.auth;
+  here.auth.fill(0);
+  there.auth.fill(0);
 }
 
 // Every key of the state is dropped: the store's key, and the auth secret's bytes zeroed.
