@@ -110,5 +110,5 @@ def test_babel_extracts_both_msgids_of_the_app_s_ngettext(tmp_path: Path) -> Non
     with open(pot, "rb") as fresh:
         ids = {m.id for m in read_po(fresh) if m.id}
     assert ("%(count)s minute", "%(count)s minutes") in ids
-    assert ("%(count)s entry waits to be sent.", "%(count)s entries wait to be sent.") in ids
+    assert ("%(count)s interview waits to be sent.", "%(count)s interviews wait to be sent.") in ids
     assert ("%(num)d open session", "%(num)d open sessions") in ids

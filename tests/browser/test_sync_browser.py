@@ -164,7 +164,8 @@ def record_cases(page, count: int, prefix: str) -> None:
     # Through the settings and back: the home screen is drawn again, with the new pending count.
     page.click("#open-settings")
     page.get_by_role("button", name="Annuler").click()
-    expect(page.locator("#sync-status")).to_contain_text(f"{count} entretiens attendent d’être envoyés.")
+    waiting = "1 entretien attend d’être envoyé." if count == 1 else f"{count} entretiens attendent d’être envoyés."
+    expect(page.locator("#sync-status")).to_contain_text(waiting)
 
 
 def test_with_retention_none_synced_cases_leave_the_phone_and_come_back_when_opened(server: LiveServer,

@@ -326,7 +326,8 @@ function fieldText(spec, value) {
   if (option) return option[1];
   if (spec?.type === "date") return formatDate(value);
   if (spec?.type === "datetime") return formatDateTime(value);
-  return h("bdi", { className: spec?.type === "textarea" ? "typed-text" : null }, value);
+  // Long text folds behind "See all": a 200 KB note does not make the page endless.
+  return h("bdi", { className: spec?.type === "textarea" ? "typed-text" : null }, foldable(value));
 }
 
 export async function caseScreen(state, caseId, home) {
@@ -347,7 +348,7 @@ export async function caseScreen(state, caseId, home) {
     const conflict = opened.conflicts.includes(name);
     return [h("dt", {}, labels[name]?.label || name),
       h("dd", { "data-field": name },
-        foldable(display(name, value)),
+        display(name, value),
         conflict ? h("p", { className: "conflict", role: "note" },
           _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
         versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),
