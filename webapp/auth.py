@@ -136,6 +136,17 @@ def api_me() -> Response:
     return jsonify(person=person_json(g.user), team=team, csrf_token=generate_csrf())
 
 
+def require_rewrapped_blobs(conn, body: dict) -> None:
+    """A new kek leaves no escrowed blob under the old one: one left behind would lock the person
+    out of every new device."""
+    needed = {"wrapped_private": directory.has_account_keys(conn, g.user["id"]),
+              "association_wrapped": directory.has_association_escrow(conn, g.user["id"])}
+    missing = {name: "re-wrap this key blob under the new kek" for name, held in needed.items()
+               if held and body.get(name) is None}
+    if missing:
+        raise ApiError("validation-failed", fields=missing)
+
+
 @bp.post("/api/v1/me/kdf")
 def api_upgrade_kdf() -> Response:
     """Store the auth derived with the stronger parameters offered at this session's login, with
@@ -144,12 +155,7 @@ def api_upgrade_kdf() -> Response:
     body = parse_json_body([AUTH_FIELD, Field("wrapped_private", blob(MAX_BLOB_BYTES), required=False),
                             Field("association_wrapped", blob(MAX_BLOB_BYTES), required=False)])
     conn = get_db()
-    needed = {"wrapped_private": directory.has_account_keys(conn, g.user["id"]),
-              "association_wrapped": directory.has_association_escrow(conn, g.user["id"])}
-    missing = {name: "re-wrap this key blob under the new kek" for name, held in needed.items()
-               if held and body.get(name) is None}
-    if missing:
-        raise ApiError("validation-failed", fields=missing)
+    require_rewrapped_blobs(conn, body)
     offered = session.pop(KDF_UPGRADE_KEY, None)
     if offered is None:
         raise ApiError("validation-failed", fields={"kdf": "no KDF upgrade was offered to this session"})
@@ -167,12 +173,7 @@ def api_change_passphrase() -> Response:
                             Field("wrapped_private", blob(MAX_BLOB_BYTES), required=False),
                             Field("association_wrapped", blob(MAX_BLOB_BYTES), required=False)])
     conn = get_db()
-    needed = {"wrapped_private": directory.has_account_keys(conn, g.user["id"]),
-              "association_wrapped": directory.has_association_escrow(conn, g.user["id"])}
-    missing = {name: "re-wrap this key blob under the new kek" for name, held in needed.items()
-               if held and body.get(name) is None}
-    if missing:
-        raise ApiError("validation-failed", fields=missing)
+    require_rewrapped_blobs(conn, body)
     accounts.change_passphrase(conn, current_config(), g.user, old_auth=body["old_auth"], params=body["kdf"],
                                auth=body["auth"], address=request.remote_addr or "", now=current_config().now(),
                                wrapped_private=body.get("wrapped_private"),
