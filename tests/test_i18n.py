@@ -29,6 +29,28 @@ def test_every_message_is_translated(language: str) -> None:
     assert untranslated == []
 
 
+def test_the_english_catalog_says_what_the_source_says() -> None:
+    # The sources are English: a message translated into another one is a sentence pasted over.
+    different = [m.id for m in catalog("en")
+                 if m.id and (tuple(m.string) != tuple(m.id) if isinstance(m.id, tuple) else m.string != m.id)]
+    assert different == []
+
+
+@pytest.mark.parametrize("language", ("fr", "ar"))
+def test_no_sentence_translates_two_different_messages(language: str) -> None:
+    # Short labels may share a word ("Status", "State"); two sentences sharing one translation
+    # means one of them says something else ("Synced cases stay on this device." read as "Sync
+    # failed...").
+    seen: dict[str, str] = {}
+    shared = []
+    for m in catalog(language):
+        if m.id and isinstance(m.id, str) and len(m.string.split()) >= 4:
+            if m.string in seen:
+                shared.append((seen[m.string], m.id))
+            seen.setdefault(m.string, m.id)
+    assert shared == []
+
+
 def test_catalogs_hold_every_string_of_the_sources(tmp_path: Path) -> None:
     pot = tmp_path / "fresh.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
