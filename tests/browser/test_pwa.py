@@ -14,7 +14,8 @@ from webapp.cli import DEMO_PEOPLE
 from webapp.security import CONTENT_SECURITY_POLICY
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.conftest import LiveServer, free_port
+from tests.browser.test_app import set_up_device
+from tests.conftest import LiveServer, free_port, running_demo
 
 PAPER = "rgb(246, 244, 239)"
 DEMO = {role: (email, passphrase) for email, _name, role, _team, passphrase in DEMO_PEOPLE}
@@ -283,3 +284,33 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
     finally:
         context.close()
         server.stop()
+
+
+def test_with_an_update_waiting_discard_and_the_wipe_stay_within_reach(browser: Browser, tmp_path: Path) -> None:
+    """At 360 px, the update banner takes its own room: nothing typed is trapped under it."""
+    with running_demo(tmp_path) as server:
+        context = browser.new_context(locale="fr-FR", **PHONE)
+        try:
+            page = context.new_page()
+            set_up_device(page, server, *DEMO["volunteer"])
+            page.wait_for_function("() => navigator.serviceWorker.getRegistration().then((r) => !!r?.active)")
+            page.click("#new-intake")
+            page.fill("#f-alias", "Pendant la mise à jour")
+            server.stop()
+            server.extra_env["CARNET_SHELL_SALT"] = "second release"
+            server.start()
+            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            # A trial click fails when another element (the banner) would take the tap.
+            for control in ("#intake-discard", "#intake-save", "#app-wipe"):
+                page.click(control, trial=True, timeout=3000)
+            page.click("#intake-discard")
+            expect(page.locator("#discard-dialog")).to_be_visible()
+            page.keyboard.press("Escape")
+            expect(page.locator("#f-alias")).to_have_value("Pendant la mise à jour")
+            # "Plus tard" puts the banner away, and the room it took goes with it.
+            page.click("#update-later")
+            expect(page.locator("#app-update")).to_be_hidden()
+            assert page.evaluate("getComputedStyle(document.body).paddingBottom") == "0px"
+        finally:
+            context.close()

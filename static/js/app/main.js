@@ -464,11 +464,26 @@ async function route(message) {
   if (message) announce(message);
 }
 
+// The update banner sits at the bottom of the screen: the page keeps its height free below the
+// last control (and scrolls controls above it), so that nothing, "Discard" included, is hidden
+// under it; "Later" puts it away for this visit.
+const updateSpace = new ResizeObserver(([seen]) => {
+  document.documentElement.style.setProperty("--update-space", `${Math.ceil(seen.borderBoxSize[0].blockSize)}px`);
+});
+
 function showUpdateBanner(applyUpdate) {
   const banner = document.getElementById("app-update");
+  const later = () => {
+    banner.hidden = true;
+    updateSpace.disconnect();
+    document.documentElement.style.removeProperty("--update-space");
+  };
   banner.replaceChildren(h("p", {}, _("A new version of Carnet is ready.")),
-    h("button", { type: "button", className: "primary", onclick: applyUpdate }, _("Reload now")));
+    h("div", { className: "update-actions" },
+      h("button", { type: "button", id: "update-later", onclick: later }, _("Later")),
+      h("button", { type: "button", className: "primary", onclick: applyUpdate }, _("Reload now"))));
   banner.hidden = false;
+  updateSpace.observe(banner);
 }
 
 async function start() {
