@@ -5,6 +5,7 @@ import {
   attachFile, closeDeadline, createCase, discardRefused, editCase, openCase, resendRefused,
 } from "../store/cases.js";
 import { summaryDeadline } from "../store/deadlines.js";
+import { intentions, restoreEdit } from "../store/edit-drafts.js";
 import { drafts } from "../store/records.js";
 import { NotCertified } from "../store/roster.js";
 import { accountDisabled } from "../sync/disabled.js";
@@ -158,7 +159,10 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   if (accountDisabled(state)) return home();
   noteWhere({ screen: "intake", caseId });
   const draft = await drafts.get(state.vault, draftKey(caseId));
-  const initial = draft ? { ...current, ...draft.values } : current;
+  const restored = caseId && draft ? restoreEdit(draft, current, seen) : null;
+  const initial = restored ? restored.values : { ...current, ...draft?.values };
+  // The draft's changes to fields someone else changed meanwhile, until the person chooses.
+  const moved = new Map(Object.entries(restored?.moved ?? {}));
   const all = steps();
   const error = errorLine("intake-error");
   let step = Math.min(Math.max(Number(draft?.step) || 0, 0), all.length - 1);
@@ -188,7 +192,9 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     clearTimeout(draftTimer);
     draftTimer = null;
     if (!state.vault.localKey || !typed()) return Promise.resolve();
-    const write = drafts.put(state.vault, draftKey(caseId), { values: readForm(form), deadlines: entry.read(), step, saved: Date.now() });
+    const typedNow = caseId ? { changes: { ...Object.fromEntries(moved), ...intentions(readForm(form), current, seen) } }
+      : { values: readForm(form) };
+    const write = drafts.put(state.vault, draftKey(caseId), { ...typedNow, deadlines: entry.read(), step, saved: Date.now() });
     saving = Promise.all([saving, write.catch(() => {})]);
     return write;
   };
@@ -248,6 +254,7 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
     }
   } }, progress, sections, h("div", { className: "actions" }, back, next, save), error);
   form.addEventListener("input", scheduleDraft);
+  showMoved(form, moved, current, scheduleDraft);
   watchPlausibility(form);
   const suggestion = deadlineSuggestion(state, form, entry);
   if (suggestion) legal.querySelector(".date-time-group").after(suggestion);
@@ -265,8 +272,53 @@ export async function intakeScreen(state, { home, caseId = null, current = {}, s
   };
   show(h("section", { className: "card narrow" }, h("h1", {}, caseId ? _("Edit the case") : _("New intake")),
     draft ? h("p", { className: "notice", id: "draft-restored" }, _("Your unsaved draft was restored.")) : null,
+    moved.size ? h("p", { className: "notice", id: "draft-moved" }, ngettext(
+      "%(count)s field of your draft was changed by someone else since: choose below which value to keep.",
+      "%(count)s fields of your draft were changed by someone else since: choose below which value to keep.",
+      moved.size)) : null,
     form, h("button", { type: "button", id: "intake-discard", onclick: discard }, _("Discard"))));
   render();
+}
+
+// Sets a field of the form as if typed: the date and time inputs of a date-and-time field too.
+function setField(form, name, value) {
+  const element = form.elements.namedItem(name);
+  const group = element.type === "hidden" ? element.closest(".date-time-group") : null;
+  if (group) {
+    const [date, time = ""] = value.split("T");
+    group.querySelector(`#f-${name}`).value = date;
+    group.querySelector(`#f-${name}-time`).value = time;
+  }
+  element.value = value;
+  element.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+// Below each field of the draft that someone else changed meanwhile: both values, and a choice.
+// The form shows the current value until the person takes their draft's; typing in the field
+// is a choice too.
+function showMoved(form, moved, current, changed) {
+  const specs = Object.fromEntries(allFields().map((spec) => [spec.name, spec]));
+  for (const [name, change] of moved) {
+    const element = form.elements.namedItem(name);
+    if (!element) continue;
+    const settle = () => {
+      moved.delete(name);
+      box.remove();
+      changed();
+    };
+    const box = h("div", { className: "notice draft-choice", "data-moved": name, role: "group",
+      "aria-label": _("Changed since your draft") },
+    h("p", {}, _("Changed by someone else since your draft.")),
+    h("dl", { className: "facts" },
+      h("dt", {}, _("Now")), h("dd", {}, fieldText(specs[name], current[name]) || _("(empty)")),
+      h("dt", {}, _("Your draft")), h("dd", {}, fieldText(specs[name], change.value) || _("(empty)"))),
+    h("button", { type: "button", "data-use-draft": name, onclick: () => { setField(form, name, change.value); settle(); } },
+      _("Use my draft's value")),
+    h("button", { type: "button", "data-keep-current": name, onclick: settle }, _("Keep the current value")));
+    const place = element.closest(".date-time-group") ?? element.closest(".field") ?? element;
+    place.addEventListener("input", (event) => { if (event.isTrusted && moved.has(name)) settle(); });
+    place.after(box);
+  }
 }
 
 // The edit of a case, from its record: the resumed screen after an unlock, and a listed draft.

@@ -13,8 +13,9 @@
 //   roster   - "entries", "names", "status", "revocations": the directory as last fetched;
 //   verified - by user id: a fingerprint compared in person (or trusted on certification);
 //   upkeep   - by case id: why the membership upkeep could not keep a case up;
-//   draft    - by case id or "new": an intake or an edit being typed (its values, the step shown,
-//              when it was last saved);
+//   draft    - by case id or "new": an intake being typed (its values), or an edit (the fields
+//              changed, each with the version it was based on: store/edit-drafts.js), with its
+//              new deadlines, the step shown and when it was last saved;
 //   audit    - "head": the audit log's last verified head (an auditor's device).
 
 import { RecordTampered } from "./vault.js";

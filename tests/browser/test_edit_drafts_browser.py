@@ -1,0 +1,144 @@
+"""An edit's draft holds what the person changed, with the version it was based on: restored after
+someone else's edits, it re-applies only those fields, and a field changed meanwhile by someone
+else shows both values for the person to choose (issue: a restored draft reverted a coordinator's
+newer edits, silently)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import PHONE
+from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_app import set_up_device, unlock
+from tests.browser.test_cases_browser import DEMO, app
+from tests.conftest import LiveServer, running_demo
+
+TITLE = "Brouillon Intentions"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with running_demo(tmp_path) as live:
+        yield live
+
+
+def open_case(page: Page) -> None:
+    page.locator("#case-list button", has_text=TITLE).click()
+    expect(page.locator("h1")).to_have_text(TITLE)
+
+
+def to_last_step(page: Page) -> None:
+    while not page.locator("#f-notes").is_visible():
+        page.click("#step-next")
+
+
+def edit(page: Page, **fields: str) -> None:
+    open_case(page)
+    page.click("#edit-case")
+    to_last_step(page)
+    for name, value in fields.items():
+        page.fill(f"#f-{name}", value)
+
+
+def sync(page: Page) -> None:
+    page.click("#sync-now")
+    expect(page.locator("#sync-progress")).to_be_hidden()
+    expect(page.locator("#sync-now")).to_be_enabled()
+    expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+
+
+def leave_a_draft(page: Page, **fields: str) -> None:
+    """Type in an edit, then reload: the draft stays on the device, sealed."""
+    edit(page, **fields)
+    app(page, "app/intake:await m.saveOpenDraft()")
+    page.reload()
+    unlock(page, DEMO["volunteer"][1])
+    expect(page.locator("#sync-now")).to_be_visible()
+
+
+def save_and_back(page: Page) -> None:
+    page.click("#intake-save")
+    expect(page.locator("h1")).to_have_text(TITLE)
+
+
+def field(page: Page, name: str):
+    """The value a case shows for a field (its versions, if any, are listed after it)."""
+    return page.locator(f'dd[data-field="{name}"] > bdi').first
+
+
+def test_a_restored_draft_keeps_other_peoples_newer_edits_and_asks_where_they_meet(
+        server: LiveServer, browser: Browser) -> None:
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    desk = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer, coordinator = phone.new_page(), desk.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.click("#new-intake")
+        volunteer.fill("#f-alias", TITLE)
+        to_last_step(volunteer)
+        volunteer.fill("#f-next_actions", "Rappeler la famille")
+        volunteer.fill("#f-notes", "Première note")
+        save_and_back(volunteer)
+        volunteer.get_by_role("button", name="Retour").click()
+        sync(volunteer)
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+
+        # Finding 1: the volunteer's draft changes one field; the coordinator changes two others.
+        leave_a_draft(volunteer, referrals="Maître Diallo")
+        edit(coordinator, next_actions="Audience fixée", notes="Note de la coordination")
+        save_and_back(coordinator)
+        coordinator.get_by_role("button", name="Retour").click()
+        sync(coordinator)
+        sync(volunteer)
+        open_case(volunteer)
+        expect(field(volunteer, "notes")).to_have_text("Note de la coordination")
+        volunteer.click("#edit-case")
+        expect(volunteer.locator("#draft-restored")).to_be_visible()
+        expect(volunteer.locator("#draft-moved")).to_have_count(0)
+        to_last_step(volunteer)
+        expect(volunteer.locator("#f-next_actions")).to_have_value("Audience fixée")
+        expect(volunteer.locator("#f-notes")).to_have_value("Note de la coordination")
+        expect(volunteer.locator("#f-referrals")).to_have_value("Maître Diallo")
+        save_and_back(volunteer)
+        expect(field(volunteer, "next_actions")).to_have_text("Audience fixée")
+        expect(field(volunteer, "notes")).to_have_text("Note de la coordination")
+        expect(field(volunteer, "referrals")).to_have_text("Maître Diallo")
+        expect(volunteer.locator(".conflict")).to_have_count(0)
+        volunteer.get_by_role("button", name="Retour").click()
+        sync(volunteer)
+
+        # Where they meet: the draft's field was changed by the coordinator meanwhile.
+        leave_a_draft(volunteer, notes="Note du bénévole")
+        edit(coordinator, notes="Note corrigée par la coordination")
+        save_and_back(coordinator)
+        coordinator.get_by_role("button", name="Retour").click()
+        sync(coordinator)
+        sync(volunteer)
+        open_case(volunteer)
+        volunteer.click("#edit-case")
+        expect(volunteer.locator("#draft-moved")).to_contain_text("1 champ de votre brouillon")
+        to_last_step(volunteer)
+        choice = volunteer.locator('[data-moved="notes"]')
+        expect(volunteer.locator("#f-notes")).to_have_value("Note corrigée par la coordination")
+        expect(choice).to_contain_text("Note corrigée par la coordination")
+        expect(choice).to_contain_text("Note du bénévole")
+        assert serious_violations(volunteer) == []
+        choice.get_by_role("button", name="Reprendre la valeur de mon brouillon").click()
+        expect(volunteer.locator("#f-notes")).to_have_value("Note du bénévole")
+        expect(volunteer.locator("[data-moved]")).to_have_count(0)
+        save_and_back(volunteer)
+        # Chosen with the coordinator's value in view: a settled edit, not a conflict.
+        expect(field(volunteer, "notes")).to_have_text("Note du bénévole")
+        expect(volunteer.locator(".conflict")).to_have_count(0)
+        volunteer.get_by_role("button", name="Retour").click()
+        sync(volunteer)
+        sync(coordinator)
+        open_case(coordinator)
+        expect(field(coordinator, "notes")).to_have_text("Note du bénévole")
+        expect(field(coordinator, "next_actions")).to_have_text("Audience fixée")
+        expect(field(coordinator, "referrals")).to_have_text("Maître Diallo")
+    finally:
+        phone.close()
+        desk.close()
