@@ -50,16 +50,16 @@ def counted(page: Page, singular: str, plural: str) -> list[str]:
 
 PLURALS = {
     "fr": (["0 version", "1 version", "2 versions", "3 versions", "11 versions", "100 versions"],
-           ["0 entrée attend d’être envoyée.", "1 entrée attend d’être envoyée.", "2 entrées attendent d’être envoyées.",
-            "3 entrées attendent d’être envoyées.", "11 entrées attendent d’être envoyées.",
-            "100 entrées attendent d’être envoyées."]),
+           ["0 entretien attend d’être envoyé.", "1 entretien attend d’être envoyé.",
+            "2 entretiens attendent d’être envoyés.", "3 entretiens attendent d’être envoyés.",
+            "11 entretiens attendent d’être envoyés.", "100 entretiens attendent d’être envoyés."]),
     "en": (["0 versions", "1 version", "2 versions", "3 versions", "11 versions", "100 versions"],
-           ["0 entries wait to be sent.", "1 entry waits to be sent.", "2 entries wait to be sent.",
-            "3 entries wait to be sent.", "11 entries wait to be sent.", "100 entries wait to be sent."]),
+           ["0 interviews wait to be sent.", "1 interview waits to be sent.", "2 interviews wait to be sent.",
+            "3 interviews wait to be sent.", "11 interviews wait to be sent.", "100 interviews wait to be sent."]),
     # zero, one, two, few (3-10), many (11-99), other (100-102): six forms.
     "ar": (["لا نسخ", "نسخة واحدة", "نسختان", "3 نسخ", "11 نسخةً", "100 نسخة"],
-           ["لا إدخالات بانتظار الإرسال.", "إدخال واحد بانتظار الإرسال.", "إدخالان بانتظار الإرسال.",
-            "3 إدخالات بانتظار الإرسال.", "11 إدخالًا بانتظار الإرسال.", "100 إدخال بانتظار الإرسال."]),
+           ["لا مقابلة تنتظر الإرسال.", "مقابلة واحدة تنتظر الإرسال.", "مقابلتان تنتظران الإرسال.",
+            "3 مقابلات تنتظر الإرسال.", "11 مقابلةً تنتظر الإرسال.", "100 مقابلة تنتظر الإرسال."]),
 }
 
 
@@ -68,7 +68,7 @@ def test_the_app_counts_in_the_catalog_s_plural_forms(live_server: LiveServer, o
     page = open_app(live_server, language)
     versions, waiting = PLURALS[language]
     assert counted(page, "%(count)s version", "%(count)s versions") == versions
-    assert counted(page, "%(count)s entry waits to be sent.", "%(count)s entries wait to be sent.") == waiting
+    assert counted(page, "%(count)s interview waits to be sent.", "%(count)s interviews wait to be sent.") == waiting
     if language == "ar":
         # 101 and 102 share 100's form, 12 and 99 share 11's; 10 is still "few".
         more = i18n(page, "[101, 102, 12, 99, 10].map((n) => m.ngettext('%(count)s version', '%(count)s versions', n))")
