@@ -142,3 +142,71 @@ def test_a_restored_draft_keeps_other_peoples_newer_edits_and_asks_where_they_me
     finally:
         phone.close()
         desk.close()
+
+
+def test_every_conflict_shows_even_an_empty_winner_and_keeping_one_settles_it(
+        server: LiveServer, browser: Browser) -> None:
+    phone = browser.new_context(locale="fr-FR", **PHONE)
+    desk = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        volunteer, coordinator = phone.new_page(), desk.new_page()
+        set_up_device(volunteer, server, *DEMO["volunteer"])
+        volunteer.click("#new-intake")
+        volunteer.fill("#f-alias", TITLE)
+        to_last_step(volunteer)
+        volunteer.fill("#f-notes", "Texte initial")
+        save_and_back(volunteer)
+        volunteer.get_by_role("button", name="Retour").click()
+        sync(volunteer)
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+
+        # Offline, both write the same next step (not a conflict); the volunteer rewrites the note
+        # while the coordinator, two edits later, clears it: the empty value wins the merge.
+        phone.set_offline(True)
+        desk.set_offline(True)
+        edit(volunteer, next_actions="Audience mardi", notes="Texte du bénévole")
+        save_and_back(volunteer)
+        edit(coordinator, next_actions="Audience mardi", referrals="Maître Diallo")
+        save_and_back(coordinator)
+        coordinator.click("#edit-case")
+        to_last_step(coordinator)
+        coordinator.fill("#f-notes", "")
+        save_and_back(coordinator)
+        for page, context in ((volunteer, phone), (coordinator, desk)):
+            page.get_by_role("button", name="Retour").click()
+            context.set_offline(False)
+        for page in (volunteer, coordinator, volunteer):
+            sync(page)
+
+        # The conflict shows on both devices, in the lists too; the coordinator can filter it.
+        for page in (volunteer, coordinator):
+            expect(page.locator("#case-list li", has_text=TITLE)).to_contain_text("1 conflit à régler")
+        coordinator.click(".filter-box summary")
+        coordinator.select_option("#filter-conflict", "yes")
+        expect(coordinator.locator("#case-list li:visible")).to_have_count(1)
+        open_case(volunteer)
+        notes = volunteer.locator('dd[data-field="notes"]')
+        expect(notes.locator(".conflict")).to_be_visible()
+        expect(notes.locator("> em")).to_have_text("(vide)")
+        versions = notes.locator("ol.versions > li")
+        expect(versions).to_have_count(3)
+        expect(versions.nth(0)).to_contain_text("Texte initial")
+        expect(versions.nth(0)).to_contain_text("\u2068Bastien Bénévole\u2069, cet appareil")
+        expect(versions.filter(has_text="Texte du bénévole")).to_contain_text("\u2068Bastien Bénévole\u2069, cet appareil")
+        expect(versions.nth(2)).to_contain_text("\u2068Camille Coordination\u2069, appareil ")
+        expect(volunteer.locator('dd[data-field="next_actions"] .conflict')).to_have_count(0)
+
+        # Keeping the volunteer's text settles it, with that text and no other change.
+        versions.filter(has_text="Texte du bénévole").get_by_role("button", name="Garder celle-ci").click()
+        expect(field(volunteer, "notes")).to_have_text("Texte du bénévole")
+        expect(volunteer.locator(".conflict")).to_have_count(0)
+        volunteer.get_by_role("button", name="Retour").click()
+        expect(volunteer.locator("#case-list li", has_text=TITLE)).not_to_contain_text("conflit")
+        sync(volunteer)
+        sync(coordinator)
+        open_case(coordinator)
+        expect(field(coordinator, "notes")).to_have_text("Texte du bénévole")
+        expect(coordinator.locator(".conflict")).to_have_count(0)
+    finally:
+        phone.close()
+        desk.close()

@@ -1,13 +1,14 @@
 // The intake: the fields of an interview, in short steps, and the case view that merges edits.
 
 import { _, formatDate, formatDateTime, ngettext } from "../i18n.js";
+import { b64urlEncode } from "../protocol/index.js";
 import {
   attachFile, closeDeadline, createCase, discardRefused, editCase, openCase, resendRefused,
 } from "../store/cases.js";
 import { summaryDeadline } from "../store/deadlines.js";
 import { intentions, restoreEdit } from "../store/edit-drafts.js";
 import { drafts } from "../store/records.js";
-import { NotCertified } from "../store/roster.js";
+import { NotCertified, rosterNames } from "../store/roster.js";
 import { accountDisabled } from "../sync/disabled.js";
 import { refreshRoster } from "../sync/directory.js";
 import { repairCase } from "../sync/engine.js";
@@ -382,6 +383,30 @@ function fieldText(spec, value) {
   return h("bdi", { className: spec?.type === "textarea" ? "typed-text" : null }, foldable(value));
 }
 
+// Who wrote a version, and on which device: the author's name as the roster gives it.
+function versionSource(version, { names, thisDevice }) {
+  const device = version.device === thisDevice ? _("this device") : _("device %(id)s", { id: version.device.slice(0, 6) });
+  return _("%(name)s, %(device)s", { name: names[version.author] ?? "?", device });
+}
+
+// One field of the case: its value, whether two people changed it without seeing each other, and
+// its versions in the order they were written (causal order), each with who wrote it.
+function fieldRow(name, value, label, opened, { display, names, thisDevice, keep }) {
+  const versions = opened.history[name] || [];
+  const conflict = opened.conflicts.includes(name);
+  const shown = (text) => display(name, text) || h("em", {}, _("(empty)"));
+  return [h("dt", {}, label),
+    h("dd", { "data-field": name },
+      shown(value),
+      conflict ? h("p", { className: "conflict", role: "note" },
+        _("Edited on two devices without seeing each other: keep one of the versions, or edit to settle it.")) : null,
+      versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),
+        h("ol", { className: "versions" }, versions.map((v) => h("li", { "data-version": v.id },
+          shown(v.value), " · ", formatDateTime(v.time), " · ", versionSource(v, { names, thisDevice }),
+          conflict && keep ? [" ", h("button", { type: "button", className: "link-button", "data-keep": v.id,
+            onclick: () => keep(name, v.value) }, _("Keep this one"))] : null)))) : null)];
+}
+
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
   noteWhere({ screen: "case", caseId });
@@ -395,18 +420,20 @@ export async function caseScreen(state, caseId, home) {
   // Older cases kept an appeal deadline as a field: it is listed with the deadlines.
   labels.appeal_deadline = { label: _("Appeal deadline"), type: "date" };
   const display = (name, value) => fieldText(labels[name], value);
-  const rows = Object.entries(opened.fields).filter(([name, value]) => value && name !== "status" && name !== "appeal_deadline").map(([name, value]) => {
-    const versions = opened.history[name] || [];
-    const conflict = opened.conflicts.includes(name);
-    return [h("dt", {}, labels[name]?.label || name),
-      h("dd", { "data-field": name },
-        display(name, value),
-        conflict ? h("p", { className: "conflict", role: "note" },
-          _("Edited on two devices without seeing each other: check the versions and edit to settle it.")) : null,
-        versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),
-          h("ol", {}, versions.map((v) => h("li", {}, display(name, v.value), " · ", formatDateTime(v.time))))) : null)];
-  });
   const readOnly = Boolean(opened.record.removed);
+  const names = await rosterNames(state);
+  const thisDevice = b64urlEncode(state.vault.device.deviceId);
+  // "Keep this one" settles a conflict: an edit of the field, based on the version shown last.
+  const keep = readOnly || accountDisabled(state) ? null : async (name, value) => {
+    await withCertification(state, () => editCase(state, caseId, { [name]: value }, [], opened.versionOf));
+    announce(_("Saved."));
+    await redraw();
+  };
+  const context = { display, names, thisDevice, keep };
+  // A field in conflict is drawn even when the value that won is empty: the other one is not lost.
+  const rows = Object.entries(opened.fields)
+    .filter(([name, value]) => (value || opened.conflicts.includes(name)) && name !== "status" && name !== "appeal_deadline")
+    .map(([name, value]) => fieldRow(name, value, labels[name]?.label || name, opened, context));
   show(h("section", { className: "card case-view" },
     printHeader(),
     h("h1", {}, opened.fields.alias ? h("bdi", {}, opened.fields.alias) : _("Case")),
@@ -546,5 +573,6 @@ export function caseFlags(item) {
   if (item.setAside) flags.push(_("set aside: open it to repair"));
   if (item.refused) flags.push(ngettext("%(count)s refused entry", "%(count)s refused entries", item.refused));
   if (item.removed) flags.push(_("you were removed"));
+  if (item.conflicts) flags.push(ngettext("%(count)s conflict to settle", "%(count)s conflicts to settle", item.conflicts));
   return flags.length ? h("span", { className: "status-warning case-flags" }, ` · ${flags.join(" · ")}`) : null;
 }

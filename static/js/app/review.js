@@ -20,6 +20,7 @@ export function matches(item, filters, now = Date.now()) {
   if (filters.measure && item.measure !== filters.measure) return false;
   // A case is in the state of its next open deadline, the one its row shows: the filters are disjoint.
   if (filters.deadline && !inFilter(summaryDeadline(item), filters.deadline, now)) return false;
+  if (filters.conflict && !item.conflicts) return false;
   if (filters.search && !(item.text ?? item.title).toLowerCase().includes(filters.search.toLowerCase())) return false;
   return true;
 }
@@ -64,7 +65,8 @@ export async function reviewList(state, openOne) {
     select("filter-status", _("Status"), [["", _("All")], ["open", _("Open")], ["closed", _("Closed")]], set("status"))[1],
     select("filter-measure", _("Measure"), [["", _("All measures")], ...usedMeasures.map((m) => [m, measures.get(m) || m])], set("measure"))[1],
         select("filter-deadline", _("Deadline"), [["", _("Any")],
-          ...["overdue", "48h", "7d"].map((name) => [name, stateName(name)])], set("deadline"))[1])));
+          ...["overdue", "48h", "7d"].map((name) => [name, stateName(name)])], set("deadline"))[1],
+        select("filter-conflict", _("Conflicts"), [["", _("All")], ["yes", _("With a conflict to settle")]], set("conflict"))[1])));
   draw();
   return h("div", { className: "review" }, cases.length ? controls : null, count,
     cases.length ? list : h("p", { className: "hint" }, _("No case on this device yet.")), more);

@@ -46,6 +46,7 @@ function summarise(opened, log) {
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
     place: fields.place_name || "", placeType: fields.place_type || "", measure: fields.measure || "",
     status: fields.status === "closed" ? "closed" : "open", nextDeadline: nextDeadline(deadlines), members,
+    conflicts: opened.conflicts?.length ?? 0,
     team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity, keySince,
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
@@ -277,12 +278,14 @@ async function readLog(state, caseId, log, keys) {
     const id = `${version.lamport}:${version.device}`;
     written.push({ id, time: version.time, author: version.author, body: version.body });
     for (const [name, value] of Object.entries(version.body.fields || {})) {
-      const base = version.body.base?.[name] ?? null;
-      if (current[name] !== undefined && base !== current[name]) conflicts.add(name);
-      else conflicts.delete(name);
+      // Written without seeing the version it replaces: a conflict, unless it writes the same
+      // value (the same words typed on two phones). Written from the latest: settled.
+      const unseen = current[name] !== undefined && (version.body.base?.[name] ?? null) !== current[name];
+      if (unseen && value !== fields[name]) conflicts.add(name);
+      else if (!unseen) conflicts.delete(name);
       fields[name] = value;
       current[name] = id;
-      (history[name] ??= []).push({ value, time: version.time, author: version.author, id });
+      (history[name] ??= []).push({ value, time: version.time, author: version.author, device: version.device, id });
     }
   }
   return { fields, history, conflicts: [...conflicts], versionOf: current, deadlines: caseDeadlines(written, fields),
