@@ -9,7 +9,9 @@ from tests.helpers import Api, Person, logged_in
 
 ROLES = [ANONYMOUS, "volunteer", "coordinator", "auditor", "admin"]
 PLACEHOLDERS = {"user_id": "someone", "handle": "nohandle", "language": "fr", "filename": "css/app.css",
-                "case_id": "AAAAAAAAAAAAAAAAAAAAAA"}
+                "case_id": "AAAAAAAAAAAAAAAAAAAAAA", "team_id": "<team>"}
+# A team's own endpoints are called with the caller's team (another team's answer 403 to all).
+NO_TEAM = "AAAAAAAAAAAAAAAAAAAAAA"
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -45,7 +47,8 @@ def test_role_by_endpoint_table(app: Flask, people: dict[str, Person]) -> None:
             # Logging in is slow (Argon2id): keep one session per role while it lives.
             if api is None or (role != ANONYMOUS and api.get("/api/v1/me").status_code != 200):
                 api = Api(app.test_client()) if role == ANONYMOUS else logged_in(app, people[role])
-            response = call(api, method, url)
+            team = api.get("/api/v1/me").get_json()["person"]["team_id"] if role != ANONYMOUS else None
+            response = call(api, method, url.replace("<team>", team or NO_TEAM))
             allowed = role in ACCESS[endpoint]
             denied_anonymous = response.status_code == 401 or (
                 response.status_code == 302 and "/login" in response.headers["Location"] and endpoint != "pages.index")

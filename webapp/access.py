@@ -20,6 +20,8 @@ ADMIN = frozenset({"admin"})
 # Only volunteers and coordinators can be members of a case; auditors read ciphertext only.
 MEMBERS = frozenset({"volunteer", "coordinator"})
 READERS = MEMBERS | {"auditor"}
+# A team's policies (its table of measures) are written by its coordination.
+COORDINATORS = frozenset({"coordinator"})
 # What the server holds, seen from above: for auditors alone, never for admins who run it.
 AUDITORS = frozenset({"auditor"})
 
@@ -57,7 +59,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "keys.post_roster_entry": ADMIN,
     # Team members only, and only coordinators write: checked in the views, next to the team.
     "measures.get_measures": MEMBERS,
-    "measures.put_measures": MEMBERS,
+    "measures.put_measures": COORDINATORS,
     "apidoc.openapi_document": PUBLIC,
     "sync.push": MEMBERS,
     "sync.pull": READERS,
