@@ -11,7 +11,7 @@ import { drafts } from "../store/records.js";
 import { NotCertified, rosterNames } from "../store/roster.js";
 import { accountDisabled } from "../sync/disabled.js";
 import { refreshRoster } from "../sync/directory.js";
-import { repairCase } from "../sync/engine.js";
+import { leavesAt, repairCase, retentionDays } from "../sync/engine.js";
 import { dateTimeField, deadlineEntry, watchPlausibility } from "./deadline-entry.js";
 import { deadlinesSection } from "./deadline-list.js";
 import { deadlineBadge } from "./deadline-view.js";
@@ -407,6 +407,18 @@ function fieldRow(name, value, label, opened, { display, names, thisDevice, keep
             onclick: () => keep(name, v.value) }, _("Keep this one"))] : null)))) : null)];
 }
 
+// Under the team's retention, when this case leaves the phone: never while it is on screen,
+// has a draft or waits to be sent (sync/engine.js).
+async function retentionNotice(state, record) {
+  const days = await retentionDays(state);
+  if (days === null) return null;
+  const text = days === 0
+    ? _("Your team keeps no synced case on phones: this case leaves this device at the first sync after you leave it, once everything is sent. “Kept on the server” brings it back, with a network.")
+    : _("Your team keeps synced cases on phones for a time: this case leaves this device after %(date)s, once everything is sent.",
+      { date: formatDate(leavesAt(record.updated ?? Date.now(), days)) });
+  return h("p", { className: "hint", id: "case-retention" }, text);
+}
+
 export async function caseScreen(state, caseId, home) {
   const opened = await openCase(state, caseId);
   noteWhere({ screen: "case", caseId });
@@ -440,6 +452,7 @@ export async function caseScreen(state, caseId, home) {
     closed ? h("p", { className: "notice", id: "case-closed" }, _("This case is closed.")) : null,
     setAsideNotice(state, caseId, opened.record, redraw),
     removedNotice(opened.record),
+    readOnly ? null : await retentionNotice(state, opened.record),
     refusedSection(state, caseId, opened.record, labels, redraw),
     h("dl", { className: "facts" }, rows.flat()),
     h("h2", {}, _("Documents")),

@@ -250,6 +250,8 @@ function syncPanel(state) {
 window.addEventListener("online", () => schedule.online());
 
 function begin(state) {
+  // The case on screen (shown, or being edited) stays on the device whatever the retention.
+  state.caseInUse = () => lastWhere().caseId ?? null;
   startSession(state, (reason) => {
     schedule.stop();
     unlockScreen(reason);

@@ -7,7 +7,7 @@
 
 import { b64urlDecode, bytesKey, CarnetCryptoError, Kind, parseControlPayload, parseEntry } from "../protocol/index.js";
 import { keepVerified, summaryFor } from "../store/cases.js";
-import { caseRecords, caseSummaries, outbox as outboxRecords, queueEntries, syncProgress, syncState, teamPolicy } from "../store/records.js";
+import { caseRecords, caseSummaries, drafts, outbox as outboxRecords, queueEntries, syncProgress, syncState, teamPolicy } from "../store/records.js";
 import { associationKey } from "../store/roster.js";
 import { callApi } from "./api.js";
 import { refreshRoster } from "./directory.js";
@@ -49,16 +49,24 @@ export async function retentionDays(state) {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** When a case last touched at `updated` may leave this device under `days` of retention. */
+export function leavesAt(updated, days) {
+  return updated + days * DAY_MS;
+}
+
 // Cases whose every entry the server has confirmed, untouched here for longer than the policy
-// allows, leave the device with their keys; the server list brings them back when opened.
+// allows, leave the device with their keys; the server list brings them back when opened. Never
+// one the person is using: on screen (`state.caseInUse`, set by the app) or with a draft.
 async function applyRetention(state, now = Date.now()) {
   const days = await retentionDays(state);
   if (days === null) return 0;
   const waiting = new Set((await outboxRecords.list(state.vault)).map(([, item]) => item.caseId));
+  const drafted = new Set((await drafts.list(state.vault)).map(([id]) => id));
+  const inUse = state.caseInUse?.();
   let removed = 0;
   for (const { id, pending, refused, setAside, updated } of await caseSummaries(state.vault)) {
-    if (waiting.has(id) || pending || refused || setAside) continue;
-    if (updated + days * DAY_MS > now) continue;
+    if (waiting.has(id) || drafted.has(id) || id === inUse || pending || refused || setAside) continue;
+    if (leavesAt(updated, days) > now) continue;
     await caseRecords.delete(state.vault, id);
     removed += 1;
   }

@@ -1,7 +1,8 @@
-"""An edit's draft holds what the person changed, with the version it was based on: restored after
-someone else's edits, it re-applies only those fields, and a field changed meanwhile by someone
-else shows both values for the person to choose (issue: a restored draft reverted a coordinator's
-newer edits, silently)."""
+"""Edits never undo or hide anyone's work. An edit's draft holds what the person changed, with
+the version it was based on: restored after someone else's edits, it re-applies only those
+fields, and a field changed meanwhile shows both values for the person to choose. Every conflict
+shows (an empty winner too) and "Keep this one" settles it. Retention never takes a case from
+under the person editing it."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,3 +211,32 @@ def test_every_conflict_shows_even_an_empty_winner_and_keeping_one_settles_it(
     finally:
         phone.close()
         desk.close()
+
+
+def test_under_retention_none_an_edit_open_through_a_sync_saves(server: LiveServer, page: Page) -> None:
+    server.flask("team", "policy", "Prisons", "--retention", "none")
+    set_up_device(page, server, *DEMO["volunteer"])
+    page.click("#new-intake")
+    page.fill("#f-alias", TITLE)
+    save_and_back(page)
+    page.get_by_role("button", name="Retour").click()
+    sync(page)
+    expect(page.locator("#case-list")).to_have_count(0)
+
+    # Brought back from the server and edited: the background sync leaves it alone.
+    page.locator("#server-cases li button").first.click()
+    expect(page.locator("h1")).to_have_text(TITLE)
+    expect(page.locator("#case-retention")).to_contain_text("ce dossier quitte cet appareil à la première synchronisation")
+    page.click("#edit-case")
+    to_last_step(page)
+    page.fill("#f-notes", "Écrit pendant une synchronisation")
+    app(page, "sync/engine:(await m.syncNow(s)).refused")
+    save_and_back(page)
+    expect(field(page, "notes")).to_have_text("Écrit pendant une synchronisation")
+
+    # Left, sent: then it goes, as the team asks.
+    page.get_by_role("button", name="Retour").click()
+    sync(page)
+    expect(page.locator("#case-list")).to_have_count(0)
+    page.locator("#server-cases li button").first.click()
+    expect(field(page, "notes")).to_have_text("Écrit pendant une synchronisation")
