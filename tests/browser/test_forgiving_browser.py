@@ -4,6 +4,8 @@ without trying one, and the passphrase changes on the device. French, on a 360 p
 
 import re
 import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
@@ -14,10 +16,18 @@ from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import PASSPHRASE, databases, enrol, set_up_device, unlock
 from tests.browser.test_intake import enrol_and_certify
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, running_demo
 
 VOLUNTEER = next((e, p) for e, _n, r, _t, p in DEMO_PEOPLE if r == "volunteer")
 NEW_PASSPHRASE = "trois mots neufs pour le carnet"
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """For the tests that type a wrong passphrase on purpose: the server counts failed logins by
+    address, and every test browser shares one, so they would slow the shared server's tests."""
+    with running_demo(tmp_path) as live:
+        yield live
 
 
 def record_case(page: Page, alias: str) -> None:
@@ -28,9 +38,9 @@ def record_case(page: Page, alias: str) -> None:
 
 
 def submit_passphrase_change(page: Page) -> None:
-    """Submit the filled form until it is through. All the tests' browsers log in from one address,
-    whose failed logins (other tests make some on purpose) the server counts: when it says to wait
-    a moment (what a person would read), the test waits and submits again."""
+    """Submit the filled form until it is through. The server counts the failed logins of the
+    browsers' one address (the test makes one on purpose): when it says to wait a moment (what a
+    person would read), the test waits and submits again."""
     for _ in range(10):
         current = page.locator("#passphrase-current").input_value()
         page.click("#passphrase-form button[type=submit]")
@@ -187,9 +197,9 @@ def test_the_header_says_offline_and_counts_interviews_without_a_sync(
     expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.", timeout=30_000)
 
 
-def test_the_passphrase_changes_on_the_device_and_for_new_devices(live_server: LiveServer, browser: Browser,
+def test_the_passphrase_changes_on_the_device_and_for_new_devices(own_server: LiveServer, browser: Browser,
                                                                  phone: BrowserContext, page: Page) -> None:
-    email = enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    email = enrol(own_server, page, name=f"Nour {secrets.token_hex(3)}")
     unlock(page)
     expect(page.locator("h1")).to_have_text("Mes dossiers")
     page.click("#open-settings")
@@ -229,7 +239,7 @@ def test_the_passphrase_changes_on_the_device_and_for_new_devices(live_server: L
     context = browser.new_context(locale="fr-FR", **PHONE)
     try:
         other = context.new_page()
-        other.goto(live_server.url + "/app")
+        other.goto(own_server.url + "/app")
         other.fill("#setup-email", email)
         other.fill("#setup-passphrase", PASSPHRASE)
         other.click("#setup-form button[type=submit]")
@@ -282,8 +292,8 @@ DISCARD_TITLE = {"ar": "التخلي عمّا كتبته؟", "en": "Discard what
 
 
 def test_a_passphrase_change_whose_answer_was_lost_is_finished_by_trying_again(
-        live_server: LiveServer, page: Page) -> None:
-    enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+        own_server: LiveServer, page: Page) -> None:
+    enrol(own_server, page, name=f"Nour {secrets.token_hex(3)}")
     unlock(page)
     page.click("#open-settings")
     page.click("#change-passphrase")
@@ -309,14 +319,14 @@ def test_a_passphrase_change_whose_answer_was_lost_is_finished_by_trying_again(
     expect(page.locator("h1")).to_have_text("Mes dossiers")
 
 
-def test_a_second_device_follows_a_passphrase_changed_on_the_first(live_server: LiveServer, browser: Browser,
+def test_a_second_device_follows_a_passphrase_changed_on_the_first(own_server: LiveServer, browser: Browser,
                                                                   page: Page) -> None:
-    email = enrol(live_server, page, name=f"Nour {secrets.token_hex(3)}")
+    email = enrol(own_server, page, name=f"Nour {secrets.token_hex(3)}")
     unlock(page)
     context = browser.new_context(locale="fr-FR", **PHONE)
     try:
         second = context.new_page()
-        set_up_device(second, live_server, email, PASSPHRASE)
+        set_up_device(second, own_server, email, PASSPHRASE)
         second.click("#lock-now")
         # Changed on the first device,
         page.click("#open-settings")
