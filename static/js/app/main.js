@@ -418,7 +418,12 @@ async function serverCasesSection(state) {
       } }, ngettext("Case opened on %(date)s, last activity %(last)s, %(count)s entry",
       "Case opened on %(date)s, last activity %(last)s, %(count)s entries", item.entry_count, {
         date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })))));
-  }).catch(() => list.replaceWith(h("p", { className: "hint" }, _("The server could not be reached."))));
+  }).catch((problem) => {
+    if (isAccountDisabled(problem)) return onAccountDisabled(state);
+    // What went wrong, in words: the server's own reason when it answered.
+    return list.replaceWith(h("p", { className: "hint", id: "server-cases-problem" },
+      problem instanceof ApiProblem ? problem.message : _("The server could not be reached.")));
+  });
   return section;
 }
 

@@ -268,6 +268,8 @@ export async function repairCase(state, caseId) {
 
 // The person's cases on the server that this device does not hold (metadata only).
 export async function casesOnServerOnly(state) {
+  // Like every call of the engine: a session that ended while offline is renewed first.
+  await ensureSession(state);
   const { cases } = await callApi("GET", "/api/v1/sync/cases");
   const held = new Set(await caseRecords.ids(state.vault));
   return cases.filter((item) => !held.has(item.id));
