@@ -402,7 +402,8 @@ function fieldRow(name, value, label, opened, { display, names, thisDevice, keep
         _("Edited on two devices without seeing each other: keep one of the versions, or edit to settle it.")) : null,
       versions.length > 1 ? h("details", { open: conflict }, h("summary", {}, ngettext("%(count)s version", "%(count)s versions", versions.length)),
         h("ol", { className: "versions" }, versions.map((v) => h("li", { "data-version": v.id },
-          shown(v.value), " · ", formatDateTime(v.time), " · ", versionSource(v, { names, thisDevice }),
+          shown(v.value), " · ", h("span", { className: "version-time" }, formatDateTime(v.time)), " · ",
+          versionSource(v, { names, thisDevice }),
           conflict && keep ? [" ", h("button", { type: "button", className: "link-button", "data-keep": v.id,
             onclick: () => keep(name, v.value) }, _("Keep this one"))] : null)))) : null)];
 }
