@@ -109,6 +109,24 @@ export function formatDateTime(value) {
   return written(value, { dateStyle: "long", timeStyle: "short" });
 }
 
+/** A day in short, its year only when it is not this year's: "5 déc.", "5 déc. 2025". */
+export function formatShortDate(value, now = Date.now()) {
+  const date = new Date(value);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" })
+    .format(date);
+}
+
+/** A time of day on the device's clock: "14:00". */
+export function formatTime(value) {
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(new Date(value));
+}
+
+/** An amount of a unit in words, with the language's plural forms: "3 jours", "48 hours". */
+export function formatAmount(value, unit) {
+  return formatter(Intl.NumberFormat, { style: "unit", unit, unitDisplay: "long" }).format(value);
+}
+
 export function formatNumber(n) {
   return formatter(Intl.NumberFormat).format(n);
 }

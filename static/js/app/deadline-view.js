@@ -2,7 +2,7 @@
 // when), a colour and an icon, so that nothing is said by colour alone. The state comes from the
 // model (store/deadlines.js); dates and times are written by Intl in the page's language.
 
-import { _, locale } from "../i18n.js";
+import { _, formatAmount, formatShortDate, formatTime } from "../i18n.js";
 import { dueTime, state, timeLeft } from "../store/deadlines.js";
 import { h } from "./ui.js";
 
@@ -28,34 +28,19 @@ export function stateName(name) {
     later: _("Later"), closed: _("Closed") }[name] ?? "";
 }
 
-// Counts in words through Intl's units, which carry each language's plural forms.
-function amount(value, unit) {
-  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "long" }).format(value);
-}
-
 export function durationText(ms) {
   const span = Math.abs(ms);
-  if (span < HOUR) return amount(Math.max(1, Math.floor(span / MINUTE)), "minute");
-  if (span < 2 * DAY) return amount(Math.floor(span / HOUR), "hour");
-  return amount(Math.floor(span / DAY), "day");
+  if (span < HOUR) return formatAmount(Math.max(1, Math.floor(span / MINUTE)), "minute");
+  if (span < 2 * DAY) return formatAmount(Math.floor(span / HOUR), "hour");
+  return formatAmount(Math.floor(span / DAY), "day");
 }
 
-export function dateText(time, now = Date.now()) {
-  const date = new Date(time);
-  const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" })
-    .format(date);
-}
-
-export function timeText(time) {
-  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(new Date(time));
-}
 
 /** "on 5 Dec at 14:00"; a whole day (an older deadline) without its time. */
 export function whenText(deadline, now = Date.now()) {
   const time = dueTime(deadline.due);
-  if (deadline.wholeDay) return _("on %(date)s", { date: dateText(time, now) });
-  return _("on %(date)s at %(time)s", { date: dateText(time, now), time: timeText(time) });
+  if (deadline.wholeDay) return _("on %(date)s", { date: formatShortDate(time, now) });
+  return _("on %(date)s at %(time)s", { date: formatShortDate(time, now), time: formatTime(time) });
 }
 
 export function deadlineWords(deadline, now = Date.now()) {

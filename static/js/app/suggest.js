@@ -7,7 +7,7 @@
 // change of the measure or of the notification updates the suggestion only, so the person's own
 // value always wins.
 
-import { _, locale } from "../i18n.js";
+import { _, formatAmount, formatShortDate, formatTime } from "../i18n.js";
 import { HOURS } from "../store/measures.js";
 import { exampleMark, measureTable } from "./measures.js";
 import { h } from "./ui.js";
@@ -42,16 +42,12 @@ export function suggestedDue(notified, amount, unit) {
 }
 
 function when(date) {
-  const sameYear = date.getFullYear() === new Date().getFullYear();
-  const day = new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: sameYear ? undefined : "numeric" });
-  const time = new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" });
   // No-break spaces: a date and its time never break across lines.
-  return `${day.format(date)} ${time.format(date)}`.replace(/ /g, "\u00a0");
+  return `${formatShortDate(date)} ${formatTime(date)}`.replace(/ /g, "\u00a0");
 }
 
 function delayText(amount, unit) {
-  return new Intl.NumberFormat(locale(), { style: "unit", unit: unit === HOURS ? "hour" : "day", unitDisplay: "long" })
-    .format(amount);
+  return formatAmount(amount, unit === HOURS ? "hour" : "day");
 }
 
 /** "Notification 3 déc. 14:00 + 48 heures = 5 déc. 14:00", in the person's language. */
