@@ -222,6 +222,33 @@ def test_an_overdue_deadline_is_overdue_everywhere_and_a_near_one_shows_its_time
         desk.close()
 
 
+def test_a_closed_cases_deadlines_leave_the_lists_and_the_figures(server: LiveServer, browser: Browser) -> None:
+    now = fixed_now()
+    desk, coordinator = phone_at(browser, now)
+    try:
+        set_up_device(coordinator, server, *DEMO["coordinator"])
+        intake(coordinator, "Clos Retard", now - datetime.timedelta(days=2), "appeal", "Recours")
+        expect(coordinator.locator("#deadlines-not-followed")).to_have_count(0)
+        coordinator.click("#case-status")
+        expect(coordinator.locator("#case-closed")).to_be_visible()
+        # On its own screen the deadline is still there, and can still be closed; it says why it is not followed.
+        expect(badge(coordinator.locator("#case-deadlines"), "overdue")).to_have_count(1)
+        expect(coordinator.locator("#deadlines-not-followed")).to_have_text(
+            "Le dossier est clos : ses échéances ouvertes ne figurent plus dans les listes ni dans les chiffres.")
+        coordinator.get_by_role("button", name="Retour").click()
+        row = coordinator.locator("#case-list li", has_text="Clos Retard")
+        expect(row).to_contain_text("Clos")
+        expect(row.locator(".deadline-badge")).to_have_count(0)
+        coordinator.click(".filter-box summary")
+        coordinator.select_option("#filter-deadline", "overdue")
+        expect(coordinator.locator("#case-list li:visible", has_text="Clos Retard")).to_have_count(0)
+        coordinator.select_option("#filter-deadline", "")
+        coordinator.click("#open-figures")
+        expect(coordinator.locator("[data-deadline-count=overdue]")).to_have_text("0")
+    finally:
+        desk.close()
+
+
 def test_a_suggestion_fills_the_entry_until_the_person_changes_it(live_server: LiveServer, page: Page) -> None:
     """The contract of `entry.fill` that the suggestion from measures relies on (static/js/app/suggest.js)."""
     page.goto(live_server.url + "/app")

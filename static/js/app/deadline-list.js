@@ -37,12 +37,14 @@ function closedText(deadline) {
     date: formatDateTime(deadline.closed.at), reason: reasonName(deadline.closed.reason) });
 }
 
-/** `close(id, reason)`, or null when the case is read-only here. */
-export function deadlinesSection(deadlines, close, now = Date.now()) {
+/** `close(id, reason)`, or null when the case is read-only here; `caseClosed` when the case is. */
+export function deadlinesSection(deadlines, close, { caseClosed = false, now = Date.now() } = {}) {
   const open = openDeadlines(deadlines);
   const closed = deadlines.filter((deadline) => deadline.closed);
   return h("section", { id: "case-deadlines", "aria-labelledby": "deadlines-title" },
     h("h2", { id: "deadlines-title" }, _("Deadlines")),
+    caseClosed && open.length ? h("p", { className: "notice", id: "deadlines-not-followed" },
+      _("The case is closed: its open deadlines are no longer in the lists or the figures.")) : null,
     open.length ? h("ul", { className: "deadlines" }, open.map((deadline) => h("li", { "data-deadline": deadline.id },
       deadlineBadge(deadline, now), what(deadline), basisLine(deadline),
       close ? closeControl(deadline, close) : null)))

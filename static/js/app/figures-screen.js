@@ -102,9 +102,14 @@ function downloadCsv(activities, year) {
   download(figuresCsv(figures, csvLabels()), `carnet-${year}.csv`);
 }
 
-// Every open deadline of the cases read here, overdue first then the nearest, as of now.
+// A closed case's deadlines are no longer followed (PROTOCOL 6.9): they are neither listed nor counted.
+function followedDeadlines(item) {
+  return item.fields.status === "closed" ? [] : openDeadlines(item.deadlines ?? []);
+}
+
+// Every open deadline of the open cases read here, overdue first then the nearest, as of now.
 function openDeadlineRows(opened) {
-  const rows = opened.flatMap((item) => openDeadlines(item.deadlines ?? []).map((deadline) => ({ item, deadline })));
+  const rows = opened.flatMap((item) => followedDeadlines(item).map((deadline) => ({ item, deadline })));
   rows.sort((a, b) => a.deadline.due.localeCompare(b.deadline.due));
   return rows;
 }
@@ -120,9 +125,9 @@ function downloadDeadlines(opened) {
   download(deadlinesCsv(rows, labels), "carnet-deadlines.csv");
 }
 
-// How many open deadlines are overdue, within 48 hours, within 7 days and later, now.
+// How many open deadlines of open cases are overdue, within 48 hours, within 7 days and later, now.
 function deadlineCounts(opened) {
-  const counts = countByState(opened.flatMap((item) => openDeadlines(item.deadlines ?? [])));
+  const counts = countByState(opened.flatMap(followedDeadlines));
   return h("section", { id: "deadline-figures", "aria-labelledby": "deadline-figures-title" },
     h("h2", { id: "deadline-figures-title" }, _("Open deadlines, now")),
     h("dl", { className: "facts" }, STATES.flatMap((name) =>

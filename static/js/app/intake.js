@@ -466,7 +466,7 @@ export async function caseScreen(state, caseId, home) {
       await closeDeadline(state, caseId, id, reason);
       announce(_("The deadline is closed."));
       await redraw();
-    }),
+    }, { caseClosed: closed }),
     printHistory(opened.history, (name) => labels[name]?.label || name, display, opened.deadlines),
     coordinator && !readOnly ? await membersSection(state, caseId, redraw) : null,
     readOnly ? null : await readersNote(state, caseId),

@@ -34,10 +34,12 @@ async function firstMembers(state, view) {
 export const EPOCH_STARTS = new Set([Kind.GENESIS, Kind.ROTATE, Kind.REMOVE]);
 
 // What the case lists show without opening a case: kept sealed in the record, rebuilt from the
-// log at every change. The next deadline is the case's first open one (store/deadlines.js); its
-// state is worked out when shown, since time passes while the summary rests.
+// log at every change. The next deadline is the case's first open one (store/deadlines.js), none
+// once the case is closed; its state is worked out when shown, since time passes while the
+// summary rests.
 function summarise(opened, log) {
   const { fields, deadlines } = opened;
+  const closed = fields.status === "closed";
   const members = log ? [...log.state.members.values()].filter((entry) => entry.role === Role.VOLUNTEER)
     .map((entry) => b64urlEncode(entry.userId)) : [];
   const lastActivity = log ? log.entries.reduce((last, v) => Math.max(last, v.entry.header.time), 0) : Date.now();
@@ -45,7 +47,7 @@ function summarise(opened, log) {
   const keySince = starts.length ? starts[starts.length - 1].entry.header.time : Date.now();
   return { title: fields.alias || fields.prison_number || "", number: fields.prison_number || "",
     place: fields.place_name || "", placeType: fields.place_type || "", measure: fields.measure || "",
-    status: fields.status === "closed" ? "closed" : "open", nextDeadline: nextDeadline(deadlines), members,
+    status: closed ? "closed" : "open", nextDeadline: closed ? null : nextDeadline(deadlines), members,
     conflicts: opened.conflicts?.length ?? 0,
     team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity, keySince,
     text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };

@@ -142,10 +142,10 @@ export function nextDeadline(deadlines) {
   return { id: next.id, due: next.due, wholeDay: next.wholeDay, kind: next.kind, label: next.label, source: next.source };
 }
 
-/** A summary's next deadline: older summaries kept it as a date text. */
+/** A summary's next deadline: older summaries kept it as a date text. A closed case has none. */
 export function summaryDeadline(item) {
   const next = item?.nextDeadline;
-  if (!next) return null;
+  if (!next || item.status === "closed") return null;
   return typeof next === "string" ? normalise({ due: next }, "summary") : normalise(next, next.id ?? "summary");
 }
 
