@@ -65,6 +65,28 @@ def review_record():
     return module
 
 
+@pytest.mark.parametrize("language", ("fr", "ar"))
+def test_every_translation_was_reviewed_as_it_reads_now(language: str) -> None:
+    # translations/reviewed-LANG.tsv holds a hash of each message and its translation as a person
+    # read them; a new message, or one whose source or translation changed since, is unreviewed.
+    unreviewed = [f"{reason}: {entry.msgid}" for entry, reason in review_record().unreviewed(language)]
+    assert not unreviewed, (f"{len(unreviewed)} unreviewed, read them against their source "
+                            f"(scripts/translations.sh review {language}):\n" + "\n".join(unreviewed))
+
+
+def test_a_changed_translation_is_unreviewed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    review = review_record()
+    po = tmp_path / "fr" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid "Save"\nmsgstr "Enregistrer"\n\nmsgid "Tab\\there"\nmsgstr "Tab\\tici"\n', encoding="utf-8")
+    monkeypatch.setattr(review, "HERE", tmp_path)
+    assert [(e.msgid, reason) for e, reason in review.unreviewed("fr")] == [("Save", "new"), ("Tab\there", "new")]
+    review.record("fr", ["all"])
+    assert review.unreviewed("fr") == []
+    po.write_text(po.read_text(encoding="utf-8").replace("Enregistrer", "Sauver"), encoding="utf-8")
+    assert [(e.msgid, reason) for e, reason in review.unreviewed("fr")] == [("Save", "changed")]
+
+
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
 COUNT_PLACEHOLDERS = {"%(count)s", "%(num)d"}
 

@@ -73,14 +73,15 @@ def read_records(language: str) -> dict[tuple[str, str, str], str]:
     records = {}
     for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
         if line and not line.startswith("#"):
-            digest, msgid, plural, context = line.split("\t")
+            # Empty trailing columns (no plural, no context) are not written.
+            digest, msgid, plural, context = (line.split("\t") + ["", ""])[:4]
             records[(unescape(msgid), unescape(plural), unescape(context))] = digest
     return records
 
 
 def write_records(language: str, records: dict[tuple[str, str, str], str]) -> None:
-    lines = [HEADER] + ["\t".join((records[key], *map(escape, key))) + "\n" for key in sorted(records)]
-    record_path(language).write_text("".join(lines), encoding="utf-8")
+    rows = ["\t".join((records[key], *map(escape, key))).rstrip("\t") for key in sorted(records)]
+    record_path(language).write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
 
 
 def unreviewed(language: str) -> list[tuple[Entry, str]]:
