@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gettext import c2py
 from pathlib import Path
 
-from babel.messages.catalog import Message
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 HERE = Path(__file__).resolve().parent
@@ -51,9 +51,13 @@ def entry(message: Message) -> Entry:
     return Entry(ids[0], ids[1], message.context or "", tuple(forms))
 
 
-def entries(language: str) -> list[Entry]:
+def read_catalog(language: str) -> Catalog:
     with open(HERE / language / "LC_MESSAGES" / "messages.po", "rb") as po:
-        return [entry(m) for m in read_po(po, locale=language) if m.id]
+        return read_po(po, locale=language)
+
+
+def entries(language: str) -> list[Entry]:
+    return [entry(m) for m in read_catalog(language) if m.id]
 
 
 # Tabs, newlines and backslashes are escaped so that each message keeps to one line.
@@ -91,18 +95,19 @@ def unreviewed(language: str) -> list[tuple[Entry, str]]:
             if records.get(e.key) != e.hash]
 
 
-def form_counts(language: str, count: int) -> list[str]:
+def form_counts(language: str) -> list[str]:
     """For each plural form, a few of the counts that pick it (the catalog's Plural-Forms)."""
-    with open(HERE / language / "LC_MESSAGES" / "messages.po", "rb") as po:
-        pick = c2py(read_po(po, locale=language).plural_expr)  # the expression gettext evaluates
-    samples: list[list[int]] = [[] for _ in range(count)]
+    catalog = read_catalog(language)
+    pick = c2py(catalog.plural_expr)  # the expression gettext evaluates
+    samples: list[list[int]] = [[] for _ in range(catalog.num_plurals)]
     for n in (*range(200), 1000, 1001):
-        if (form := pick(n)) < count and len(samples[form]) < 4:
+        if len(samples[form := pick(n)]) < 4:
             samples[form].append(n)
     return [", ".join(map(str, s)) for s in samples]
 
 
 def show(language: str, found: list[tuple[Entry, str]]) -> None:
+    counts = form_counts(language)
     for e, reason in found:
         print(f"{e.hash}  ({reason})")
         print(f"  msgid:   {e.msgid!r}")
@@ -110,7 +115,6 @@ def show(language: str, found: list[tuple[Entry, str]]) -> None:
             print(f"  plural:  {e.plural!r}")
         if e.context:
             print(f"  context: {e.context!r}")
-        counts = form_counts(language, len(e.forms)) if e.plural else [""]
         for i, form in enumerate(e.forms):
             label = f"[{i}] n = {counts[i]}" if e.plural else ""
             print(f"  msgstr{label}: {form!r}")
@@ -131,7 +135,8 @@ def record(language: str, hashes: list[str]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) < 2 or argv[0] not in ("list", "record") or argv[1] not in REVIEWED_LANGUAGES:
+    if len(argv) < 2 or argv[0] not in ("list", "record") or argv[1] not in REVIEWED_LANGUAGES \
+            or (argv[0] == "record" and len(argv) < 3):
         sys.exit(__doc__)
     if argv[0] == "list":
         show(argv[1], unreviewed(argv[1]))
