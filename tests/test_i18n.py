@@ -1,8 +1,11 @@
 """French first, English and Arabic: complete catalogs, locale choice, right-to-left pages."""
 
 import html
+import importlib.util
+import re
 import subprocess
 import sys
+from gettext import c2py
 from pathlib import Path
 
 import pytest
@@ -53,6 +56,75 @@ def test_no_translation_serves_two_messages_unless_meant_to(language: str) -> No
             by_translation.setdefault(m.string, set()).add(m.id)
     shared = {text: ids for text, ids in by_translation.items() if len(ids) > 1}
     assert set(shared) - SHARED_ON_PURPOSE[language] == set(), shared
+
+
+def review_record():
+    spec = importlib.util.spec_from_file_location("review", ROOT / "translations" / "review.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("language", ("fr", "ar"))
+def test_every_translation_was_reviewed_as_it_reads_now(language: str) -> None:
+    # translations/reviewed-LANG.tsv holds a hash of each message and its translation as a person
+    # read them; a new message, or one whose source or translation changed since, is unreviewed.
+    unreviewed = [f"{reason}: {entry.msgid}" for entry, reason in review_record().unreviewed(language)]
+    assert not unreviewed, (f"{len(unreviewed)} unreviewed, read them against their source "
+                            f"(scripts/translations.sh review {language}):\n" + "\n".join(unreviewed))
+
+
+def test_a_changed_translation_is_unreviewed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    review = review_record()
+    po = tmp_path / "fr" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid "Save"\nmsgstr "Enregistrer"\n\nmsgid "Tab\\there"\nmsgstr "Tab\\tici"\n', encoding="utf-8")
+    monkeypatch.setattr(review, "HERE", tmp_path)
+    assert [(e.msgid, reason) for e, reason in review.unreviewed("fr")] == [("Save", "new"), ("Tab\there", "new")]
+    review.record("fr", ["all"])
+    assert review.unreviewed("fr") == []
+    po.write_text(po.read_text(encoding="utf-8").replace("Enregistrer", "Sauver"), encoding="utf-8")
+    assert [(e.msgid, reason) for e, reason in review.unreviewed("fr")] == [("Save", "changed")]
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
+COUNT_PLACEHOLDERS = {"%(count)s", "%(num)d"}
+
+
+def placeholders(text: str) -> set[str]:
+    return {m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%"}
+
+
+def stray_percent(text: str) -> bool:
+    return "%" in PLACEHOLDER.sub("", text)
+
+
+def forms_of_one_count(language: str) -> set[int]:
+    # A plural form that a single count picks (Arabic's zero, one and two) may write the count in
+    # words: "يومان" is "2 days".
+    pick = c2py(catalog(language).plural_expr)
+    picked: dict[int, set[int]] = {}
+    for n in (*range(1000), 1_000_000):
+        picked.setdefault(pick(n), set()).add(n)
+    return {form for form, counts in picked.items() if len(counts) == 1}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_the_placeholders_of_their_source(language: str) -> None:
+    # A placeholder missing is a value never shown; one added or misspelt breaks the page.
+    one_count = forms_of_one_count(language)
+    wrong = []
+    for m in catalog(language):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        wanted = placeholders(ids[0]) | placeholders(ids[-1])
+        for index, form in enumerate(m.string if isinstance(m.string, tuple) else (m.string,)):
+            may_drop = COUNT_PLACEHOLDERS if isinstance(m.id, tuple) and index in one_count else set()
+            have = placeholders(form)
+            if have - wanted or wanted - have - may_drop or stray_percent(form):
+                wrong.append((ids[0], index, form))
+    assert not wrong, "\n".join(map(repr, wrong))
 
 
 def test_catalogs_hold_every_string_of_the_sources(tmp_path: Path) -> None:
