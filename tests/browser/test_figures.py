@@ -214,7 +214,7 @@ def test_a_coordinator_sees_the_figures_of_the_cases_and_downloads_the_same_csv(
         fill_short_intake(page, "Figure Une", place)
         fill_short_intake(page, "Figure Deux", place)
         page.click("#open-figures")
-        expect(page.locator("h1")).to_have_text("Chiffres d'activité")
+        expect(page.locator("h1")).to_have_text("Chiffres d’activité")
         year = str(datetime.date.today().year)
         expect(page.locator("#figures-year")).to_have_value(year)
         row = page.locator("table[data-breakdown=place] tbody tr", has=page.locator("th", has_text=place))

@@ -87,7 +87,7 @@ def test_a_case_recorded_before_the_team_had_a_coordinator_reaches_the_coordinat
     try:
         enrol_certified(server, browser, volunteer, "volunteer", "Awa Bénévole")
         case_id = record_case(volunteer, "Premier dossier", notes)
-        expect(volunteer.locator("#case-readers")).to_contain_text("Seul·e vous pouvez lire ce cas pour l'instant")
+        expect(volunteer.locator("#case-readers")).to_contain_text("Vous seul·e pouvez lire ce dossier pour l’instant")
         tap_sync(volunteer)
 
         coordinator_id = enrol_certified(server, browser, desk, "coordinator", "Camille Coord")
@@ -276,7 +276,7 @@ def test_my_team_before_certification_says_what_to_do(server: LiveServer, browse
         errors: list[str] = []
         desk.on("pageerror", lambda error: errors.append(str(error)))
         desk.click("#open-team")
-        expect(desk.locator("#team-not-certified")).to_contain_text("Vous n'êtes pas encore certifié·e")
+        expect(desk.locator("#team-not-certified")).to_contain_text("Vous n’êtes pas encore certifié·e")
         desk.click("#team-open-fingerprint")
         expect(desk.locator("#my-fingerprint")).to_be_visible()
         assert errors == []
