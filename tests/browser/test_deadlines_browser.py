@@ -178,7 +178,7 @@ def test_an_overdue_deadline_is_overdue_everywhere_and_a_near_one_shows_its_time
             expect(coordinator.locator("#case-list li:visible")).to_have_count(1)
             expect(coordinator.locator("#case-list li:visible")).to_contain_text(alias)
         expect(coordinator.locator("#filter-deadline option")).to_have_text(
-            ["Toutes", "En retard", "Dans les 48 heures", "Dans les 7 jours (au-delà de 48 heures)"])
+            ["Toutes", "En retard", "Dans les 48 heures", "Dans 2 à 7 jours"])
         screenshot(coordinator, "app-review-overdue-fr-360x640")
         assert serious_violations(coordinator) == []
         coordinator.select_option("#filter-deadline", "")
