@@ -31,7 +31,7 @@ CATEGORIES = (("performance", "performance", 95), ("accessibility", "accessibili
 TIMINGS = (("first-contentful-paint", "FCP", "ms"), ("largest-contentful-paint", "LCP", "ms"),
            ("total-blocking-time", "TBT", "ms"), ("cumulative-layout-shift", "CLS", ""),
            ("interactive", "TTI", "ms"))
-CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking --lang=fr-FR"
+CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking --lang=fr-FR --accept-lang=fr-FR,fr"
 
 
 def install() -> None:
