@@ -19,6 +19,7 @@ from webapp.pwa import shell_manifest
 from webapp.static_files import IMMUTABLE, REVALIDATE, read_folder
 
 from tests.conftest import LiveServer
+from tests.helpers import Person, logged_in
 
 MODULE = "/static/js/app/main.js"
 
@@ -167,3 +168,13 @@ def test_the_favicon_is_an_icon_holding_the_app_png(client: FlaskClient) -> None
     assert (reserved, kind, count, width, height) == (0, 1, 1, 48, 48)
     assert data[offset:offset + size].startswith(b"\x89PNG") and offset + size == len(data)
     assert response.headers["Cache-Control"] == REVALIDATE
+
+
+def test_a_logged_in_person_revalidates_files_but_never_stores_pages_or_answers(app: Flask,
+                                                                                people: dict[str, Person]) -> None:
+    admin = logged_in(app, people["admin"])
+    for path in ("/static/css/app.css", "/static/js/login.js", "/i18n/fr.json", "/manifest.webmanifest", "/favicon.ico"):
+        response = admin.get(path, headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200 and response.headers["Cache-Control"] == REVALIDATE, path
+    for path in ("/app", "/home", "/api/v1/me"):
+        assert admin.get(path).headers["Cache-Control"] == "no-store", path
