@@ -71,6 +71,14 @@ class StaticFile:
     encoded: Encoded
 
 
+@dataclass(frozen=True)
+class Served:
+    """What this module keeps per app: the favicon, and the fixed answers' forms by SHA-256."""
+
+    favicon: StaticFile
+    fixed: dict[str, Encoded] = field(default_factory=dict)
+
+
 def compress(data: bytes, encoding: str) -> bytes:
     if encoding == "br":
         return brotli.compress(data, quality=11)
@@ -171,13 +179,17 @@ def compress_fixed_answer(response: Response) -> Response:
     """After the shell, worker, manifest and catalog views: the same forms, ETag and 304."""
     if request.endpoint not in FIXED_ENDPOINTS or response.status_code != 200 or response.direct_passthrough:
         return response
-    memo: dict[str, Encoded] = current_app.extensions[EXTENSION_KEY]
+    memo = served().fixed
     body = response.get_data()
     digest = hashlib.sha256(body).hexdigest()
     if digest not in memo:
         memo[digest] = encode(body)
     response.headers.setdefault("Cache-Control", REVALIDATE)
     return answer(memo[digest], response)
+
+
+def served() -> Served:
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def favicon_ico(png: bytes) -> bytes:
@@ -191,7 +203,7 @@ def favicon_ico(png: bytes) -> bytes:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     # Asked for by browsers on every site whatever the page links; the pages link the PNG.
-    found: StaticFile = current_app.extensions[EXTENSION_KEY + ".favicon"]
+    found = served().favicon
     response = Response(mimetype=found.mimetype)
     response.headers["Cache-Control"] = found.cache_control
     return answer(found.encoded, response)
@@ -202,9 +214,8 @@ def init_app(app: Flask) -> None:
     folder = Path(app.static_folder or "static")
     files = read_folder(folder)
     app.view_functions["static"] = serve(files, app.view_functions["static"])
-    app.extensions[EXTENSION_KEY] = {}
     icon = favicon_ico((folder / "icons" / "favicon.png").read_bytes())
-    app.extensions[EXTENSION_KEY + ".favicon"] = StaticFile(
-        "image/vnd.microsoft.icon", REVALIDATE, Encoded(hashlib.sha256(icon).hexdigest(), {"identity": icon}))
+    app.extensions[EXTENSION_KEY] = Served(favicon=StaticFile(
+        "image/vnd.microsoft.icon", REVALIDATE, Encoded(hashlib.sha256(icon).hexdigest(), {"identity": icon})))
     app.register_blueprint(bp)
     app.after_request(compress_fixed_answer)
