@@ -57,7 +57,7 @@ def audit(url: str, work: Path, attempts: int = 3) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     command = ["node", str(CLI), url, "--quiet", "--output=json", f"--output-path={report}",
                "--only-categories=" + ",".join(key for key, _name, _goal in CATEGORIES),
-               f"--chrome-flags={CHROME_FLAGS}", "--locale=en-US"]
+               f"--chrome-flags={CHROME_FLAGS}", "--locale=en-US", "--no-enable-error-reporting"]
     for attempt in range(attempts):
         done = subprocess.run(command, env=env, timeout=300, capture_output=True, text=True)
         if done.returncode == 0:

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.pwa import shell_manifest
-from webapp.static_files import IMMUTABLE, REVALIDATE, read_folder
+from webapp.static_files import IMMUTABLE, REVALIDATE, read_folder, writable
 
 from tests.conftest import LiveServer
 from tests.helpers import Person, logged_in
@@ -137,7 +137,7 @@ def test_names_that_carry_their_hash_are_kept_a_year_the_rest_revalidate(tmp_pat
     for name in ("app.js", "chunk-7QX2K4ZD.js", "main.3f9a1c2e.js", "icon-192.js", "common-passwords.js"):
         (folder / "js" / name).write_text("export const x = 1;\n" * 40, "utf-8")
     (folder / "js" / ".swap.js").write_text("left by an editor", "utf-8")
-    files = read_folder(folder, store=tmp_path / "encoded")
+    files = read_folder(folder, store=writable(tmp_path / "encoded"))
     assert {name: found.cache_control for name, found in files.items()} == {
         "js/app.js": REVALIDATE, "js/chunk-7QX2K4ZD.js": IMMUTABLE, "js/main.3f9a1c2e.js": IMMUTABLE,
         "js/icon-192.js": REVALIDATE, "js/common-passwords.js": REVALIDATE}
@@ -145,7 +145,8 @@ def test_names_that_carry_their_hash_are_kept_a_year_the_rest_revalidate(tmp_pat
 
 
 def test_each_content_is_compressed_once_then_read_back(tmp_path: Path) -> None:
-    folder, store = tmp_path / "static", tmp_path / "encoded"
+    folder, store = tmp_path / "static", writable(tmp_path / "encoded")
+    assert store is not None
     folder.mkdir()
     (folder / "a.css").write_text("body { margin: 0; }\n" * 50, "utf-8")
     (folder / "tiny.css").write_text("a{}", "utf-8")
@@ -178,3 +179,13 @@ def test_a_logged_in_person_revalidates_files_but_never_stores_pages_or_answers(
         assert response.status_code == 200 and response.headers["Cache-Control"] == REVALIDATE, path
     for path in ("/app", "/home", "/api/v1/me"):
         assert admin.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_a_store_the_server_cannot_write_leaves_the_forms_in_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "encoded"
+    blocked.write_text("a file where the folder would be", "utf-8")
+    assert writable(blocked) is None
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "a.css").write_text("body { margin: 0; }\n" * 50, "utf-8")
+    assert set(read_folder(folder, store=None)["a.css"].encoded.forms) == {"identity", "gzip", "br"}

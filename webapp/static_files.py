@@ -76,6 +76,7 @@ class Served:
     """What this module keeps per app: the favicon, and the fixed answers' forms by SHA-256."""
 
     favicon: StaticFile
+    store: Path | None
     fixed: dict[str, Encoded] = field(default_factory=dict)
 
 
@@ -85,7 +86,7 @@ def compress(data: bytes, encoding: str) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def encode(data: bytes, store: Path | None = ENCODED) -> Encoded:
+def encode(data: bytes, store: Path | None) -> Encoded:
     """The file and its compressed forms, read from ``store`` when made before, else made and kept."""
     digest = hashlib.sha256(data).hexdigest()
     forms = {"identity": data}
@@ -103,22 +104,32 @@ def cached_compress(data: bytes, digest: str, encoding: str, suffix: str, store:
         return path.read_bytes()
     packed = compress(data, encoding)
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Written beside, then renamed: another worker reading it finds nothing or all of it.
-            partial = path.with_name(f".{path.name}-{os.getpid()}")
-            partial.write_bytes(packed)
-            partial.rename(path)
-        except OSError as error:
-            logger.warning("compressed files kept in memory only: %s", error)
+        # Written beside, then renamed: another worker reading it finds nothing or all of it.
+        partial = path.with_name(f".{path.name}-{os.getpid()}")
+        partial.write_bytes(packed)
+        partial.rename(path)
     return packed
+
+
+def writable(store: Path) -> Path | None:
+    """``store`` if this process may write there, else None (said once): the forms are then made
+    at each start and kept in memory only."""
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        probe = store / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return store
+    except OSError as error:
+        logger.warning("compressed static files kept in memory only, made at each start: %s", error)
+        return None
 
 
 def cache_control_for(name: str) -> str:
     return IMMUTABLE if HASHED_NAME.search(name) else REVALIDATE
 
 
-def read_folder(folder: Path, store: Path | None = ENCODED) -> dict[str, StaticFile]:
+def read_folder(folder: Path, store: Path | None) -> dict[str, StaticFile]:
     """Every file of the static folder by its path in it (dot files left out), with its forms."""
     found: dict[str, StaticFile] = {}
     for path in sorted(folder.rglob("*")):
@@ -183,7 +194,7 @@ def compress_fixed_answer(response: Response) -> Response:
     body = response.get_data()
     digest = hashlib.sha256(body).hexdigest()
     if digest not in memo:
-        memo[digest] = encode(body)
+        memo[digest] = encode(body, served().store)
     response.headers.setdefault("Cache-Control", REVALIDATE)
     return answer(memo[digest], response)
 
@@ -212,10 +223,11 @@ def favicon() -> Response:
 def init_app(app: Flask) -> None:
     """After ``pwa``, which chooses the served static folder: read it, take over the static view."""
     folder = Path(app.static_folder or "static")
-    files = read_folder(folder)
+    store = writable(ENCODED)
+    files = read_folder(folder, store)
     app.view_functions["static"] = serve(files, app.view_functions["static"])
     icon = favicon_ico((folder / "icons" / "favicon.png").read_bytes())
-    app.extensions[EXTENSION_KEY] = Served(favicon=StaticFile(
+    app.extensions[EXTENSION_KEY] = Served(store=store, favicon=StaticFile(
         "image/vnd.microsoft.icon", REVALIDATE, Encoded(hashlib.sha256(icon).hexdigest(), {"identity": icon})))
     app.register_blueprint(bp)
     app.after_request(compress_fixed_answer)
