@@ -70,7 +70,10 @@ def figures_of(report: dict) -> dict[str, float]:
     scores = {name: round(100 * report["categories"][key]["score"]) for key, name, _goal in CATEGORIES}
     timings = {label: report["audits"][key]["numericValue"] for key, label, _unit in TIMINGS
                if key in report["audits"] and report["audits"][key].get("numericValue") is not None}
-    return {**scores, **timings}
+    # What the load fetched: the first bound of a page on a slow network.
+    fetched = {"requests": len(report["audits"]["network-requests"]["details"]["items"]),
+               "transferred": report["audits"]["total-byte-weight"]["numericValue"] / 1000}
+    return {**scores, **timings, **fetched}
 
 
 def run_lighthouse(results: Results, work: Path, runs: int) -> None:
@@ -87,6 +90,8 @@ def run_lighthouse(results: Results, work: Path, runs: int) -> None:
             values = [r[label] for r in reports if label in r]
             if values:
                 results.add(LIGHTHOUSE, f"{page}: {label}", unit, values)
+        results.add(LIGHTHOUSE, f"{page}: requests", "", [r["requests"] for r in reports])
+        results.add(LIGHTHOUSE, f"{page}: transferred", "KB", [r["transferred"] for r in reports])
     results.read(LIGHTHOUSE, f"Lighthouse {lighthouse_version()}, mobile profile (simulated slow 4G, CPU slowed "
                              f"4x), Debian's Chromium, each page loaded cold; the median of {runs} run(s).")
 
