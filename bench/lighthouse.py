@@ -5,7 +5,8 @@ Lighthouse (npm, pinned in bench/lighthouse/package-lock.json) is installed by t
 (``CHROME_PATH``, ``/usr/bin/chromium`` unless ``CARNET_CHROMIUM`` says otherwise). The server is
 started as ``scripts/run.sh`` starts it (gunicorn, ``webapp/gunicorn_conf.py``, the demo
 association); each page is loaded cold (Lighthouse clears the origin's storage first), with the
-simulated slow 4G and 4x slower CPU of the mobile profile, in French.
+simulated slow 4G and 4x slower CPU of the mobile profile, in French. Lighthouse 13 declares
+Node.js 22 or later; npm only warns under an older one, and it runs under Node.js 20 as well.
 
     .venv/bin/python -m bench.lighthouse            # prints the figures (no report written)
 """
