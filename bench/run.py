@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import caselength, dashboard, ingest, load, phone, report, rotation, wire  # noqa: E402
+from bench import caselength, dashboard, ingest, lighthouse, load, phone, report, rotation, wire  # noqa: E402
 from bench.figures import Results  # noqa: E402
 
 
@@ -44,20 +44,22 @@ class Size:
     dashboard_cases: int = 2_000
     case_lengths: tuple[int, int] = (10, 1_000)
     length_pushes: int = 60
+    # Lighthouse runs per page; none in the tiny run, which checks the harness without Node.js.
+    lighthouse_runs: int = 1
 
 
 SIZES = {
     "tiny": Size("tiny", 1, 4, 10, [100, 1_000], 2, 4, 2, 40, [10, 20], 4, [20], 1, (2, 1), dashboard_cases=20,
-                 case_lengths=(10, 50), length_pushes=3),
+                 case_lengths=(10, 50), length_pushes=3, lighthouse_runs=0),
     "quick": Size("quick", 3, 50, 20, [1_000, 10_000, 100_000], 10, 50, 8, 500, [100, 1_000], 20, [1_000], 3,
                   dashboard_cases=500),
     "full": Size("full", 5, 150, 20, [1_000, 10_000, 100_000, 1_000_000], 20, 50, 30, 2_000, [100, 1_000], 20,
-                 [1_000, 10_000], 5),
+                 [1_000, 10_000], 5, lighthouse_runs=3),
 }
-SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard", "caselength")
+SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard", "caselength", "lighthouse")
 SECTION_TITLES = {"ingest": ingest.INGEST, "growth": ingest.GROWTH, "load": load.LOAD, "wire": wire.WIRE,
                   "phone": phone.PHONE_SECTION, "rotation": rotation.ROTATION, "dashboard": dashboard.DASHBOARD,
-                  "caselength": caselength.CASE_LENGTH}
+                  "caselength": caselength.CASE_LENGTH, "lighthouse": lighthouse.LIGHTHOUSE}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,8 +108,11 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
                                                          runs=size.phone_runs),
             "caselength": lambda: caselength.run_caselength(results, work, lengths=size.case_lengths,
                                                             pushes=size.length_pushes),
+            "lighthouse": lambda: lighthouse.run_lighthouse(results, work, runs=size.lighthouse_runs),
         }
         for name in SECTIONS:
+            if name == "lighthouse" and not size.lighthouse_runs:
+                continue
             if name in sections:
                 started = time.perf_counter()
                 print(f"== {name}", flush=True)

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   update)
-    .venv/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k in_french -o translations/messages.pot .
     .venv/bin/pybabel update -i translations/messages.pot -d translations -w 100
     ;;
   compile)

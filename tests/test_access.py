@@ -66,7 +66,8 @@ def test_role_by_endpoint_table(app: Flask, people: dict[str, Person]) -> None:
 EXPECTED_PUBLIC = {"static", "pages.index", "pages.health", "pages.set_language", "pages.catalog",
                    "auth.login_page", "auth.enrol_page", "auth.api_csrf", "auth.api_login_params", "auth.api_login",
                    "auth.api_enrolment_start", "auth.api_enrolment_finish", "auth.api_enrolment_reset",
-                   "pwa.app_shell", "pwa.service_worker", "pwa.manifest", "apidoc.openapi_document"}
+                   "pwa.app_shell", "pwa.service_worker", "pwa.manifest", "apidoc.openapi_document",
+                   "static_files.favicon"}
 
 EXPECTED_ADMIN_API = {"keys.set_up_association", "keys.get_association_escrow", "keys.post_roster_entry"}
 

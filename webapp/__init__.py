@@ -13,7 +13,7 @@ from sync import keys_api
 from sync import measures_api
 from sync.context import Context, install
 from sync.ratelimit import RateLimiter
-from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security
+from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security, static_files
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
 
@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
     CSRFProtect(app)
     pages.init_app(app)
     pwa.init_app(app)
+    static_files.init_app(app)
     auth.init_app(app)
     keys_api.init_app(app)
     measures_api.init_app(app)

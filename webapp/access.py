@@ -35,6 +35,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "pwa.app_shell": PUBLIC,
     "pwa.service_worker": PUBLIC,
     "pwa.manifest": PUBLIC,
+    "static_files.favicon": PUBLIC,
     "auth.login_page": PUBLIC,
     "auth.enrol_page": PUBLIC,
     "auth.api_csrf": PUBLIC,
@@ -90,7 +91,7 @@ def load_user() -> None:
 # What anonymous visitors reach without counting: the files of the pages and of the app shell
 # (a first visit precaches dozens at once), the catalogs and the health check.
 UNCOUNTED = frozenset({"static", "pwa.app_shell", "pwa.service_worker", "pwa.manifest", "pages.catalog",
-                       "pages.health"})
+                       "pages.health", "static_files.favicon"})
 
 
 def count_anonymous_request() -> None:

@@ -77,6 +77,12 @@ def plural_index(language: str) -> dict[str, int]:
     return index
 
 
+def in_french(message: str) -> str:
+    """A message in French with no request: for the app shell, the same bytes for everybody, in
+    French (like its manifest) until the app's scripts set the person's language."""
+    return _translations(DEFAULT_LANGUAGE).gettext(message)
+
+
 def bdi(text: object) -> Markup:
     """A name or other text a person chose, isolated inside a translated sentence, so that a
     right-to-left name in a left-to-right sentence (or the reverse) cannot reorder its words."""
@@ -89,6 +95,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
 
     app.jinja_env.globals["bdi"] = bdi
+    app.jinja_env.globals["in_french"] = in_french
 
     @app.context_processor
     def language_context() -> dict[str, object]:

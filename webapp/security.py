@@ -37,6 +37,10 @@ STATIC_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Permissions-Policy", "camera=(self), geolocation=(), microphone=(), payment=(), usb=()"),
 )
+# Files and fixed answers, the same bytes for everybody (webapp.static_files): they keep their own
+# lifetimes (revalidated, or a year for hashed names) for logged-in people too.
+SHARED_ENDPOINTS = frozenset({"static", "static_files.favicon", "pwa.service_worker", "pwa.manifest",
+                              "pages.catalog"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
@@ -95,7 +99,8 @@ def set_security_headers(response: Response) -> Response:
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages are rendered per person and carry a CSRF token: none of them may be cached.
-    if request.path.startswith("/api/") or response.mimetype == "text/html" or g.get("user"):
+    if (request.path.startswith("/api/") or response.mimetype == "text/html"
+            or (g.get("user") and request.endpoint not in SHARED_ENDPOINTS)):
         headers["Cache-Control"] = "no-store"
     return response
 

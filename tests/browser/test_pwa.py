@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Reque
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from webapp.cli import DEMO_PEOPLE
+from webapp.pwa import MINIFIER
 from webapp.security import CONTENT_SECURITY_POLICY
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
@@ -314,3 +315,57 @@ def test_with_an_update_waiting_discard_and_the_wipe_stay_within_reach(browser: 
             assert page.evaluate("getComputedStyle(document.body).paddingBottom") == "0px"
         finally:
             context.close()
+
+
+@pytest.mark.skipif(not MINIFIER.is_file(), reason="needs the minifier (scripts/setup.sh installs it with npm)")
+def test_after_a_file_changes_the_worker_updates_and_the_app_still_opens_offline(browser: Browser,
+                                                                                tmp_path: Path) -> None:
+    # Given the app installed from a server that sends its modules as written, compressed,
+    server = dedicated_server(tmp_path)
+    server.extra_env["CARNET_MINIFY"] = "0"
+    server.start()
+    context = browser.new_context(locale="fr-FR", **PHONE)
+    try:
+        page = context.new_page()
+        open_shell(page, server)
+        old_version, old_precache = published_shell(server)
+        encoding = page.evaluate("""() => fetch('/static/js/app/main.js?past-the-worker=1')
+            .then((response) => response.headers.get('content-encoding'))""")
+        assert encoding in ("br", "gzip")
+        # when the server comes back with changed files (the same modules, minified),
+        server.stop()
+        server.extra_env["CARNET_MINIFY"] = "1"
+        server.start()
+        new_version, new_precache = published_shell(server)
+        assert new_version != old_version
+        assert new_precache["/static/js/app/main.js"] != old_precache["/static/js/app/main.js"]
+        # then the worker installs them (their hashes are checked on the decoded bytes),
+        page.evaluate("""async () => {
+            const client = await import('/static/js/app/sw-client.js');
+            await client.registerServiceWorker({ onUpdateReady: (apply) => { window.applyUpdate = apply; } });
+            await client.checkForUpdate();
+        }""")
+        page.wait_for_function("() => typeof window.applyUpdate === 'function'")
+        with page.expect_navigation():
+            page.evaluate("window.applyUpdate()")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        assert shell_version(page) == new_version
+        # and with no network, a reload opens the new version from the device, its first screen drawn.
+        server.stop()
+        context.set_offline(True)
+        response = page.reload()
+        assert response is not None and response.status == 200 and response.from_service_worker
+        expect(page.locator("main#app h1")).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        served = page.evaluate("""async (paths) => {
+            const out = {};
+            for (const path of paths) {
+                const digest = await crypto.subtle.digest("SHA-256", await (await fetch(path)).arrayBuffer());
+                out[path] = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+            }
+            return out;
+        }""", sorted(new_precache))
+        assert served == new_precache
+    finally:
+        context.close()
+        server.stop()
