@@ -158,3 +158,39 @@ def test_a_shelf_another_writer_changed_is_read_again_and_a_removed_case_leaves_
     app(page, "store/records:m.caseRecords.delete(s.vault, args[0])", second)
     assert shelf_of(page, "Q") is None
     assert app(page, "store/records:(await m.caseSummaries(s.vault)).length") == 0
+
+
+# The upkeep of a sync, with the case records it opens counted.
+UPKEEP_OPENS = """async () => {
+    const { keepMembershipUp } = await import('/static/js/sync/upkeep.js');
+    const s = """ + STATE + """;
+    const opened = [];
+    const open = s.vault.openRecord;
+    s.vault.openRecord = (record) => { if (record.kind === 'case') opened.push(record.id); return open.call(s.vault, record); };
+    try {
+        return { changes: await keepMembershipUp(s), opened: opened.length };
+    } finally {
+        s.vault.openRecord = open;
+    }
+}"""
+
+
+def test_the_upkeep_opens_only_the_cases_whose_summary_says_it_may_have_work(server: LiveServer, page: Page) -> None:
+    offline_volunteer(page, server)
+    ids = [new_case(page, alias, "note") for alias in ("Dina Suivie", "Elias Suivi")]
+    # Every case is shared with the team's coordinators from the start: nothing to do, nothing opened.
+    assert page.evaluate(UPKEEP_OPENS) == {"changes": 0, "opened": 0}
+    # A summary that does not name a coordinator as a member: that case is opened (and found up to date).
+    app(page, """store/records:(async () => {
+        const record = await m.caseRecords.get(s.vault, args[0]);
+        const roles = Object.fromEntries(Object.entries(record.summary.roles).filter(([, role]) => role !== 2));
+        await m.caseRecords.put(s.vault, args[0], { ...record, summary: { ...record.summary, roles } });
+    })()""", ids[0])
+    assert page.evaluate(UPKEEP_OPENS) == {"changes": 0, "opened": 1}
+    # A summary kept before members' roles were: opened too.
+    app(page, """store/records:(async () => {
+        const record = await m.caseRecords.get(s.vault, args[0]);
+        const { roles, left, ...summary } = record.summary;
+        await m.caseRecords.put(s.vault, args[0], { ...record, summary });
+    })()""", ids[1])
+    assert page.evaluate(UPKEEP_OPENS) == {"changes": 0, "opened": 2}

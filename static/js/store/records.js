@@ -29,6 +29,7 @@ function keyed(kind) {
     get: (vault, id) => vault.get(kind, id),
     put: (vault, id, value) => vault.put(kind, id, value),
     list: (vault) => vault.list(kind),
+    ids: (vault) => vault.ids(kind),
     delete: (vault, id) => vault.delete(kind, id),
   };
 }
