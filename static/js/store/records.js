@@ -256,14 +256,17 @@ export async function caseSummaries(vault) {
   const old = await vault.ids("summary");
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length || old.length) await shelveMissing(vault, missing, old, found);
-  return ids.map((id) => found.get(id));
+  return ids.filter((id) => found.has(id)).map((id) => found.get(id));
 }
 
 async function shelveMissing(vault, missing, old, found) {
   const kept = new Map(old.length ? await oldSummaries.list(vault) : []);
   const changes = [];
   for (const id of missing) {
-    const summary = Object.freeze(kept.get(id) ?? summaryOf(await cases.get(vault, id)));
+    const head = kept.has(id) ? null : await cases.get(vault, id);
+    // Removed since its id was read: nothing to shelve.
+    if (!kept.has(id) && !head) continue;
+    const summary = Object.freeze(kept.get(id) ?? summaryOf(head));
     changes.push([id, summary]);
     found.set(id, summary);
   }
