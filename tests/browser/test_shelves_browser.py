@@ -71,8 +71,12 @@ def test_listing_hundreds_of_cases_opens_a_few_dozen_records(server: LiveServer,
     assert 20 <= len(first["opened"]) <= 64 and set(first["opened"]) == {"shelf"}
     # Listed again, nothing changed: no shelf is opened again.
     assert page.evaluate(COUNT_OPENED, False) == {"listed": 300, "opened": []}
-    # The home screen, drawn again at unlock, lists them all from the shelves.
+    # What was opened goes at lock with the keys; the home screen, drawn again at unlock, lists
+    # every case from the shelves.
+    page.evaluate("async () => { window.lockedVault = " + STATE + ".vault; }")
     page.click("#lock-now")
+    expect(page.locator("#unlock-form")).to_be_visible()
+    assert page.evaluate("() => [window.lockedVault.kept.size, window.lockedVault.localKey]") == [0, None]
     unlock(page, VOLUNTEER[1])
     expect(page.locator("#case-count")).to_have_text("300 sur 300 dossiers")
     expect(page.locator("#case-list li")).to_have_count(100)
