@@ -135,8 +135,10 @@ def push_cases(server: LiveServer, count: int) -> None:
         writer.push(batch, timeout=300)
 
 
-# The volunteer's list shows all ``n`` cases counted and its first page of rows drawn.
-LISTED = ("((n) => (document.querySelector('#case-count')?.textContent || '').startsWith(n + ' ')"
+# The volunteer's list shows all ``n`` cases counted and its first page of rows drawn. The count
+# leads the line, written as the language writes numbers ("1 000" in French): its digits are read.
+LISTED = ("((n) => ((document.querySelector('#case-count')?.textContent || '').match(/^[\\d\\s.,]+/)?.[0] || '')"
+          ".replace(/\\D/g, '') === String(n)"
           " && document.querySelectorAll('#case-list li').length === Math.min(n, 100))")
 
 

@@ -31,8 +31,8 @@ ALLOWED = {
 LEAVES = {"i18n.js", "passphrase.js"}
 PROTOCOL_ENTRY = "protocol/index.js"
 # The names of the device store's record kinds, as the store's accessors spell them.
-RECORD_KINDS = ("profile", "case", "entries", "summary", "outbox", "sync", "roster", "verified", "upkeep", "draft",
-                "audit")
+RECORD_KINDS = ("profile", "case", "entries", "shelf", "summary", "outbox", "sync", "roster", "verified", "upkeep",
+                "draft", "audit")
 
 IMPORT = re.compile(r"""(?:^|[;\s])(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']"""
                     r"""|(?:^|[;\s])import\s*\(?\s*["']([^"']+)["']""", re.MULTILINE)

@@ -33,6 +33,15 @@ async function firstMembers(state, view) {
 // The entries that begin an epoch: the current key dates from the latest of them.
 export const EPOCH_STARTS = new Set([Kind.GENESIS, Kind.ROTATE, Kind.REMOVE]);
 
+// Who a case's members are (their roles, by user id) and who was ever removed from it: what the
+// membership upkeep reads to know, without opening the case, that it has nothing to do there.
+function membersOf(log) {
+  if (!log) return {};
+  const roles = Object.fromEntries([...log.state.members.values()].map((entry) => [b64urlEncode(entry.userId), entry.role]));
+  const left = new Set(log.entries.filter((v) => v.entry.header.kind === Kind.REMOVE).map((v) => b64urlEncode(v.payload.userId)));
+  return { roles, left: [...left] };
+}
+
 // What the case lists show without opening a case: kept sealed in the record, rebuilt from the
 // log at every change. The next deadline is the case's first open one (store/deadlines.js), none
 // once the case is closed; its state is worked out when shown, since time passes while the
@@ -50,7 +59,7 @@ function summarise(opened, log) {
     status: closed ? "closed" : "open", nextDeadline: closed ? null : nextDeadline(deadlines), members,
     conflicts: opened.conflicts?.length ?? 0,
     team: log ? b64urlEncode(log.state.teamId) : null, epoch: log ? log.state.epoch : 1, lastActivity, keySince,
-    text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
+    ...membersOf(log), text: Object.values(fields).filter((value) => typeof value === "string").join(" ") };
 }
 
 // Verified logs kept while unlocked, in `state.logs` by case id: a case's log is verified whole

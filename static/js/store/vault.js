@@ -10,7 +10,7 @@
 //             associated data, so the store cannot swap one record for another unnoticed.
 
 import { openDB, deleteDB } from "../../vendor/idb.js";
-import { concatBytes, hkdfAesGcmKey, labels } from "../protocol/index.js";
+import { concatBytes, equalBytes, hkdfAesGcmKey, labels } from "../protocol/index.js";
 
 export const DB_NAME = "carnet";
 const DB_VERSION = 1;
@@ -30,6 +30,9 @@ export class VaultWiped extends VaultError {}
 export class NoDevice extends VaultError {}
 export class RecordTampered extends VaultError {}
 export class DeviceInUse extends VaultError {}
+// A record changed since the caller read it (another write, perhaps from another tab): nothing
+// of the transaction was written, and the caller reads the record again before retrying.
+export class RecordChanged extends VaultError {}
 
 // One connection, opened at first use and kept: opening costs more than most reads and writes.
 // It is closed when another tab needs the database upgraded or deleted, and before a wipe.
@@ -81,6 +84,8 @@ export class Vault {
   constructor(device, localKey) {
     this.device = device;
     this.localKey = localKey;
+    // What the store's modules keep opened while unlocked (store/records.js): it goes at lock.
+    this.kept = new Map();
   }
 
   get userId() {
@@ -107,13 +112,24 @@ export class Vault {
   }
 
   // Several records, [kind, id, value] each, written in one transaction with the deletions
-  // ([kind, id] each): all or none.
-  async putTogether(items, deletions = []) {
+  // ([kind, id] each): all or none. `unchanged` ([kind, id, nonce] each, nonce null for a record
+  // that must not exist) are checked in the same transaction first: a record sealed anew since
+  // (every write draws a new nonce) aborts it, RecordChanged. Returns the sealed records.
+  async putTogether(items, deletions = [], unchanged = []) {
     const sealed = [];
     for (const [kind, id, value] of items) sealed.push(await this.seal(kind, id, value));
     const tx = (await open()).transaction("records", "readwrite");
+    for (const [kind, id, nonce] of unchanged) {
+      const found = await tx.store.get(`${kind}:${id}`);
+      if (found ? !nonce || !equalBytes(found.nonce, nonce) : nonce) {
+        tx.abort();
+        await tx.done.catch(() => {});
+        throw new RecordChanged(`record ${kind} changed`);
+      }
+    }
     await Promise.all([...sealed.map((record) => tx.store.put(record)),
       ...deletions.map(([kind, id]) => tx.store.delete(`${kind}:${id}`)), tx.done]);
+    return sealed;
   }
 
   async openRecord(record) {
@@ -134,6 +150,17 @@ export class Vault {
     return record ? this.openRecord(record) : undefined;
   }
 
+  // A record as stored, unopened: a caller that keeps what it opened compares its nonce.
+  async getSealed(kind, id) {
+    return (await open()).get("records", `${kind}:${id}`);
+  }
+
+  // A kind's records as stored, unopened, each with its key: `{key, record}`.
+  async listSealed(kind) {
+    const records = await (await open()).getAllFromIndex("records", "kind", kind);
+    return records.map((record) => ({ key: record.id.slice(kind.length + 1), record }));
+  }
+
   async list(kind) {
     const records = await (await open()).getAllFromIndex("records", "kind", kind);
     const out = [];
@@ -152,9 +179,9 @@ export class Vault {
     return keys.map((key) => key.slice(kind.length + 1));
   }
 
-
   lock() {
     this.localKey = null;
+    this.kept.clear();
   }
 }
 

@@ -34,7 +34,7 @@ export async function unsentWork(state) {
 // lost, and a disabled person's phone, lost or taken, then holds only what it alone has.
 export async function leaveDevice(state) {
   const kept = new Set((await unsentWork(state)).map((item) => item.id));
-  for (const id of await caseRecords.ids(state.vault)) if (!kept.has(id)) await caseRecords.delete(state.vault, id);
+  await caseRecords.deleteMany(state.vault, (await caseRecords.ids(state.vault)).filter((id) => !kept.has(id)));
   // Pulled again from the start once the account is enabled: the cases removed here come back.
   await syncProgress.put(state.vault, { ...(await syncState(state.vault)), cursor: 0 });
   state.vault.device = await updateDevice({ accountDisabled: { at: Date.now() } });

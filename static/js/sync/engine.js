@@ -63,14 +63,14 @@ async function applyRetention(state, now = Date.now()) {
   const waiting = new Set((await outboxRecords.list(state.vault)).map(([, item]) => item.caseId));
   const drafted = new Set((await drafts.list(state.vault)).map(([id]) => id));
   const inUse = state.caseInUse?.();
-  let removed = 0;
+  const leaving = [];
   for (const { id, pending, refused, setAside, updated } of await caseSummaries(state.vault)) {
     if (waiting.has(id) || drafted.has(id) || id === inUse || pending || refused || setAside) continue;
-    if (leavesAt(updated, days) > now) continue;
-    await caseRecords.delete(state.vault, id);
-    removed += 1;
+    if (leavesAt(updated, days) <= now) leaving.push(id);
   }
-  return removed;
+  // In one transaction: each shelf is sealed once, however many of its cases leave.
+  await caseRecords.deleteMany(state.vault, leaving);
+  return leaving.length;
 }
 
 function batches(items) {

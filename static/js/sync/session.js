@@ -6,7 +6,7 @@
 import {
   authForServer, b64urlDecode, b64urlEncode, deriveAccountSecrets, rewrapKeyBlob,
 } from "../protocol/index.js";
-import { profile } from "../store/records.js";
+import { profile, upgradeStore } from "../store/records.js";
 import { createDevice, NoDevice, readDevice, rewrapDevice, unlockDevice } from "../store/vault.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { ApiProblem, callApi, forgetCsrfToken } from "./api.js";
@@ -111,6 +111,7 @@ export async function unlock(passphrase) {
     throw error;
   }
   const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
+  await upgradeStore(vault);
   return { vault, account, kek, auth, profile: await profile.get(vault) };
 }
 

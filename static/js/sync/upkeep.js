@@ -16,8 +16,9 @@ function sameBytes(a, b) {
 
 // What the upkeep needs to know of people, read once per sync.
 async function peopleFacts(state) {
-  return { people: await rosterPeople(state), statuses: await rosterStatuses(state),
-    revocations: await knownRevocations(state), me: state.vault.userId };
+  const people = await rosterPeople(state);
+  return { people, byId: new Map(people.map((entry) => [b64urlEncode(entry.userId), entry])),
+    statuses: await rosterStatuses(state), revocations: await knownRevocations(state), me: state.vault.userId };
 }
 
 export function isActiveCoordinatorOf(entry, teamId) {
@@ -66,6 +67,28 @@ async function grantees(state, log, facts, coordinator) {
   return wanted;
 }
 
+// Whether the upkeep may have something to do in a case, read from its summary alone (its
+// members' roles, who was ever removed, its team): the case is opened only then. Wider than
+// keepCaseUp: any revocation of a member or of a candidate, and any candidate whatever their
+// standing, opens it. A summary kept before it named the members' roles says nothing: opened.
+export function mayNeedUpkeep(summary, facts) {
+  const { roles, left = [] } = summary;
+  if (!roles) return true;
+  if (!Object.hasOwn(roles, facts.me)) return false;
+  const revoked = (id) => facts.revocations.has(bytesKey(b64urlDecode(id)));
+  const inactive = (id) => facts.byId.get(id)?.active === false;
+  const coordinator = roles[facts.me] === Role.COORDINATOR;
+  if (coordinator && Object.keys(roles).some((id) => id !== facts.me
+    && (facts.statuses[id] === "disabled" || inactive(id) || revoked(id)))) return true;
+  return [...facts.byId].some(([id, entry]) => {
+    if (id === facts.me || Object.hasOwn(roles, id) || facts.statuses[id] === "disabled") return false;
+    if (!entry.active || !TEAM_ROLES.has(entry.role) || b64urlEncode(entry.teamId) !== summary.team) return false;
+    const removed = left.includes(id);
+    const reset = removed && revoked(id);
+    return (entry.role === Role.COORDINATOR && (!removed || reset)) || (coordinator && reset);
+  });
+}
+
 async function keepCaseUp(state, caseId, facts) {
   const { log, keys } = await openCaseLog(state, caseId);
   const mine = log.state.members.get(bytesKey(b64urlDecode(facts.me)));
@@ -87,7 +110,8 @@ async function keepCaseUp(state, caseId, facts) {
 }
 
 /**
- * Run the upkeep over every case kept here; returns the number of entries written. A failure on
+ * Run the upkeep over every case kept here that may need it (its summary says); returns the
+ * number of entries written. A failure on
  * one case is kept as a note for that case (`upkeep` records) and never stops the sync.
  */
 export async function keepMembershipUp(state) {
@@ -108,9 +132,12 @@ export async function keepMembershipUp(state) {
       if (entry.active && entry.role === Role.COORDINATOR) await trustCertification(state, entry);
     }
   }
+  // A case whose upkeep failed is tried again whatever its summary says.
+  const noted = new Set(await upkeepNotes.ids(state.vault));
   let changes = 0;
-  for (const { id: caseId, setAside, removed } of cases) {
-    if (setAside || removed) continue;
+  for (const summary of cases) {
+    const { id: caseId, setAside, removed } = summary;
+    if (setAside || removed || (!noted.has(caseId) && !mayNeedUpkeep(summary, facts))) continue;
     try {
       changes += await keepCaseUp(state, caseId, facts);
       await upkeepNotes.delete(state.vault, caseId);
