@@ -46,6 +46,14 @@ def published_shell(server: LiveServer) -> tuple[str, dict[str, str]]:
     return version.group(1), json.loads(precache.group(1))
 
 
+def published_groups(server: LiveServer) -> dict[str, list[str]]:
+    """GROUPS (group name to its URLs) as the server's worker carries them."""
+    source = urllib.request.urlopen(server.url + "/sw.js", timeout=10).read().decode("utf-8")
+    groups = re.search(r"^const GROUPS = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
+    assert groups
+    return json.loads(groups.group(1))
+
+
 def open_shell(page: Page, server: LiveServer) -> None:
     """Open /app and wait until its service worker is active and controls the page."""
     page.goto(server.url + "/app")
@@ -112,11 +120,12 @@ def test_chromium_finds_the_app_installable(playwright: Playwright, live_server:
         context.close()
 
 
-def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_server: LiveServer,
-                                                                       phone: BrowserContext, page: Page) -> None:
+def test_the_shell_opens_offline_with_every_file_of_its_core_but_no_api(live_server: LiveServer,
+                                                                         phone: BrowserContext, page: Page) -> None:
     requests = record_requests(phone)
     page.add_init_script(VIOLATIONS_SCRIPT)
     _version, precache = published_shell(live_server)
+    core = published_groups(live_server)["core"]
     open_shell(page, live_server)
     # Given a worker that has seen the API and a file outside its list go by while online,
     outside = ["/api/v1/me", "/static/vendor/MANIFEST.json", "/sw.js"]
@@ -138,7 +147,7 @@ def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_serve
     assert deep is not None and deep.status == 200
     expect(page.locator("main#app")).to_be_attached()
 
-    # Every precached URL answers, with the bytes of this version;
+    # Every URL of the core answers, with the bytes of this version;
     served = page.evaluate("""async (paths) => {
         const out = {};
         for (const path of paths) {
@@ -147,18 +156,21 @@ def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_serve
             out[path] = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
         }
         return out;
-    }""", sorted(precache))
-    assert served == precache
-    # the API and files outside the list do not: they were never cached.
+    }""", core)
+    assert served == {path: precache[path] for path in core}
+    # the API, files outside the list, and a role's screens on a device that named no role do not.
+    outside += ["/static/js/app/intake.js", "/static/vendor/jsqr.js", "/i18n/en.json"]
+    assert not set(outside) & set(core)
     failures = page.evaluate("""async (paths) => Promise.all(paths.map((path) =>
         fetch(path).then((response) => `answered ${response.status}`, () => "failed")))""", outside)
-    assert failures == ["failed", "failed", "failed"]
+    assert failures == ["failed"] * len(outside)
     # Nothing was ever asked of another host, by the page or by its worker.
     assert requests and all(url.startswith(live_server.url + "/") for url in requests), requests
 
 
-def test_the_cache_holds_exactly_the_list_even_after_api_calls(live_server: LiveServer, page: Page) -> None:
-    version, precache = published_shell(live_server)
+def test_the_cache_holds_exactly_the_core_even_after_api_calls(live_server: LiveServer, page: Page) -> None:
+    version, _precache = published_shell(live_server)
+    core = published_groups(live_server)["core"]
     email, passphrase = DEMO["volunteer"]
     page.goto(live_server.url + "/login")
     page.fill("#email", email)
@@ -173,8 +185,8 @@ def test_the_cache_holds_exactly_the_list_even_after_api_calls(live_server: Live
     assert statuses == [200, 200, 200]
     page.goto(live_server.url + "/home")
     page.goto(live_server.url + "/app")
-    # then the only cache is this version's, and it holds the list and nothing else.
-    assert shell_caches(page) == {"carnet-shell-" + version: sorted(precache)}
+    # then the only cache is this version's, and it holds the core and nothing else.
+    assert shell_caches(page) == {"carnet-shell-" + version: sorted(core)}
 
 
 def test_a_file_that_is_not_of_this_version_stops_the_installation(live_server: LiveServer,
@@ -255,7 +267,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         server.stop()
         server.extra_env["CARNET_SHELL_SALT"] = "second release"
         server.start()
-        new_version, new_precache = published_shell(server)
+        new_version, _new_precache = published_shell(server)
         assert new_version != old_version
         # when the app checks for it,
         first.evaluate("""async () => {
@@ -276,7 +288,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         first.wait_for_function("() => navigator.serviceWorker.controller !== null")
         assert shell_version(first) == new_version
         # the old cache is gone,
-        assert shell_caches(first) == {"carnet-shell-" + new_version: sorted(new_precache)}
+        assert shell_caches(first) == {"carnet-shell-" + new_version: sorted(published_groups(server)["core"])}
         # and the other tab is offered the update but never reloaded under the person's feet.
         other.wait_for_function(UPDATE_BANNER_SHOWN)
         assert other.evaluate("window.stillTheSamePage === true")
