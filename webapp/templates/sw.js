@@ -2,11 +2,11 @@
 //
 // Rendered by webapp/pwa.py when the server starts: VERSION, PRECACHE and GROUPS are baked in.
 // The cache holds files of PRECACHE only, each checked against its hash, by group: the core at
-// install on every device; a role's screens and a language's catalog once the page names the
-// device's role and language (KEEP_GROUPS, app/sw-groups.js). The worker remembers those names
-// (never people's data) in a cache of its own, so that the next version precaches the same groups
-// at its install, before it takes over. Nothing else is ever cached, and no API response ever
-// is (the API carries people's data; the shell carries none).
+// install on every device; a role's screens and a language's catalog once the page has written
+// down the device's role and language (app/sw-groups.js, in a cache of their own: two codes, never
+// people's data) and asks (KEEP_GROUPS). Each install reads that list too, so a new version
+// precaches the same groups before it takes over. Nothing else is ever cached, and no API
+// response ever is (the API carries people's data; the shell carries none).
 "use strict";
 
 const VERSION = "{{ version }}";
@@ -17,11 +17,11 @@ const GROUPS = {{ groups_json }};
 const CACHE_PREFIX = "carnet-shell-";
 const CACHE_NAME = CACHE_PREFIX + VERSION;
 const SHELL_PATH = "/app";
-// Which groups this device keeps beyond the core: {role, languages}, one JSON response. Not named
-// after a version: every version reads it.
+// Which groups this device keeps beyond the core: {role, languages}, one JSON response written by
+// the page (app/sw-groups.js). Not named after a version: every version reads it.
 const KEPT_CACHE = "carnet-kept-groups";
 const KEPT_KEY = "/carnet-kept-groups.json";
-// The KEEP_GROUPS asked so far, in order: each reads and rewrites the names kept.
+// The KEEP_GROUPS asked so far, one at a time.
 let keeping = Promise.resolve();
 
 self.addEventListener("install", (event) => {
@@ -48,7 +48,10 @@ self.addEventListener("message", (event) => {
   } else if (data.type === "GET_VERSION" && event.ports[0]) {
     event.ports[0].postMessage({ type: "VERSION", version: VERSION });
   } else if (data.type === "KEEP_GROUPS") {
-    keeping = keeping.then(() => keepGroups(data)).then(
+    keeping = keeping.then(keptGroups).then((kept) => {
+      const names = groupNames(kept);
+      return precache(names).then(() => names);
+    }).then(
       (groups) => ({ type: "GROUPS_KEPT", groups }),
       (error) => ({ type: "GROUPS_NOT_KEPT", error: String(error) }));
     event.waitUntil(keeping.then((reply) => event.ports[0]?.postMessage(reply)));
@@ -117,23 +120,6 @@ async function keptGroups() {
   } catch {
     return {};
   }
-}
-
-// The page names the device's role (null: unchanged, the app being locked) and its language;
-// languages add up, since a person may switch back offline. The names are kept first: a group
-// that cannot be fetched now (no network) is fetched by the next unlock, or the next version.
-async function keepGroups({ role = null, language = null }) {
-  const kept = await keptGroups();
-  const next = {
-    role: typeof role === "string" && Object.hasOwn(GROUPS, `role:${role}`) ? role : kept.role ?? null,
-    languages: [...new Set([...(kept.languages ?? []),
-      ...(typeof language === "string" && Object.hasOwn(GROUPS, `language:${language}`) ? [language] : [])])],
-  };
-  await (await caches.open(KEPT_CACHE)).put(KEPT_KEY, new Response(JSON.stringify(next),
-    { headers: { "Content-Type": "application/json" } }));
-  const names = groupNames(next);
-  await precache(names);
-  return names;
 }
 
 async function shellFile(event, path) {

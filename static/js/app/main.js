@@ -7,7 +7,7 @@ import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
 import { lock as forgetKeys, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
 import { registerServiceWorker } from "./sw-client.js";
-import { keepOffline } from "./sw-groups.js";
+import { keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
@@ -555,7 +555,13 @@ async function start() {
   const device = await readDevice();
   language = pickLanguage(device?.settings?.language);
   await setLanguage(language);
+  // Just enrolled: the role's screens are written down before the worker's first install reads
+  // the list, so the app works offline for that role before its first unlock.
+  const enrolled = roleFromEnrolment();
+  if (enrolled) await writeDownGroups({ role: enrolled, language });
   registerServiceWorker({ onUpdateReady: showUpdateBanner }).catch(() => {});
+  // A worker already active (this browser opened Carnet before) fetches them now.
+  if (enrolled) keepOffline({ role: enrolled, language });
   await route();
 }
 

@@ -93,7 +93,7 @@ export function scanControl(expected, { onMatch }) {
     try {
       jsQR = await loadDecoder();
     } catch {
-      status.textContent = _("The QR code reader is not on this device yet: scan once with a network, or compare the digits instead.");
+      status.textContent = _("The QR code reader is not on this device yet: try again with a network, or compare the digits instead.");
       return;
     }
     try {
