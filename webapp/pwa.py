@@ -245,9 +245,14 @@ def url_for_catalog(app: Flask, language: str) -> str:
 def build_shell(app: Flask, salt: str = "") -> Shell:
     # Rendered without a request on purpose: the shell cannot reach a session, a person or a
     # CSRF token (Flask's request, session and g fail outside a request), so it holds none.
-    html = app.jinja_env.get_template("app.html").render().encode("utf-8")
+    static = static_files(app)
+    page_module = f"{app.static_url_path}/{SHELL_MODULE}"
+    # The page names every module its script imports statically: the browser asks for them all at
+    # once, instead of one level of imports after the other (each answered by the worker offline).
+    preloads = sorted(reachable(static, [page_module], dynamic=False) - {page_module})
+    html = app.jinja_env.get_template("app.html").render(preloads=preloads).encode("utf-8")
     webmanifest = json.dumps(web_app_manifest(), ensure_ascii=False, indent=2).encode("utf-8")
-    files = {SHELL_PATH: html, MANIFEST_PATH: webmanifest, **static_files(app), **catalog_files(app)}
+    files = {SHELL_PATH: html, MANIFEST_PATH: webmanifest, **static, **catalog_files(app)}
     manifest = {path: sha256_hex(data) for path, data in sorted(files.items())}
     version = shell_version(manifest, salt)
     groups = precache_groups(app, files)

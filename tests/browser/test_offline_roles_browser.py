@@ -4,24 +4,11 @@ a role's screens once the device names its role (webapp/pwa.py's precache groups
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.test_app import set_up_device, unlock
-from tests.browser.test_pwa import DEMO, published_groups
+from tests.browser.test_pwa import DEMO, published_groups, wait_until_kept
 from tests.conftest import LiveServer
 
-CACHED = """async (wanted) => {
-    const names = (await caches.keys()).filter((name) => name.startsWith("carnet-shell-"));
-    if (names.length !== 1) return false;
-    const held = new Set((await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname));
-    return wanted.every((path) => held.has(path));
-}"""
+KEPT = """async () => (await caches.match("/carnet-kept-groups.json", { cacheName: "carnet-kept-groups" })).json()"""
 FETCHED = """async (path) => fetch(path).then((response) => response.ok, () => false)"""
-
-
-def wait_until_kept(page: Page, server: LiveServer, *names: str) -> dict[str, list[str]]:
-    """Wait until the worker's cache holds every file of these groups; the groups as published."""
-    groups = published_groups(server)
-    wanted = sorted(set().union(*(groups[name] for name in names)))
-    page.wait_for_function(CACHED, arg=wanted, polling=200, timeout=30_000)
-    return groups
 
 
 def offline_and_unlocked(phone: BrowserContext, page: Page, passphrase: str) -> None:
@@ -38,6 +25,8 @@ def test_a_volunteer_set_up_online_uses_their_screens_offline(live_server: LiveS
     # Given a device set up online by a volunteer, once the worker keeps the volunteer's screens,
     set_up_device(page, live_server, email, passphrase)
     groups = wait_until_kept(page, live_server, "core", "role:volunteer", "language:fr")
+    # (what the device keeps in clear about it: its role and language, nothing of the person)
+    assert page.evaluate(KEPT) == {"role": "volunteer", "languages": ["fr"]}
     # when the network is cut and the app reloads from the worker,
     offline_and_unlocked(phone, page, passphrase)
     expect(page.locator("h1")).to_have_text("Mes dossiers")

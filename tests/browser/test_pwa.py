@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -52,6 +53,26 @@ def published_groups(server: LiveServer) -> dict[str, list[str]]:
     groups = re.search(r"^const GROUPS = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
     assert groups
     return json.loads(groups.group(1))
+
+
+CACHED = """async (wanted) => {
+    const names = (await caches.keys()).filter((name) => name.startsWith("carnet-shell-"));
+    if (names.length !== 1) return false;
+    const held = new Set((await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname));
+    return wanted.every((path) => held.has(path));
+}"""
+
+
+def wait_until_kept(page: Page, server: LiveServer, *names: str) -> dict[str, list[str]]:
+    """Wait until the worker's cache holds every file of these groups; the groups as published."""
+    groups = published_groups(server)
+    wanted = sorted(set().union(*(groups[name] for name in names)))
+    # Polled from here: page.evaluate waits for the promise, which a wait_for_function predicate does not.
+    deadline = time.monotonic() + 30
+    while not page.evaluate(CACHED, wanted):
+        assert time.monotonic() < deadline, f"the worker never kept {names}"
+        page.wait_for_timeout(200)
+    return groups
 
 
 def open_shell(page: Page, server: LiveServer) -> None:
@@ -324,5 +345,29 @@ def test_with_an_update_waiting_discard_and_the_wipe_stay_within_reach(browser: 
             page.click("#update-later")
             expect(page.locator("#app-update")).to_be_hidden()
             assert page.evaluate("getComputedStyle(document.body).paddingBottom") == "0px"
+        finally:
+            context.close()
+
+
+def test_an_update_installs_the_groups_the_device_keeps_before_it_takes_over(browser: Browser, tmp_path: Path) -> None:
+    with running_demo(tmp_path) as server:
+        context = browser.new_context(locale="fr-FR", **PHONE)
+        try:
+            page = context.new_page()
+            # Given a volunteer's device whose worker keeps the core, the volunteer's screens and French,
+            set_up_device(page, server, *DEMO["volunteer"])
+            groups = published_groups(server)
+            kept = sorted(set(groups["core"]) | set(groups["role:volunteer"]) | set(groups["language:fr"]))
+            wait_until_kept(page, server, "core", "role:volunteer", "language:fr")
+            # when a new version is published and found,
+            server.stop()
+            server.extra_env["CARNET_SHELL_SALT"] = "second release"
+            server.start()
+            new_version, _new_precache = published_shell(server)
+            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            # then, while it still waits for consent, it holds the same groups, not the core alone.
+            assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
+            assert shell_caches(page)["carnet-shell-" + new_version] == kept
         finally:
             context.close()
