@@ -194,6 +194,16 @@ def test_each_role_keeps_its_own_screens(app: Flask) -> None:
     assert set(shell_manifest(app)) - kept == pages
 
 
+def test_every_screen_the_app_loads_later_is_kept_for_some_role(app: Flask, client: FlaskClient) -> None:
+    groups = {name: set(paths) for name, paths in shell_groups(app).items()}
+    kept = set().union(*(paths for name, paths in groups.items() if name.startswith("role:")))
+    page_module = "/static/js/app/main.js"
+    later = set(module_imports(page_module, client.get(page_module).get_data(), dynamic=True)) \
+        - set(module_imports(page_module, client.get(page_module).get_data(), dynamic=False))
+    assert {"/static/js/app/intake.js", "/static/js/app/review.js", "/static/js/sync/schedule.js"} <= later
+    assert later <= kept, later - kept
+
+
 def test_dynamic_imports_are_followed_only_when_asked() -> None:
     source = b'import{a as b}from"../i18n.js";export*from"./x.js";const m=()=>import("./y.js");import "./z.js";'
     assert module_imports("/static/js/app/main.js", source, dynamic=False) == [

@@ -16,7 +16,7 @@ import { announce, errorLine, field, h, pickLanguage, setLanguage, show } from "
 // What this file imports above is what the set-up and unlock screens need; everything behind
 // them (the engine, each role's screens) loads when first used, by import(): one module per URL,
 // the same one a test importing it by path gets. The service worker keeps each role's modules
-// only on devices of that role (webapp/pwa.py, PRECACHE_GROUPS).
+// only on devices of that role (webapp/pwa.py, ROLE_SCREENS: a module added here goes there too).
 class NotOnDevice extends Error {}
 
 function loaded(load) {
