@@ -1,12 +1,18 @@
 """Each role's screens offline from the first visit: the worker keeps the core on every device and
 a role's screens once the device names its role (webapp/pwa.py's precache groups)."""
 
+import time
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_pwa import DEMO, published_groups, wait_until_kept
 from tests.conftest import LiveServer
 
+HELD = """async () => {
+    const names = (await caches.keys()).filter((name) => name.startsWith("carnet-shell-"));
+    return (await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname).sort();
+}"""
 KEPT = """async () => (await caches.match("/carnet-kept-groups.json", { cacheName: "carnet-kept-groups" })).json()"""
 FETCHED = """async (path) => fetch(path).then((response) => response.ok, () => false)"""
 
@@ -95,3 +101,25 @@ def test_offline_a_language_the_device_does_not_keep_is_refused_in_words(live_se
     expect(page.locator("h1")).to_have_text("Mes dossiers")
     page.select_option("#app-language", "en")
     expect(page.locator("h1")).to_have_text("My cases")
+
+
+def test_a_wipe_leaves_the_core_alone_and_no_list_of_groups(live_server: LiveServer, page: Page) -> None:
+    email, passphrase = DEMO["volunteer"]
+    set_up_device(page, live_server, email, passphrase)
+    groups = wait_until_kept(page, live_server, "core", "role:volunteer", "language:fr")
+    # Given a volunteer's device, when it is wiped from the header,
+    page.tap("#app-wipe")
+    page.locator("#wipe-hold").hover()
+    page.mouse.down()
+    page.wait_for_timeout(2400)
+    page.mouse.up()
+    expect(page.locator("h1")).to_have_text("Installer Carnet sur cet appareil")
+    # then the worker keeps the core alone: nothing left says which role used the device.
+    deadline = time.monotonic() + 30
+    while True:
+        held = page.evaluate(HELD)
+        if held == sorted(groups["core"]) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    assert held == sorted(groups["core"])
+    assert page.evaluate("caches.has('carnet-kept-groups')") is False

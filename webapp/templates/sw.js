@@ -55,6 +55,10 @@ self.addEventListener("message", (event) => {
       (groups) => ({ type: "GROUPS_KEPT", groups }),
       (error) => ({ type: "GROUPS_NOT_KEPT", error: String(error) }));
     event.waitUntil(keeping.then((reply) => event.ports[0]?.postMessage(reply)));
+  } else if (data.type === "FORGET_GROUPS") {
+    keeping = keeping.then(forgetGroups).then(() => ({ type: "GROUPS_FORGOTTEN" }),
+      (error) => ({ type: "GROUPS_NOT_FORGOTTEN", error: String(error) }));
+    event.waitUntil(keeping.then((reply) => event.ports[0]?.postMessage(reply)));
   }
 });
 
@@ -127,6 +131,16 @@ async function shellFile(event, path) {
   // today: the files they load must be today's too, not the ones of the version kept here.
   if (!(await fromShell(event.clientId))) return fetch(event.request);
   return fromCache(path, event.request);
+}
+
+// After a wipe: back to the core alone, so that nothing left says which role used the device.
+async function forgetGroups() {
+  await caches.delete(KEPT_CACHE);
+  if (!(await caches.has(CACHE_NAME))) return;
+  const core = new Set(GROUPS.core);
+  const cache = await shellCache();
+  const others = (await cache.keys()).filter((request) => !core.has(new URL(request.url).pathname));
+  await Promise.all(others.map((request) => cache.delete(request)));
 }
 
 // Whether each client (a page, a worker) is the shell, asked once per client: a client's URL

@@ -7,7 +7,7 @@ import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
 import { lock as forgetKeys, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
 import { registerServiceWorker } from "./sw-client.js";
-import { keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
+import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
@@ -175,6 +175,7 @@ function unlockScreen(reason) {
         error.textContent = ngettext("Wrong passphrase. %(count)s attempt left before the data on this device is wiped.",
           "Wrong passphrase. %(count)s attempts left before the data on this device is wiped.", problem.remaining);
       } else if (problem instanceof VaultWiped) {
+        forgetOffline().catch(() => {});
         await route(_("Too many failed attempts: the data on this device was wiped."));
       } else if (problem instanceof NoDevice) {
         await route();
@@ -514,6 +515,7 @@ async function panicWipe() {
   noteWhere({ screen: "home" });
   lock("wiped");
   await wipeDevice();
+  forgetOffline().catch(() => {});
   // Ending the server session is a courtesy: with no network the local wipe is what matters.
   callApi("POST", "/api/v1/auth/logout").catch(() => {});
   await route(_("The data on this device was wiped."));

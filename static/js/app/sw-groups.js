@@ -3,7 +3,7 @@
 // device keeps. The page writes them down in a cache of their own (the role and language codes,
 // never people's data), after set-up, at each unlock and on a language change; the worker reads
 // them at its install, so a new version precaches the same groups before it takes over, and when
-// asked (KEEP_GROUPS), to fetch what this version lacks.
+// asked (KEEP_GROUPS), to fetch what this version lacks. A wipe takes the device back to the core.
 
 const KEPT_CACHE = "carnet-kept-groups";
 const KEPT_KEY = "/carnet-kept-groups.json";
@@ -41,14 +41,25 @@ async function writeDown(role, language) {
   await cache.put(KEPT_KEY, new Response(JSON.stringify(next), { headers: { "Content-Type": "application/json" } }));
 }
 
-async function askWorker() {
+/**
+ * After a wipe: the worker keeps the core alone again and forgets the list, so that what stays on
+ * the device does not say which role used it. Resolves with the worker's answer, or null.
+ * @returns {Promise<object | null>}
+ */
+export async function forgetOffline() {
+  await writing;
+  if (!("serviceWorker" in navigator) || !(await navigator.serviceWorker.getRegistration("/"))) return null;
+  return askWorker("FORGET_GROUPS");
+}
+
+async function askWorker(type = "KEEP_GROUPS") {
   // Ready once a worker is active: on a first visit, after the install that may have read an
   // older list; the worker then fetches what it lacks.
   const registration = await navigator.serviceWorker.ready;
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = (event) => resolve(event.data ?? null);
-    registration.active.postMessage({ type: "KEEP_GROUPS" }, [channel.port2]);
+    registration.active.postMessage({ type }, [channel.port2]);
   });
 }
 
