@@ -63,7 +63,9 @@ def first_visit(browser: Browser, server: LiveServer) -> tuple[int, int, int, li
         urls: set[str] = set()
         context.on("request", lambda request: urls.add(request.url))
         page.goto(server.url + "/app")
-        page.wait_for_function("() => navigator.serviceWorker.getRegistration().then(r => !!r?.active)")
+        # Evaluated, not polled: wait_for_function does not wait for a promise, and the cache is
+        # complete only once the worker is active.
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         urls |= set(page.evaluate("""async () => {
             const found = [];
             for (const name of await caches.keys()) {
@@ -261,7 +263,7 @@ def measure(results: Results, browser: Browser, server: LiveServer, work: Path, 
     starts = [offline_start_and_unlock(browser, server) for _ in range(runs)]
     iterations = kdf_iterations(server)
     results.add(PHONE_SECTION, "offline start: navigation to the unlock screen, from the service worker", "ms",
-                [s[0] for s in starts], **goal_at_most(1000, " ms"))
+                [s[0] for s in starts], **goal_at_most(500, " ms"))
     results.add(PHONE_SECTION, f"unlock: PBKDF2-SHA256 at {iterations:,} iterations, keys, home screen", "ms",
                 [s[1] for s in starts])
     results.add(PHONE_SECTION, "one intake sealed and stored (a second intake, in the page)", "ms",

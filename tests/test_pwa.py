@@ -15,7 +15,10 @@ from flask.testing import FlaskClient
 
 from webapp import create_app
 from webapp.config import Config
-from webapp.pwa import SALT_VARIABLE, shell_manifest, shell_version, shell_version_of
+from sync.accounts import ROLES
+from webapp.i18n import LANGUAGES
+from webapp.pwa import ROLE_SCREENS, SALT_VARIABLE, module_imports, shell_groups, shell_manifest, shell_version, \
+    shell_version_of
 
 from tests.helpers import Person, logged_in
 
@@ -30,6 +33,12 @@ def worker_constants(source: str) -> tuple[str, dict[str, str]]:
     precache = re.search(r"^const PRECACHE = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
     assert version and precache, "the worker lacks VERSION or PRECACHE"
     return version.group(1), json.loads(precache.group(1))
+
+
+def worker_groups(source: str) -> dict[str, list[str]]:
+    groups = re.search(r"^const GROUPS = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
+    assert groups, "the worker lacks GROUPS"
+    return json.loads(groups.group(1))
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -135,6 +144,71 @@ def test_the_precache_list_is_exactly_the_shell(app: Flask) -> None:
     assert listed == expected
     assert "/static/css/app.css" in listed and "/static/js/app/sw-client.js" in listed
     assert not any(path.startswith("/api/") or path == "/sw.js" for path in listed)
+
+
+def test_the_worker_carries_the_groups(client: FlaskClient, app: Flask) -> None:
+    groups = worker_groups(client.get("/sw.js").get_data(as_text=True))
+    assert groups == {name: list(paths) for name, paths in shell_groups(app).items()}
+    assert set(groups) == {"core"} | {f"role:{role}" for role in ROLES} | {f"language:{code}" for code in LANGUAGES}
+    assert set(ROLE_SCREENS) == set(ROLES)
+    listed = shell_manifest(app)
+    assert all(path in listed for paths in groups.values() for path in paths)
+
+
+def test_the_core_is_what_the_unlock_screen_needs_and_no_role_screen(app: Flask, client: FlaskClient) -> None:
+    core = set(shell_groups(app)["core"])
+    # The shell, its style and icons, the French catalog, and the page's module with all it
+    # imports statically (followed here from what the server sends, minified or not).
+    assert {"/app", "/manifest.webmanifest", "/static/css/app.css", "/i18n/fr.json",
+            "/static/icons/icon-192.png", "/static/js/app/main.js", "/static/js/store/vault.js"} <= core
+    waiting, seen = ["/static/js/app/main.js"], set()
+    while waiting:
+        path = waiting.pop()
+        if path not in seen:
+            seen.add(path)
+            waiting += module_imports(path, client.get(path).get_data(), dynamic=False)
+    assert seen <= core
+    # Not a role's screens, the QR code reader and encoder, nor another language's catalog.
+    for path in ("/static/js/app/intake.js", "/static/js/app/review.js", "/static/js/app/audit.js",
+                 "/static/js/sync/engine.js", "/static/vendor/jsqr.js", "/static/vendor/qrcode-generator.js",
+                 "/i18n/en.json", "/i18n/ar.json"):
+        assert path not in core, path
+
+
+def test_each_role_keeps_its_own_screens(app: Flask) -> None:
+    groups = {name: set(paths) for name, paths in shell_groups(app).items()}
+    for role in ROLES:
+        assert not groups[f"role:{role}"] & groups["core"], role
+    # What each role's home opens, with what those screens import.
+    assert {"/static/js/app/intake.js", "/static/js/app/members.js", "/static/vendor/jsqr.js",
+            "/static/data/measures-defaults.json"} <= groups["role:volunteer"]
+    assert {"/static/js/app/review.js", "/static/js/app/figures-screen.js"} \
+        <= groups["role:coordinator"] - groups["role:volunteer"]
+    assert "/static/js/app/measures.js" in groups["role:coordinator"]
+    assert "/static/js/audit/verify.js" in groups["role:auditor"] - groups["role:coordinator"]
+    assert "/static/js/app/people.js" in groups["role:admin"] and "/static/js/app/intake.js" not in groups["role:admin"]
+    # Every module of the app belongs somewhere; only the server pages' own scripts, which load
+    # from the network, belong to none.
+    kept = set().union(*groups.values())
+    pages = {f"/static/js/{name}" for name in ("copy-link.js", "enrol.js", "login.js", "logout.js", "redirect.js")}
+    assert set(shell_manifest(app)) - kept == pages
+
+
+def test_every_screen_the_app_loads_later_is_kept_for_some_role(app: Flask, client: FlaskClient) -> None:
+    groups = {name: set(paths) for name, paths in shell_groups(app).items()}
+    kept = set().union(*(paths for name, paths in groups.items() if name.startswith("role:")))
+    page_module = "/static/js/app/main.js"
+    later = set(module_imports(page_module, client.get(page_module).get_data(), dynamic=True)) \
+        - set(module_imports(page_module, client.get(page_module).get_data(), dynamic=False))
+    assert {"/static/js/app/intake.js", "/static/js/app/review.js", "/static/js/sync/schedule.js"} <= later
+    assert later <= kept, later - kept
+
+
+def test_dynamic_imports_are_followed_only_when_asked() -> None:
+    source = b'import{a as b}from"../i18n.js";export*from"./x.js";const m=()=>import("./y.js");import "./z.js";'
+    assert module_imports("/static/js/app/main.js", source, dynamic=False) == [
+        "/static/js/i18n.js", "/static/js/app/x.js", "/static/js/app/z.js"]
+    assert "/static/js/app/y.js" in module_imports("/static/js/app/main.js", source, dynamic=True)
 
 
 def test_the_version_is_recomputable_from_the_list(app: Flask) -> None:

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
@@ -40,10 +41,31 @@ def _translations(language: str) -> Translations:
 
 
 @cache
+def browser_messages() -> frozenset[str] | None:
+    """The msgids the browser's scripts use (those the template locates under ``static/js/``),
+    singular ones for plurals; None without the template, when every message is sent."""
+    try:
+        with (TRANSLATIONS_DIR / "messages.pot").open("rb") as template:
+            messages = read_po(template)
+    except OSError:
+        return None
+    return frozenset(message.id if isinstance(message.id, str) else message.id[0] for message in messages
+                     if message.id and any(path.startswith("static/js/") for path, _line in message.locations))
+
+
+def _for_the_browser(msgid: str) -> bool:
+    # The pages' own messages stay on the server: the catalog is precached on every device.
+    wanted = browser_messages()
+    return wanted is None or msgid in wanted
+
+
+@cache
 def catalog(language: str) -> dict[str, str]:
-    """Every translated message of one language, for the browser app (which works offline)."""
+    """Every translated message of one language that the browser's scripts use, for the app
+    (which works offline) and the pages' scripts."""
     messages = getattr(_translations(language), "_catalog", {})
-    return {key: value for key, value in messages.items() if isinstance(key, str) and key and value}
+    return {key: value for key, value in messages.items()
+            if isinstance(key, str) and key and value and _for_the_browser(key)}
 
 
 @cache
@@ -52,7 +74,7 @@ def plural_messages(language: str) -> dict[str, list[str]]:
     order (the order of its Plural-Forms expression)."""
     forms: dict[str, dict[int, str]] = {}
     for key, value in getattr(_translations(language), "_catalog", {}).items():
-        if isinstance(key, tuple) and key[0] and value:
+        if isinstance(key, tuple) and key[0] and value and _for_the_browser(key[0]):
             forms.setdefault(key[0], {})[key[1]] = value
     return {msgid: [by_index[i] for i in sorted(by_index)] for msgid, by_index in forms.items()}
 

@@ -1,11 +1,14 @@
 """The installable app's shell: the page at /app, its service worker and its web app manifest.
 
-Everything the app needs to open without a network is listed once, when the app is created:
-the shell page, the manifest, the stylesheets, every script under ``static/js/`` and
+Everything the app may need without a network is listed once, when the app is created: the
+shell page, the manifest, the stylesheets, every script under ``static/js/`` and
 ``static/vendor/``, the JSON data (the example measures), the icons and the three message
 catalogs. Each URL gets the SHA-256 of the bytes the server sends for it (``shell_manifest``), and
-``VERSION`` is made from that list. Both are baked into ``/sw.js``, which precaches exactly that
-list and checks every hash.
+``VERSION`` is made from that list. Both are baked into ``/sw.js`` with the precache groups
+(``precache_groups``): the core (the shell, what the set-up and unlock screens import, the French
+catalog), precached at install on every device, then one group per role (its screens, found by
+following their imports) and one per language, precached once the page tells the worker the
+device's role and language. The worker checks every file against the list's hash.
 
 The files are read once, at start-up: after changing files under ``static/``, restart the
 server, or browsers would be offered files that no longer match their version (the service
@@ -27,6 +30,8 @@ import hashlib
 import json
 import logging
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -50,6 +55,24 @@ MANIFEST_PATH = "/manifest.webmanifest"
 # Folders of the static folder that the shell needs offline, with the kinds of file taken there.
 PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons", ".png"), ("data", ".json"))
 MINIFY_VARIABLE = "CARNET_MINIFY"
+# The module the shell page loads: its static imports (not its import() calls) are the core.
+SHELL_MODULE = "js/app/main.js"
+# The screens each role's app opens, with what they load; the core is left out of each group.
+_SCREENS_OF_ALL = ("js/app/people.js", "js/app/passphrase.js", "js/app/disabled.js", "js/sync/directory.js",
+                   "js/store/roster.js", "js/sync/schedule.js")
+_CASE_SCREENS = ("js/app/intake.js", "js/app/drafts.js", "js/app/paged.js", "js/app/members.js", "js/store/cases.js",
+                 "js/store/deadlines.js", "js/sync/engine.js", "data/measures-defaults.json")
+ROLE_SCREENS = {
+    "volunteer": _SCREENS_OF_ALL + _CASE_SCREENS,
+    "coordinator": _SCREENS_OF_ALL + _CASE_SCREENS + ("js/app/review.js", "js/app/figures-screen.js",
+                                                      "js/app/measures.js"),
+    "auditor": _SCREENS_OF_ALL + ("js/app/audit.js",),
+    "admin": _SCREENS_OF_ALL,
+}
+CORE_GROUP = "core"
+# `import ... from "x"`, `export ... from "x"`, `import "x"` and `import("x")`, minified or not.
+MODULE_IMPORT = re.compile(rb"""\b(?:import|export)\b[^;"'`()]*?\bfrom\s*["']([^"']+)["']"""
+                           rb"""|\bimport\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)""")
 ROOT = Path(__file__).resolve().parent.parent
 MINIFIER = ROOT / "node_modules" / ".bin" / "esbuild"
 BUILD = ROOT / "build"
@@ -63,6 +86,7 @@ class Shell:
 
     version: str
     manifest: Mapping[str, str]
+    groups: Mapping[str, tuple[str, ...]]
     html: bytes
     worker: bytes
     webmanifest: bytes
@@ -172,18 +196,71 @@ def catalog_files(app: Flask) -> dict[str, bytes]:
     return found
 
 
+def module_imports(path: str, source: bytes, dynamic: bool) -> list[str]:
+    """The URL paths a module imports (``import()`` calls too when ``dynamic``)."""
+    found = []
+    for static_from, bare, called in MODULE_IMPORT.findall(source):
+        specifier = (static_from or bare or (called if dynamic else b"")).decode("utf-8")
+        if specifier:
+            found.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier)))
+    return found
+
+
+def reachable(files: Mapping[str, bytes], entries: list[str], dynamic: bool) -> set[str]:
+    """The entries and every precached module they import, directly or not."""
+    seen: set[str] = set()
+    waiting = [path for path in entries if path in files]
+    while waiting:
+        path = waiting.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if path.endswith(".js"):
+            waiting += [found for found in module_imports(path, files[path], dynamic) if found in files]
+    return seen
+
+
+def precache_groups(app: Flask, files: Mapping[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """The core (precached on every device at install), then a group per role and per language,
+    precached on the devices that name it; each a sorted tuple of URL paths of ``files``."""
+    static = f"{app.static_url_path}/"
+    catalogs = {language: url_for_catalog(app, language) for language in i18n.LANGUAGES}
+    shell_page = [path for path in files if not path.startswith(static) and path not in catalogs.values()]
+    styles_and_icons = [path for path in files if path.startswith((static + "css/", static + "icons/"))]
+    core = reachable(files, [static + SHELL_MODULE], dynamic=False)
+    core |= {*shell_page, *styles_and_icons, catalogs[i18n.DEFAULT_LANGUAGE]}
+    groups = {CORE_GROUP: tuple(sorted(core))}
+    for role, screens in ROLE_SCREENS.items():
+        groups[f"role:{role}"] = tuple(sorted(reachable(files, [static + path for path in screens], dynamic=True) - core))
+    for language, path in catalogs.items():
+        groups[f"language:{language}"] = (path,)
+    return groups
+
+
+def url_for_catalog(app: Flask, language: str) -> str:
+    with app.test_request_context():
+        return url_for("pages.catalog", language=language)
+
+
 def build_shell(app: Flask, salt: str = "") -> Shell:
     # Rendered without a request on purpose: the shell cannot reach a session, a person or a
     # CSRF token (Flask's request, session and g fail outside a request), so it holds none.
-    html = app.jinja_env.get_template("app.html").render().encode("utf-8")
+    static = static_files(app)
+    page_module = f"{app.static_url_path}/{SHELL_MODULE}"
+    # The page names every module its script imports statically: the browser asks for them all at
+    # once, instead of one level of imports after the other (each answered by the worker offline).
+    preloads = sorted(reachable(static, [page_module], dynamic=False) - {page_module})
+    html = app.jinja_env.get_template("app.html").render(preloads=preloads).encode("utf-8")
     webmanifest = json.dumps(web_app_manifest(), ensure_ascii=False, indent=2).encode("utf-8")
-    files = {SHELL_PATH: html, MANIFEST_PATH: webmanifest, **static_files(app), **catalog_files(app)}
+    files = {SHELL_PATH: html, MANIFEST_PATH: webmanifest, **static, **catalog_files(app)}
     manifest = {path: sha256_hex(data) for path, data in sorted(files.items())}
     version = shell_version(manifest, salt)
+    groups = precache_groups(app, files)
     worker = app.jinja_env.get_template("sw.js").render(
-        version=version, precache_json=json.dumps(manifest, indent=2)).encode("utf-8")
-    return Shell(version=version, manifest=MappingProxyType(manifest), html=html, worker=worker,
-                 webmanifest=webmanifest)
+        version=version, precache_json=json.dumps(manifest, indent=2),
+        groups_json=json.dumps(groups, indent=2)).encode("utf-8")
+    return Shell(version=version, manifest=MappingProxyType(manifest), groups=MappingProxyType(groups), html=html,
+                 worker=worker, webmanifest=webmanifest)
 
 
 def current_shell() -> Shell:
@@ -193,6 +270,11 @@ def current_shell() -> Shell:
 def shell_manifest(app: Flask) -> dict[str, str]:
     """The SHA-256 of every precached URL's bytes, by URL path: what a device holds offline."""
     return dict(app.extensions[EXTENSION_KEY].manifest)
+
+
+def shell_groups(app: Flask) -> dict[str, tuple[str, ...]]:
+    """The precache groups, by name: ``core``, ``role:<role>``, ``language:<code>``."""
+    return dict(app.extensions[EXTENSION_KEY].groups)
 
 
 def shell_version_of(app: Flask) -> str:

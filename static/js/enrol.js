@@ -134,7 +134,9 @@ form.addEventListener("submit", async (event) => {
     await profile.put(vault, session.person);
     await navigator.storage?.persist?.();
     secrets.auth.fill(0);
-    location.assign("/app");
+    // The app tells its service worker this role, so that its screens are kept for offline use
+    // before the first unlock (app/sw-groups.js).
+    location.assign(`/app#role=${encodeURIComponent(session.person.role)}`);
   } catch (problem) {
     showProblem(problem);
   }

@@ -21,6 +21,15 @@ export async function loadCatalog(lang = language()) {
   }
 }
 
+// Whether a language's catalog can be read now: offline, only those the service worker keeps.
+export async function hasCatalog(lang) {
+  try {
+    return (await fetch(`/i18n/${encodeURIComponent(lang)}.json`, { credentials: "same-origin" })).ok;
+  } catch {
+    return false;
+  }
+}
+
 // Names people chose, put into a sentence, are isolated (FIRST STRONG ISOLATE ... POP
 // DIRECTIONAL ISOLATE, the plain-text form of <bdi>): a name in Arabic inside a French sentence,
 // or the reverse, keeps its own direction and cannot reorder the words around it. Placeholders

@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -45,6 +46,34 @@ def published_shell(server: LiveServer) -> tuple[str, dict[str, str]]:
     precache = re.search(r"^const PRECACHE = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
     assert version and precache
     return version.group(1), json.loads(precache.group(1))
+
+
+def published_groups(server: LiveServer) -> dict[str, list[str]]:
+    """GROUPS (group name to its URLs) as the server's worker carries them."""
+    source = urllib.request.urlopen(server.url + "/sw.js", timeout=10).read().decode("utf-8")
+    groups = re.search(r"^const GROUPS = (\{.*?\});$", source, re.MULTILINE | re.DOTALL)
+    assert groups
+    return json.loads(groups.group(1))
+
+
+CACHED = """async (wanted) => {
+    const names = (await caches.keys()).filter((name) => name.startsWith("carnet-shell-"));
+    if (names.length !== 1) return false;
+    const held = new Set((await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname));
+    return wanted.every((path) => held.has(path));
+}"""
+
+
+def wait_until_kept(page: Page, server: LiveServer, *names: str) -> dict[str, list[str]]:
+    """Wait until the worker's cache holds every file of these groups; the groups as published."""
+    groups = published_groups(server)
+    wanted = sorted(set().union(*(groups[name] for name in names)))
+    # Polled from here: page.evaluate waits for the promise, which a wait_for_function predicate does not.
+    deadline = time.monotonic() + 30
+    while not page.evaluate(CACHED, wanted):
+        assert time.monotonic() < deadline, f"the worker never kept {names}"
+        page.wait_for_timeout(200)
+    return groups
 
 
 def open_shell(page: Page, server: LiveServer) -> None:
@@ -113,11 +142,12 @@ def test_chromium_finds_the_app_installable(playwright: Playwright, live_server:
         context.close()
 
 
-def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_server: LiveServer,
-                                                                       phone: BrowserContext, page: Page) -> None:
+def test_the_shell_opens_offline_with_every_file_of_its_core_but_no_api(live_server: LiveServer,
+                                                                         phone: BrowserContext, page: Page) -> None:
     requests = record_requests(phone)
     page.add_init_script(VIOLATIONS_SCRIPT)
     _version, precache = published_shell(live_server)
+    core = published_groups(live_server)["core"]
     open_shell(page, live_server)
     # Given a worker that has seen the API and a file outside its list go by while online,
     outside = ["/api/v1/me", "/static/vendor/MANIFEST.json", "/sw.js"]
@@ -139,7 +169,7 @@ def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_serve
     assert deep is not None and deep.status == 200
     expect(page.locator("main#app")).to_be_attached()
 
-    # Every precached URL answers, with the bytes of this version;
+    # Every URL of the core answers, with the bytes of this version;
     served = page.evaluate("""async (paths) => {
         const out = {};
         for (const path of paths) {
@@ -148,18 +178,21 @@ def test_the_shell_opens_offline_with_every_precached_file_but_no_api(live_serve
             out[path] = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
         }
         return out;
-    }""", sorted(precache))
-    assert served == precache
-    # the API and files outside the list do not: they were never cached.
+    }""", core)
+    assert served == {path: precache[path] for path in core}
+    # the API, files outside the list, and a role's screens on a device that named no role do not.
+    outside += ["/static/js/app/intake.js", "/static/vendor/jsqr.js", "/i18n/en.json"]
+    assert not set(outside) & set(core)
     failures = page.evaluate("""async (paths) => Promise.all(paths.map((path) =>
         fetch(path).then((response) => `answered ${response.status}`, () => "failed")))""", outside)
-    assert failures == ["failed", "failed", "failed"]
+    assert failures == ["failed"] * len(outside)
     # Nothing was ever asked of another host, by the page or by its worker.
     assert requests and all(url.startswith(live_server.url + "/") for url in requests), requests
 
 
-def test_the_cache_holds_exactly_the_list_even_after_api_calls(live_server: LiveServer, page: Page) -> None:
-    version, precache = published_shell(live_server)
+def test_the_cache_holds_exactly_the_core_even_after_api_calls(live_server: LiveServer, page: Page) -> None:
+    version, _precache = published_shell(live_server)
+    core = published_groups(live_server)["core"]
     email, passphrase = DEMO["volunteer"]
     page.goto(live_server.url + "/login")
     page.fill("#email", email)
@@ -174,8 +207,8 @@ def test_the_cache_holds_exactly_the_list_even_after_api_calls(live_server: Live
     assert statuses == [200, 200, 200]
     page.goto(live_server.url + "/home")
     page.goto(live_server.url + "/app")
-    # then the only cache is this version's, and it holds the list and nothing else.
-    assert shell_caches(page) == {"carnet-shell-" + version: sorted(precache)}
+    # then the only cache is this version's, and it holds the core and nothing else.
+    assert shell_caches(page) == {"carnet-shell-" + version: sorted(core)}
 
 
 def test_a_file_that_is_not_of_this_version_stops_the_installation(live_server: LiveServer,
@@ -256,7 +289,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         server.stop()
         server.extra_env["CARNET_SHELL_SALT"] = "second release"
         server.start()
-        new_version, new_precache = published_shell(server)
+        new_version, _new_precache = published_shell(server)
         assert new_version != old_version
         # when the app checks for it,
         first.evaluate("""async () => {
@@ -277,7 +310,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         first.wait_for_function("() => navigator.serviceWorker.controller !== null")
         assert shell_version(first) == new_version
         # the old cache is gone,
-        assert shell_caches(first) == {"carnet-shell-" + new_version: sorted(new_precache)}
+        assert shell_caches(first) == {"carnet-shell-" + new_version: sorted(published_groups(server)["core"])}
         # and the other tab is offered the update but never reloaded under the person's feet.
         other.wait_for_function(UPDATE_BANNER_SHOWN)
         assert other.evaluate("window.stillTheSamePage === true")
@@ -350,6 +383,7 @@ def test_after_a_file_changes_the_worker_updates_and_the_app_still_opens_offline
             page.evaluate("window.applyUpdate()")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         assert shell_version(page) == new_version
+        core = wait_until_kept(page, server, "core")["core"]
         # and with no network, a reload opens the new version from the device, its first screen drawn.
         server.stop()
         context.set_offline(True)
@@ -364,8 +398,32 @@ def test_after_a_file_changes_the_worker_updates_and_the_app_still_opens_offline
                 out[path] = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
             }
             return out;
-        }""", sorted(new_precache))
-        assert served == new_precache
+        }""", sorted(core))
+        assert served == {path: new_precache[path] for path in core}
     finally:
         context.close()
         server.stop()
+
+
+def test_an_update_installs_the_groups_the_device_keeps_before_it_takes_over(browser: Browser, tmp_path: Path) -> None:
+    with running_demo(tmp_path) as server:
+        context = browser.new_context(locale="fr-FR", **PHONE)
+        try:
+            page = context.new_page()
+            # Given a volunteer's device whose worker keeps the core, the volunteer's screens and French,
+            set_up_device(page, server, *DEMO["volunteer"])
+            groups = published_groups(server)
+            kept = sorted(set(groups["core"]) | set(groups["role:volunteer"]) | set(groups["language:fr"]))
+            wait_until_kept(page, server, "core", "role:volunteer", "language:fr")
+            # when a new version is published and found,
+            server.stop()
+            server.extra_env["CARNET_SHELL_SALT"] = "second release"
+            server.start()
+            new_version, _new_precache = published_shell(server)
+            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            # then, while it still waits for consent, it holds the same groups, not the core alone.
+            assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
+            assert shell_caches(page)["carnet-shell-" + new_version] == kept
+        finally:
+            context.close()

@@ -4,7 +4,6 @@
 
 import { _, formatDateTime, ngettext } from "../i18n.js";
 import { syncState } from "../store/records.js";
-import { pendingCases } from "../sync/engine.js";
 import { h, languageSwitch } from "./ui.js";
 
 const WIPE_HOLD_MS = 2000;
@@ -55,6 +54,8 @@ export function drawHeader({ state, language, onLanguage, wipe, onWipe }) {
 /** How many interviews (cases) wait to be sent and when the last sync went through. */
 export async function refreshSyncStatus(state = current.state) {
   if (!state || !parts.status) return;
+  // The engine loads with the first unlocked screen, not with the unlock screen that draws this header.
+  const { pendingCases } = await import("../sync/engine.js");
   const waiting = await pendingCases(state);
   const { lastSync } = await syncState(state.vault);
   parts.status.textContent = [

@@ -1,37 +1,71 @@
 // The app: set up this device once online, then unlock and work with no network.
 
-import { _, formatDate, ngettext } from "../i18n.js";
+import { _, formatDate, hasCatalog, ngettext } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
-import { listCases } from "../store/cases.js";
-import { byNextDeadline } from "../store/deadlines.js";
-import { rosterView } from "../store/roster.js";
 import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
-import { refreshRoster } from "../sync/directory.js";
-import { casesOnServerOnly, fetchCase, retentionDays, SyncFailed } from "../sync/engine.js";
-import { holdsCases, SyncSchedule, syncsByItself } from "../sync/schedule.js";
-import { setUpDevice, unlock } from "../sync/session.js";
+import { lock as forgetKeys, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
 import { registerServiceWorker } from "./sw-client.js";
-import { auditHome } from "./audit.js";
-import { disabledScreen } from "./disabled.js";
-import { figuresScreen } from "./figures-screen.js";
-import { draftsSection } from "./drafts.js";
+import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
-import { caseRow, caseScreen, editScreen, intakeScreen, rowText, saveOpenDraft } from "./intake.js";
-import { measuresScreen } from "./measures.js";
-import { passphraseScreen } from "./passphrase.js";
-import { teamScreen } from "./members.js";
-import { fingerprintScreen, peopleScreen } from "./people.js";
-import { pagedList } from "./paged.js";
-import { reviewList } from "./review.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
 import { announce, errorLine, field, h, pickLanguage, setLanguage, show } from "./ui.js";
 
+// What this file imports above is what the set-up and unlock screens need; everything behind
+// them (the engine, each role's screens) loads when first used, by import(): one module per URL,
+// the same one a test importing it by path gets. The service worker keeps each role's modules
+// only on devices of that role (webapp/pwa.py, ROLE_SCREENS: a module added here goes there too).
+class NotOnDevice extends Error {}
+
+function loaded(load) {
+  return load().catch((error) => {
+    throw new NotOnDevice(String(error));
+  });
+}
+
+function later(load, name) {
+  return async (...args) => {
+    try {
+      return (await loaded(load))[name](...args);
+    } catch (problem) {
+      if (problem instanceof NotOnDevice) announce(problemText(problem));
+      throw problem;
+    }
+  };
+}
+
+const intakeModule = () => import("./intake.js");
+const scheduleModule = () => import("../sync/schedule.js");
+const engineModule = () => import("../sync/engine.js");
+const auditHome = later(() => import("./audit.js"), "auditHome");
+const disabledScreen = later(() => import("./disabled.js"), "disabledScreen");
+const figuresScreen = later(() => import("./figures-screen.js"), "figuresScreen");
+const draftsSection = later(() => import("./drafts.js"), "draftsSection");
+const caseScreen = later(intakeModule, "caseScreen");
+const editScreen = later(intakeModule, "editScreen");
+const intakeScreen = later(intakeModule, "intakeScreen");
+const saveOpenDraft = later(intakeModule, "saveOpenDraft");
+const measuresScreen = later(() => import("./measures.js"), "measuresScreen");
+const passphraseScreen = later(() => import("./passphrase.js"), "passphraseScreen");
+const teamScreen = later(() => import("./members.js"), "teamScreen");
+const fingerprintScreen = later(() => import("./people.js"), "fingerprintScreen");
+const peopleScreen = later(() => import("./people.js"), "peopleScreen");
+const reviewList = later(() => import("./review.js"), "reviewList");
+const refreshRoster = later(() => import("../sync/directory.js"), "refreshRoster");
+const casesOnServerOnly = later(engineModule, "casesOnServerOnly");
+const fetchCase = later(engineModule, "fetchCase");
+const retentionDays = later(engineModule, "retentionDays");
+// sync/schedule.js once loaded (at the first unlock, before any unlocked screen is drawn).
+let scheduling = null;
+
 let language = "fr";
 
 function problemText(problem) {
+  if (problem instanceof NotOnDevice) {
+    return _("This part of Carnet is not on this device yet. Open Carnet once with a network, then try again.");
+  }
   if (problem instanceof InvalidKdfParameters) {
     return _("The server asked for weak key settings; login was stopped to protect you.");
   }
@@ -40,7 +74,14 @@ function problemText(problem) {
 }
 
 async function changeLanguage(next) {
+  // Offline, only the catalogs this device keeps can be shown: another choice changes nothing.
+  if (!(await hasCatalog(next))) {
+    header();
+    announce(_("This language is not on this device yet. Choose it again with a network."));
+    return;
+  }
   language = next;
+  keepOffline({ role: unlocked()?.profile?.role ?? null, language });
   if (await readDevice()) await updateDeviceSettings({ language });
   await setLanguage(language);
   await route();
@@ -49,7 +90,7 @@ async function changeLanguage(next) {
 // The shared header (app/header.js) is drawn for each screen; it is not part of the screen.
 function header({ wipe = true } = {}) {
   const state = unlocked();
-  drawHeader({ state: state && holdsCases(state) ? state : null, language, onLanguage: changeLanguage, wipe, onWipe: panicWipe });
+  drawHeader({ state: state && scheduling?.holdsCases(state) ? state : null, language, onLanguage: changeLanguage, wipe, onWipe: panicWipe });
   return null;
 }
 
@@ -79,7 +120,7 @@ function setupScreen() {
       const state = await setUpDevice(email.value.trim(), secret, { language, lockMinutes: DEFAULT_LOCK_MINUTES });
       // Asked once the person has an account here: the browser then keeps unsent notes on disk.
       await navigator.storage?.persist?.();
-      begin(state);
+      await begin(state);
       announce(_("This device is ready."));
     } catch (problem) {
       announce("");
@@ -125,7 +166,7 @@ function unlockScreen(reason) {
       passphrase.value = "";
       const state = await unlock(secret);
       announce("");
-      begin(state);
+      await begin(state);
     } catch (problem) {
       announce("");
       submit.disabled = false;
@@ -134,6 +175,7 @@ function unlockScreen(reason) {
         error.textContent = ngettext("Wrong passphrase. %(count)s attempt left before the data on this device is wiped.",
           "Wrong passphrase. %(count)s attempts left before the data on this device is wiped.", problem.remaining);
       } else if (problem instanceof VaultWiped) {
+        forgetOffline().catch(() => {});
         await route(_("Too many failed attempts: the data on this device was wiped."));
       } else if (problem instanceof NoDevice) {
         await route();
@@ -143,6 +185,9 @@ function unlockScreen(reason) {
     }
   } }, field("unlock-passphrase", _("Passphrase"), passphrase), submit, error);
   show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Unlock Carnet")), notice, form));
+  // While the passphrase is typed, the engine loads (from the worker's cache when offline): the
+  // unlock then waits for no module. Only once the screen is drawn and the page is idle.
+  (window.requestIdleCallback ?? setTimeout)(() => scheduleModule().catch(() => {}));
 }
 
 // Home ---------------------------------------------------------------------------------------
@@ -191,7 +236,8 @@ function syncOutcomeText(refused, aside) {
   return lines.join(" ");
 }
 
-const schedule = new SyncSchedule(unlocked, {
+let schedule = null;
+const scheduleHooks = {
   started: () => {
     const { bar, button } = syncUi;
     if (bar) bar.hidden = false;
@@ -208,7 +254,7 @@ const schedule = new SyncSchedule(unlocked, {
   },
   failed: async (state, problem) => {
     // A refused passphrase is not retried by itself: each try would count as a failed login.
-    if (problem instanceof ApiProblem && problem.code === "login-failed") schedule.stop();
+    if (problem instanceof ApiProblem && problem.code === "login-failed") schedule?.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
     showSyncError(syncMessage, syncErrorAction(state, problem));
@@ -220,14 +266,14 @@ const schedule = new SyncSchedule(unlocked, {
     await refreshSyncStatus(state).catch(() => {});
     await showCertification(state).catch(() => {});
   },
-});
+};
 
-const runSync = (state) => schedule.run(state);
+const runSync = (state) => schedule?.run(state);
 
 // The server refuses this account: the device keeps only what the server lacks, and locks. The
 // person sees why after unlocking (disabled.js); a sync that finds it enabled undoes it.
 async function onAccountDisabled(state) {
-  schedule.stop();
+  schedule?.stop();
   syncMessage = "";
   if (accountDisabled(state)) return showDisabled(state, _("The server still says this account is disabled."));
   await saveOpenDraft().catch(() => {});
@@ -247,13 +293,23 @@ function syncPanel(state) {
   return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") }, syncUi.bar, syncUi.button);
 }
 
-window.addEventListener("online", () => schedule.online());
+window.addEventListener("online", () => schedule?.online());
 
-function begin(state) {
+async function begin(state) {
+  try {
+    scheduling ??= await loaded(scheduleModule);
+  } catch (problem) {
+    // Not unlocked after all: the keys just derived go as a lock would drop them.
+    forgetKeys(state);
+    throw problem;
+  }
+  schedule ??= new scheduling.SyncSchedule(unlocked, scheduleHooks);
+  // The worker keeps this role's screens and this language's catalog from now on (sw-groups.js).
+  keepOffline({ role: state.profile?.role ?? null, language });
   // The case on screen (shown, or being edited) stays on the device whatever the retention.
   state.caseInUse = () => lastWhere().caseId ?? null;
   startSession(state, (reason) => {
-    schedule.stop();
+    schedule?.stop();
     unlockScreen(reason);
   });
   header();
@@ -262,7 +318,7 @@ function begin(state) {
   state.rosterRefresh = refreshRoster(state)
     .catch(() => announce(_("The roster could not be verified. Tell an administrator.")));
   // The first sync waits for the home screen: the person's list comes first, on a slow phone too.
-  if (navigator.onLine && syncsByItself(state)) Promise.all([drawn, state.rosterRefresh]).then(() => runSync(state));
+  if (navigator.onLine && scheduling.syncsByItself(state)) Promise.all([drawn, state.rosterRefresh]).then(() => runSync(state));
   // Where the person stands is shown again once the roster is fresh.
   state.rosterRefresh.then(() => { if (router.on("home")) showCertification(state); });
 }
@@ -271,7 +327,7 @@ function begin(state) {
 // come back from the store) or the case; else the home screen.
 function resumeScreen(state) {
   const { screen, caseId } = lastWhere();
-  if (!holdsCases(state) || accountDisabled(state)) return homeScreen();
+  if (!scheduling.holdsCases(state) || accountDisabled(state)) return homeScreen();
   if (screen === "intake" && caseId) return router.show("intake", () => editScreen(state, caseId, homeScreen));
   if (screen === "intake") return router.show("intake", () => intakeScreen(state, { home: homeScreen }));
   if (screen === "case" && caseId) return router.show("case", () => caseScreen(state, caseId, homeScreen));
@@ -339,6 +395,7 @@ function adminHome(state) {
 // unlock and at each sync): until they are, no case can be written here.
 async function certified(state) {
   try {
+    const { rosterView } = await import("../store/roster.js");
     const entry = (await rosterView(state)).current(b64urlDecode(state.vault.userId));
     return bytesKey(await entry.fingerprint()) === bytesKey(await state.account.fingerprint());
   } catch (error) {
@@ -369,6 +426,8 @@ async function showCertification(state) {
 // A volunteer's cases, overdue deadlines first then the nearest, then the most recently changed,
 // a page at a time. Search runs on the summaries in memory; nothing typed here is stored or sent.
 async function myCaseList(state, openOne) {
+  const [{ listCases }, { byNextDeadline }, { caseRow, rowText }, { pagedList }] = await loaded(() => Promise.all([
+    import("../store/cases.js"), import("../store/deadlines.js"), intakeModule(), import("./paged.js")]));
   const cases = (await listCases(state)).sort(byNextDeadline);
   if (!cases.length) return h("p", { className: "hint" }, _("No case on this device yet."));
   const { list, count, more, draw } = pagedList(cases, (item) => caseRow(item, openOne), "case-list");
@@ -456,6 +515,7 @@ async function panicWipe() {
   noteWhere({ screen: "home" });
   lock("wiped");
   await wipeDevice();
+  forgetOffline().catch(() => {});
   // Ending the server session is a courtesy: with no network the local wipe is what matters.
   callApi("POST", "/api/v1/auth/logout").catch(() => {});
   await route(_("The data on this device was wiped."));
@@ -497,7 +557,13 @@ async function start() {
   const device = await readDevice();
   language = pickLanguage(device?.settings?.language);
   await setLanguage(language);
+  // Just enrolled: the role's screens are written down before the worker's first install reads
+  // the list, so the app works offline for that role before its first unlock.
+  const enrolled = roleFromEnrolment();
+  if (enrolled) await writeDownGroups({ role: enrolled, language });
   registerServiceWorker({ onUpdateReady: showUpdateBanner }).catch(() => {});
+  // A worker already active (this browser opened Carnet before) fetches them now.
+  if (enrolled) keepOffline({ role: enrolled, language });
   await route();
 }
 

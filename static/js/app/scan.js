@@ -2,13 +2,23 @@
 // second way to compare it with the one expected. Frames are decoded here, by the vendored jsQR;
 // no image leaves the page. The camera stops on a result, on "Stop", and when the screen changes.
 
-import jsQR from "../../vendor/jsqr.js";
 import { _ } from "../i18n.js";
 import { h, whenLeft } from "./ui.js";
 
 const FINGERPRINT = /^\d{5}( \d{5}){5}$/;
 // A few decodes a second are enough for a code held still; more would only warm the phone.
 const SCAN_EVERY_MS = 150;
+// The decoder (static/vendor/jsqr.js, the app's largest file) loads at the first scan, not with
+// the screen: most visits to a screen that offers a scan never start the camera.
+let decoder = null;
+
+function loadDecoder() {
+  decoder ??= import("../../vendor/jsqr.js").then((module) => module.default).catch((error) => {
+    decoder = null;
+    throw error;
+  });
+  return decoder;
+}
 
 export function sameFingerprint(scanned, expected) {
   return scanned.trim() === expected.trim();
@@ -31,7 +41,7 @@ async function openCamera() {
   return navigator.mediaDevices.getUserMedia({ audio: false, video: { facingMode: { ideal: "environment" } } });
 }
 
-function decodeFrame(video, canvas) {
+function decodeFrame(jsQR, video, canvas) {
   const { videoWidth: width, videoHeight: height } = video;
   if (!width || !height) return null;
   canvas.width = width;
@@ -79,6 +89,13 @@ export function scanControl(expected, { onMatch }) {
   const start = async () => {
     warning.textContent = "";
     status.textContent = _("Starting the camera…");
+    let jsQR;
+    try {
+      jsQR = await loadDecoder();
+    } catch {
+      status.textContent = _("The QR code reader is not on this device yet: try again with a network, or compare the digits instead.");
+      return;
+    }
     try {
       stream = await openCamera();
     } catch (error) {
@@ -96,7 +113,7 @@ export function scanControl(expected, { onMatch }) {
     timer = setInterval(() => {
       // Left without "Stop" (another screen, a lock): the camera goes off with the view.
       if (!video.isConnected) return stop();
-      const text = decodeFrame(video, canvas);
+      const text = decodeFrame(jsQR, video, canvas);
       if (text !== null) onText(text);
     }, SCAN_EVERY_MS);
   };
