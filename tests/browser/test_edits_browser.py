@@ -14,6 +14,7 @@ from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app
+from tests.browser.test_pwa import UPDATE_BANNER_SHOWN, published_shell, shell_version
 from tests.conftest import LiveServer, running_demo
 
 TITLE = "Brouillon Intentions"
@@ -245,3 +246,62 @@ def test_under_retention_none_an_edit_open_through_a_sync_saves(server: LiveServ
     expect(page.locator("#server-cases li")).to_have_count(1)
     page.locator("#server-cases li button").first.click()
     expect(field(page, "notes")).to_have_text("Écrit pendant une synchronisation")
+
+
+def reload_locked(page: Page) -> None:
+    page.reload()
+    expect(page.locator("#unlock-passphrase")).to_be_visible()
+
+
+def test_an_update_applies_at_the_next_reload_once_nothing_would_be_interrupted(browser: Browser,
+                                                                                 tmp_path: Path) -> None:
+    context = browser.new_context(locale="fr-FR", **PHONE)
+    with running_demo(tmp_path) as live:
+        try:
+            page = context.new_page()
+            set_up_device(page, live, *DEMO["volunteer"])
+            page.wait_for_function("() => navigator.serviceWorker.getRegistration().then((r) => !!r?.active)")
+            old_version = shell_version(page)
+            page.click("#new-intake")
+            page.fill("#f-alias", "Pendant la mise à jour")
+            app(page, "app/intake:await m.saveOpenDraft()")
+            live.stop()
+            live.extra_env["CARNET_SHELL_SALT"] = "second release"
+            live.start()
+            new_version, _precache = published_shell(live)
+            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+
+            # A draft is open: the reload keeps the version that runs, and says one is waiting;
+            # the wipe stays within reach of the locked screen too.
+            reload_locked(page)
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            assert shell_version(page) == old_version
+            page.click("#app-wipe", trial=True, timeout=3000)
+            unlock(page, DEMO["volunteer"][1])
+            page.locator("#drafts li button").click()
+            expect(page.locator("#f-alias")).to_have_value("Pendant la mise à jour")
+
+            # Saved offline, the intake waits to be sent: the update waits too.
+            context.set_offline(True)
+            page.click("#intake-save")
+            expect(page.locator("#edit-case")).to_be_visible()
+            reload_locked(page)
+            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            assert shell_version(page) == old_version
+
+            # Sent, with no draft left: the next reload runs the new version, and nothing is lost.
+            context.set_offline(False)
+            unlock(page, DEMO["volunteer"][1])
+            page.wait_for_selector("#sync-now, #edit-case")
+            if page.locator("#edit-case").count():
+                page.get_by_role("button", name="Retour").click()
+            sync(page)
+            reload_locked(page)
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+            assert shell_version(page) == new_version
+            expect(page.locator("#app-update")).to_be_hidden()
+            unlock(page, DEMO["volunteer"][1])
+            expect(page.locator("#case-list li", has_text="Pendant la mise à jour")).to_be_visible()
+        finally:
+            context.close()
