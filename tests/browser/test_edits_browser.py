@@ -305,3 +305,48 @@ def test_an_update_applies_at_the_next_reload_once_nothing_would_be_interrupted(
             expect(page.locator("#case-list li", has_text="Pendant la mise à jour")).to_be_visible()
         finally:
             context.close()
+
+
+# Every text the header's error line shows, however briefly.
+SHOWN_ERRORS = """() => {
+    const line = document.getElementById("sync-error");
+    window.shownErrors = [];
+    new MutationObserver(() => { if (line.textContent) window.shownErrors.push(line.textContent); })
+        .observe(line, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def test_a_session_ending_mid_sync_is_renewed_and_no_network_is_no_alarm(server: LiveServer, page: Page) -> None:
+    set_up_device(page, server, *DEMO["volunteer"])
+    page.click("#new-intake")
+    page.fill("#f-alias", TITLE)
+    save_and_back(page)
+    page.get_by_role("button", name="Retour").click()
+
+    # The session ends between the sync's first call and its pull: renewed, the sync goes through.
+    ended = []
+
+    def end_the_session(route) -> None:
+        if not ended:
+            ended.append(server.flask("sessions", "end", DEMO["volunteer"][0]))
+        route.continue_()
+
+    page.route("**/api/v1/sync/pull*", end_the_session)
+    page.evaluate(SHOWN_ERRORS)
+    sync(page)
+    assert ended and "Ended" in ended[0]
+    assert page.evaluate("window.shownErrors") == []
+    page.unroute("**/api/v1/sync/pull*")
+
+    # No network: said plainly, as a state the sync gets over by itself, with a way to try again.
+    page.context.set_offline(True)
+    page.click("#sync-now")
+    error = page.locator("#sync-error")
+    expect(error).to_contain_text("Pas de réseau")
+    expect(error).not_to_have_attribute("role", "alert")
+    expect(error).to_have_class("header-note")
+    expect(page.locator("#sync-fix")).to_have_text("Réessayer")
+    # Back online, the sync goes by itself and the note goes with it.
+    page.context.set_offline(False)
+    expect(error).to_be_empty()
+    expect(page.locator("#sync-fix")).to_be_hidden()

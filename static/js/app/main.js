@@ -211,7 +211,8 @@ const schedule = new SyncSchedule(unlocked, {
     if (problem instanceof ApiProblem && problem.code === "login-failed") schedule.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
-    showSyncError(syncMessage, syncErrorAction(state, problem));
+    const transient = problem instanceof ApiProblem && problem.code === "network";
+    showSyncError(syncMessage, syncErrorAction(state, problem), { transient });
   },
   disabled: (state) => onAccountDisabled(state),
   settled: async (state) => {
