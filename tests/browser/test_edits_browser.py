@@ -14,6 +14,7 @@ from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_cases_browser import DEMO, app
+from tests.browser.test_disabled_phone_browser import records, set_account_status
 from tests.browser.test_pwa import UPDATE_BANNER_SHOWN, published_shell, shell_version
 from tests.conftest import LiveServer, running_demo
 
@@ -350,3 +351,39 @@ def test_a_session_ending_mid_sync_is_renewed_and_no_network_is_no_alarm(server:
     page.context.set_offline(False)
     expect(error).to_be_empty()
     expect(page.locator("#sync-fix")).to_be_hidden()
+
+
+def test_an_edit_draft_stays_with_its_case_when_the_account_is_disabled_and_goes_with_it_when_it_leaves(
+        server: LiveServer, page: Page) -> None:
+    email, passphrase = DEMO["volunteer"]
+    set_up_device(page, server, email, passphrase)
+    page.click("#new-intake")
+    page.fill("#f-alias", TITLE)
+    save_and_back(page)
+    page.get_by_role("button", name="Retour").click()
+    sync(page)
+    case_id = page.locator("#case-list li", has_text=TITLE).get_attribute("data-case")
+    leave_a_draft(page, notes="Tapé avant la désactivation")
+
+    # Disabled: the cases the server holds leave the phone, but not one with an edit being typed.
+    expect(page.locator("#sync-now")).to_be_enabled()
+    set_account_status(server, email, "disabled")
+    page.click("#sync-now")
+    expect(page.locator("#lock-disabled")).to_contain_text("désactivé")
+    unlock(page, passphrase)
+    expect(page.locator("#disabled-edit-drafts")).to_contain_text("1 dossier")
+    assert records(page, "case") == 1 and records(page, "draft") == 1
+
+    # Enabled again: the draft opens in its case, as typed.
+    set_account_status(server, email, "active")
+    page.click("#disabled-retry")
+    expect(page.locator("h1")).to_have_text("Mes dossiers", timeout=20_000)
+    open_case(page)
+    page.click("#edit-case")
+    expect(page.locator("#draft-restored")).to_be_visible()
+    to_last_step(page)
+    expect(page.locator("#f-notes")).to_have_value("Tapé avant la désactivation")
+
+    # A case that leaves the device takes its draft with it, in the same write.
+    app(page, "store/records:m.caseRecords.delete(s.vault, args[0])", case_id)
+    assert records(page, "case") == 0 and records(page, "draft") == 0

@@ -131,10 +131,12 @@ async function putCase(vault, id, record, queued = []) {
   await writeCase(vault, id, record, known, queued);
 }
 
+// A case leaves with everything of it: its pages, its summary, and an edit's draft of it (whose
+// values would otherwise stay on the device after the case is gone), in one transaction.
 async function deleteCase(vault, id) {
   const head = await cases.get(vault, id);
   const stale = (head?.stamps ?? []).map((_stamp, index) => ["entries", `${id}:${index}`]);
-  await vault.putTogether([], [["case", id], ["summary", id], ...stale]);
+  await vault.putTogether([], [["case", id], ["summary", id], ["draft", id], ...stale]);
   pagesOf(vault).delete(id);
 }
 
