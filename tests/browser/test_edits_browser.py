@@ -387,3 +387,36 @@ def test_an_edit_draft_stays_with_its_case_when_the_account_is_disabled_and_goes
     # A case that leaves the device takes its draft with it, in the same write.
     app(page, "store/records:m.caseRecords.delete(s.vault, args[0])", case_id)
     assert records(page, "case") == 0 and records(page, "draft") == 0
+
+
+def test_under_retention_none_a_case_saved_during_a_sync_stays_until_it_is_sent(server: LiveServer, page: Page) -> None:
+    server.flask("team", "policy", "Prisons", "--retention", "none")
+    set_up_device(page, server, *DEMO["volunteer"])
+    sync(page)
+
+    # A sync is under way (its pull held back) while an intake is recorded and saved.
+    held = []
+    page.route("**/api/v1/sync/pull*", lambda route: held.append(route))
+    page.click("#sync-now")
+    page.wait_for_function("() => document.getElementById('sync-now').disabled")
+    page.click("#new-intake")
+    page.fill("#f-alias", TITLE)
+    save_and_back(page)
+    page.get_by_role("button", name="Retour").click()
+    # The home screen drawn during the sync shows it running.
+    expect(page.locator("#sync-now")).to_be_disabled()
+    while not held:
+        page.wait_for_timeout(100)
+    held[0].continue_()
+    page.unroute("**/api/v1/sync/pull*")
+    expect(page.locator("#sync-now")).to_be_enabled()
+
+    # That sync pushed before the save: the case waits on the phone, listed, until it is sent.
+    expect(page.locator("#sync-status")).to_contain_text("1 entretien attend d’être envoyé.")
+    assert records(page, "case") == 1
+    open_case(page)
+    page.get_by_role("button", name="Retour").click()
+    sync(page)
+    expect(page.locator("#case-list")).to_have_count(0)
+    assert records(page, "case") == 0
+    expect(page.locator("#server-cases li")).to_have_count(1)
