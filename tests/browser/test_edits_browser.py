@@ -420,3 +420,30 @@ def test_under_retention_none_a_case_saved_during_a_sync_stays_until_it_is_sent(
     expect(page.locator("#case-list")).to_have_count(0)
     assert records(page, "case") == 0
     expect(page.locator("#server-cases li")).to_have_count(1)
+
+
+def test_cases_kept_on_the_server_tell_their_number_and_place_on_demand_and_stay_there(
+        server: LiveServer, page: Page) -> None:
+    server.flask("team", "policy", "Prisons", "--retention", "none")
+    set_up_device(page, server, *DEMO["volunteer"])
+    sync(page)
+    app(page, "app/session:s.rosterRefresh")
+    for number, place in (("A-1024", "CRA de Lyon"), ("B-2048", "Maison d’arrêt de Nîmes")):
+        app(page, "store/cases:m.createCase(s, {alias: args[0], prison_number: args[0], place_name: args[1]}, [])",
+            number, place)
+    sync(page)
+    expect(page.locator("#case-list")).to_have_count(0)
+    rows = page.locator("#server-cases li")
+    expect(rows).to_have_count(2)
+    # Dates alone do not tell two cases of one day apart; their number and place do, on demand,
+    # with a session renewed if it ended meanwhile.
+    assert "Ended" in server.flask("sessions", "end", DEMO["volunteer"][0])
+    for index in range(2):
+        rows.nth(index).locator("[data-peek]").click()
+    expect(rows.locator("[data-peeked]")).to_have_count(2)
+    shown = sorted(rows.locator("[data-peeked]").all_inner_texts())
+    assert shown == ["Numéro : A-1024 · Lieu : CRA de Lyon", "Numéro : B-2048 · Lieu : Maison d’arrêt de Nîmes"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert serious_violations(page) == []
+    # Read in memory only: nothing of them was stored.
+    assert records(page, "case") == 0 and records(page, "entries") == 0

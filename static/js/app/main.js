@@ -9,7 +9,7 @@ import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, Wro
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
 import { refreshRoster } from "../sync/directory.js";
-import { casesOnServerOnly, fetchCase, retentionDays, SyncFailed } from "../sync/engine.js";
+import { casesOnServerOnly, fetchCase, peekCase, retentionDays, SyncFailed } from "../sync/engine.js";
 import { holdsCases, SyncSchedule, syncsByItself } from "../sync/schedule.js";
 import { setUpDevice, unlock } from "../sync/session.js";
 import { registerServiceWorker } from "./sw-client.js";
@@ -390,6 +390,26 @@ function retentionText(days) {
     "Your team keeps synced cases on devices for %(count)s days after their last use.", days);
 }
 
+// What tells a kept case apart before it is brought back: its number and place, read from the
+// case fetched into memory on demand, shown in its row and stored nowhere.
+function peekButton(state, item, error) {
+  const button = h("button", { type: "button", className: "link-button", "data-peek": item.id, onclick: async () => {
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const { number, place } = await peekCase(state, item.id);
+      const said = [number && _("Number: %(number)s", { number }), place && _("Place: %(place)s", { place })].filter(Boolean);
+      button.replaceWith(h("p", { className: "hint", "data-peeked": item.id },
+        said.length ? h("bdi", {}, said.join(" · ")) : _("Neither a number nor a place is written in this case.")));
+    } catch (problem) {
+      if (isAccountDisabled(problem)) return onAccountDisabled(state);
+      error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
+      button.disabled = false;
+    }
+  } }, _("Show its number and place"));
+  return button;
+}
+
 // Cases the team's policy took off this device: listed from the server (dates only, nothing of
 // their content), fetched and opened again on demand, with a network.
 async function serverCasesSection(state) {
@@ -420,7 +440,7 @@ async function serverCasesSection(state) {
         }
       } }, ngettext("Case opened on %(date)s, last activity %(last)s, %(count)s entry",
       "Case opened on %(date)s, last activity %(last)s, %(count)s entries", item.entry_count, {
-        date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })))));
+        date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })), peekButton(state, item, error))));
   }).catch((problem) => {
     if (isAccountDisabled(problem)) return onAccountDisabled(state);
     // What went wrong, in words: the server's own reason when it answered.
