@@ -14,7 +14,7 @@ from tests.browser.conftest import PHONE, open_phone_profile
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_app import set_up_device, unlock
 from tests.browser.test_app import PASSPHRASE
-from tests.browser.test_cases_browser import DEMO, app, grant
+from tests.browser.test_cases_browser import DEMO, app, grant, home
 from tests.browser.test_intake import enrol_and_certify
 from tests.browser.test_disabled_phone_browser import records, set_account_status
 from tests.browser.test_pwa import UPDATE_BANNER_SHOWN, published_shell, shell_version
@@ -47,11 +47,11 @@ def edit(page: Page, **fields: str) -> None:
         page.fill(f"#f-{name}", value)
 
 
-def sync(page: Page) -> None:
+def sync(page: Page, timeout: float = 5000) -> None:
     page.click("#sync-now")
-    expect(page.locator("#sync-progress")).to_be_hidden()
-    expect(page.locator("#sync-now")).to_be_enabled()
-    expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.")
+    expect(page.locator("#sync-progress")).to_be_hidden(timeout=timeout)
+    expect(page.locator("#sync-now")).to_be_enabled(timeout=timeout)
+    expect(page.locator("#sync-status")).to_contain_text("Tout est envoyé.", timeout=timeout)
 
 
 class Devices:
@@ -203,6 +203,7 @@ def test_between_two_volunteers_a_restored_draft_keeps_the_others_newer_edits(
     spoken = enrol_and_certify(server, browser, other)
     app(other, "sync/directory:m.refreshRoster(s)")
     other_id = app(other, "app/session:s.vault.userId")
+    sync(coordinator)  # the roster with the new volunteer in it
     case_id = coordinator.locator("#case-list li", has_text=TITLE).get_attribute("data-case")
     grant(coordinator, case_id, other_id, spoken)
     sync(other)
@@ -462,7 +463,7 @@ def test_a_session_ending_mid_sync_is_renewed_and_no_network_is_no_alarm(server:
 
     page.route("**/api/v1/sync/pull*", end_the_session)
     page.evaluate(SHOWN_ERRORS)
-    sync(page)
+    sync(page, timeout=30_000)  # a login in the middle: given time on a loaded machine
     assert ended and "Ended" in ended[0]
     assert page.evaluate("window.shownErrors") == []
     page.unroute("**/api/v1/sync/pull*")
@@ -491,7 +492,10 @@ def test_an_edit_draft_stays_with_its_case_when_the_account_is_disabled_and_goes
     page.get_by_role("button", name="Retour").click()
     sync(page)
     case_id = page.locator("#case-list li", has_text=TITLE).get_attribute("data-case")
-    leave_a_draft(page, notes="Tapé avant la désactivation")
+    edit(page, notes="Tapé avant la désactivation")
+    app(page, "app/intake:await m.saveOpenDraft()")
+    page.reload()
+    unlock(page, passphrase)
 
     # Disabled: the cases the server holds leave the phone, but not one with an edit being typed.
     expect(page.locator("#sync-now")).to_be_enabled()
@@ -517,6 +521,15 @@ def test_an_edit_draft_stays_with_its_case_when_the_account_is_disabled_and_goes
     assert records(page, "case") == 0 and records(page, "draft") == 0
 
 
+# A sync started without waiting for it; `window.backgroundSync` says when it is done.
+SYNC_IN_BACKGROUND = """() => {
+    window.backgroundSync = "running";
+    Promise.all([import("/static/js/sync/engine.js"), import("/static/js/app/session.js")])
+        .then(([engine, session]) => engine.syncNow(session.unlocked()))
+        .then(() => { window.backgroundSync = "done"; }, (error) => { window.backgroundSync = String(error); });
+}"""
+
+
 def test_under_retention_none_a_case_saved_during_a_sync_stays_until_it_is_sent(server: LiveServer, page: Page) -> None:
     server.flask("team", "policy", "Prisons", "--retention", "none")
     set_up_device(page, server, *DEMO["volunteer"])
@@ -525,19 +538,17 @@ def test_under_retention_none_a_case_saved_during_a_sync_stays_until_it_is_sent(
     # A sync is under way (its pull held back) while an intake is recorded and saved.
     held = []
     page.route("**/api/v1/sync/pull*", lambda route: held.append(route))
-    page.click("#sync-now")
-    page.wait_for_function("() => document.getElementById('sync-now').disabled")
+    page.evaluate(SYNC_IN_BACKGROUND)
+    while not held:
+        page.wait_for_timeout(100)
     page.click("#new-intake")
     page.fill("#f-alias", TITLE)
     save_and_back(page)
-    page.get_by_role("button", name="Retour").click()
-    # The home screen drawn during the sync shows it running.
-    expect(page.locator("#sync-now")).to_be_disabled()
-    while not held:
-        page.wait_for_timeout(100)
+    back(page)
     held[0].continue_()
     page.unroute("**/api/v1/sync/pull*")
-    expect(page.locator("#sync-now")).to_be_enabled()
+    page.wait_for_function("() => window.backgroundSync === 'done'")
+    home(page)
 
     # That sync pushed before the save: the case waits on the phone, listed, until it is sent.
     expect(page.locator("#sync-status")).to_contain_text("1 entretien attend d’être envoyé.")

@@ -243,10 +243,8 @@ function showDisabled(state, message = "") {
 
 // Where sync stands is in the header; the home screen has the button and the progress.
 function syncPanel(state) {
-  // Drawn while a sync runs (the home screen comes back during one): shown as running.
-  const running = Boolean(schedule.running);
-  syncUi.bar = h("progress", { id: "sync-progress", max: "1", value: "0", hidden: !running, "aria-label": _("Sync progress") });
-  syncUi.button = h("button", { type: "button", id: "sync-now", disabled: running, onclick: () => runSync(state) }, _("Sync now"));
+  syncUi.bar = h("progress", { id: "sync-progress", max: "1", value: "0", hidden: true, "aria-label": _("Sync progress") });
+  syncUi.button = h("button", { type: "button", id: "sync-now", onclick: () => runSync(state) }, _("Sync now"));
   return h("div", { className: "sync-panel", role: "region", "aria-label": _("Sync") }, syncUi.bar, syncUi.button);
 }
 
