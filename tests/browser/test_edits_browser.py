@@ -355,7 +355,7 @@ def test_under_retention_none_an_edit_open_through_a_sync_saves(server: LiveServ
     expect(page.locator("#case-list")).to_have_count(0)
 
     # Brought back from the server and edited: the background sync leaves it alone.
-    page.locator("#server-cases li button").first.click()
+    page.locator("#server-cases li button.case-link").first.click()
     expect(page.locator("h1")).to_have_text(TITLE)
     expect(page.locator("#case-retention")).to_contain_text("ce dossier quitte cet appareil à la première synchronisation")
     page.click("#edit-case")
@@ -374,7 +374,7 @@ def test_under_retention_none_an_edit_open_through_a_sync_saves(server: LiveServ
     page.click("#open-settings")
     page.get_by_role("button", name="Annuler").click()
     expect(page.locator("#server-cases li")).to_have_count(1)
-    page.locator("#server-cases li button").first.click()
+    page.locator("#server-cases li button.case-link").first.click()
     expect(field(page, "notes")).to_have_text("Écrit pendant une synchronisation")
 
 
