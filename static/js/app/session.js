@@ -3,6 +3,7 @@
 // passphrase again.
 
 import { renewSessionWith } from "../sync/api.js";
+import { accountDisabled } from "../sync/disabled.js";
 import { lock as dropKeys, logInAgain } from "../sync/session.js";
 
 const DEFAULT_LOCK_MINUTES = 5;
@@ -42,8 +43,14 @@ function onVisibility() {
 export function startSession(state, lockedCallback) {
   current = state;
   onLocked = lockedCallback;
-  // Every call of the unlocked app renews a session that ended, as the sync does at its start.
-  renewSessionWith(() => logInAgain(state));
+  // Every call of the unlocked app renews a session that ended, as the sync does at its start;
+  // not for a disabled account, whose logins are refused and slow the next ones down: only its
+  // sync, when the person asks, tries again (sync/disabled.js).
+  renewSessionWith(async () => {
+    if (accountDisabled(state)) return false;
+    await logInAgain(state);
+    return true;
+  });
   for (const name of ACTIVITY_EVENTS) document.addEventListener(name, restartIdleTimer, { passive: true });
   document.addEventListener("visibilitychange", onVisibility);
   restartIdleTimer();

@@ -45,7 +45,10 @@ async function gzipped(text) {
 let renewSession = null;
 let renewal = null;
 
-/** `renew()` takes a new session (sync/session.js logInAgain), or null while locked. */
+/**
+ * `renew()` takes a new session (sync/session.js logInAgain) and resolves to true, or to false
+ * when none should be taken (the call's 401 then stands); null while locked.
+ */
 export function renewSessionWith(renew) {
   renewSession = renew;
   renewal = null;
@@ -62,7 +65,7 @@ export async function callApi(method, path, body, { renew = true } = {}) {
   } catch (problem) {
     if (!renew || !renewable(problem, path)) throw problem;
     renewal ??= renewSession().finally(() => { renewal = null; });
-    await renewal;
+    if (!await renewal) throw problem;
     return request(method, path, body);
   }
 }
