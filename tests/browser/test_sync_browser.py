@@ -188,7 +188,7 @@ def test_with_retention_none_synced_cases_leave_the_phone_and_come_back_when_ope
         assert records and not any(case_id in r or canary in r for r in records), records
 
         # Online, the server's list brings it back: fetched, verified, opened.
-        volunteer.locator(f'#server-cases li[data-case="{case_id}"] button').click()
+        volunteer.locator(f'#server-cases li[data-case="{case_id}"] button.case-link').click()
         expect(volunteer.locator("dl").first).to_contain_text(canary)
         volunteer.get_by_role("button", name="Retour").click()
         expect(volunteer.locator("#case-list li")).to_have_count(1)

@@ -27,7 +27,9 @@ export async function disabledScreen(state, { header, retry, lockNow, message = 
   const back = () => disabledScreen(state, { header, retry, lockNow });
   const work = await unsentWork(state);
   const total = work.reduce((sum, item) => sum + item.count, 0);
-  const draft = await drafts.get(state.vault, "new");
+  const kept = (await drafts.list(state.vault)).map(([id]) => id);
+  const draft = kept.includes("new");
+  const edits = kept.filter((id) => id !== "new").length;
   const error = errorLine("disabled-error");
   error.textContent = message;
   show(header(), h("section", { className: "card", id: "account-disabled" },
@@ -39,6 +41,8 @@ export async function disabledScreen(state, { header, retry, lockNow, message = 
         ngettext("Case opened on %(date)s: %(count)s entry waiting", "Case opened on %(date)s: %(count)s entries waiting", item.count,
           { date: formatDate(item.created) }))))) : null,
     draft ? h("p", { id: "disabled-draft" }, _("Your unsaved intake draft is kept on this device.")) : null,
+    edits ? h("p", { id: "disabled-edit-drafts" }, ngettext("Your unsaved edit of %(count)s case is kept on this device, with the case.",
+      "Your unsaved edits of %(count)s cases are kept on this device, with their cases.", edits)) : null,
     h("p", { className: "notice" }, _("What to do: contact your coordinator or your administrator. Nothing new can be recorded here until your account is enabled again.")),
     h("div", { className: "actions" },
       h("button", { type: "button", id: "disabled-retry", className: "primary", onclick: async (event) => {

@@ -65,9 +65,15 @@ export async function refreshSyncStatus(state = current.state) {
   ].join(" ");
 }
 
-/** What went wrong with the last sync, and the one button that helps, if any: {label, act}. */
-export function showSyncError(text, action = null) {
+/**
+ * What went wrong with the last sync, and the one button that helps, if any: {label, act}. A
+ * `transient` state (no network: the sync tries again by itself) is said plainly, not as an alert.
+ */
+export function showSyncError(text, action = null, { transient = false } = {}) {
   if (!parts.error) return;
+  parts.error.className = transient ? "header-note" : "header-error";
+  if (transient) parts.error.removeAttribute("role");
+  else parts.error.setAttribute("role", "alert");
   parts.error.textContent = text;
   parts.fix.hidden = !action;
   parts.fix.textContent = action?.label ?? "";

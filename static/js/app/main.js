@@ -56,6 +56,7 @@ const reviewList = later(() => import("./review.js"), "reviewList");
 const refreshRoster = later(() => import("../sync/directory.js"), "refreshRoster");
 const casesOnServerOnly = later(engineModule, "casesOnServerOnly");
 const fetchCase = later(engineModule, "fetchCase");
+const peekCase = later(engineModule, "peekCase");
 const retentionDays = later(engineModule, "retentionDays");
 // sync/schedule.js once loaded (at the first unlock, before any unlocked screen is drawn).
 let scheduling = null;
@@ -257,7 +258,8 @@ const scheduleHooks = {
     if (problem instanceof ApiProblem && problem.code === "login-failed") schedule?.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
-    showSyncError(syncMessage, syncErrorAction(state, problem));
+    const transient = problem instanceof ApiProblem && problem.code === "network";
+    showSyncError(syncMessage, syncErrorAction(state, problem), { transient });
   },
   disabled: (state) => onAccountDisabled(state),
   settled: async (state) => {
@@ -446,6 +448,26 @@ function retentionText(days) {
     "Your team keeps synced cases on devices for %(count)s days after their last use.", days);
 }
 
+// What tells a kept case apart before it is brought back: its number and place, read from the
+// case fetched into memory on demand, shown in its row and stored nowhere.
+function peekButton(state, item, error) {
+  const button = h("button", { type: "button", className: "link-button", "data-peek": item.id, onclick: async () => {
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const { number, place } = await peekCase(state, item.id);
+      const said = [number && _("Number: %(number)s", { number }), place && _("Place: %(place)s", { place })].filter(Boolean);
+      button.replaceWith(h("p", { className: "hint", "data-peeked": item.id },
+        said.length ? h("bdi", {}, said.join(" · ")) : _("Neither a number nor a place is written in this case.")));
+    } catch (problem) {
+      if (isAccountDisabled(problem)) return onAccountDisabled(state);
+      error.textContent = problem instanceof ApiProblem ? problem.message : problemText(problem);
+      button.disabled = false;
+    }
+  } }, _("Show its number and place"));
+  return button;
+}
+
 // Cases the team's policy took off this device: listed from the server (dates only, nothing of
 // their content), fetched and opened again on demand, with a network.
 async function serverCasesSection(state) {
@@ -476,7 +498,7 @@ async function serverCasesSection(state) {
         }
       } }, ngettext("Case opened on %(date)s, last activity %(last)s, %(count)s entry",
       "Case opened on %(date)s, last activity %(last)s, %(count)s entries", item.entry_count, {
-        date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })))));
+        date: formatDate(item.created_at * 1000), last: formatDate(item.updated_at * 1000) })), peekButton(state, item, error))));
   }).catch((problem) => {
     if (isAccountDisabled(problem)) return onAccountDisabled(state);
     // What went wrong, in words: the server's own reason when it answered.

@@ -2,7 +2,9 @@
 // demand. Locking drops every key from memory (sync/session.js); the screens then ask for the
 // passphrase again.
 
-import { lock as dropKeys } from "../sync/session.js";
+import { renewSessionWith } from "../sync/api.js";
+import { accountDisabled } from "../sync/disabled.js";
+import { lock as dropKeys, logInAgain } from "../sync/session.js";
 
 const DEFAULT_LOCK_MINUTES = 5;
 // Hidden this long (another app in front, screen off), the app locks even if the delay is longer.
@@ -41,6 +43,14 @@ function onVisibility() {
 export function startSession(state, lockedCallback) {
   current = state;
   onLocked = lockedCallback;
+  // Every call of the unlocked app renews a session that ended, as the sync does at its start;
+  // not for a disabled account, whose logins are refused and slow the next ones down: only its
+  // sync, when the person asks, tries again (sync/disabled.js).
+  renewSessionWith(async () => {
+    if (accountDisabled(state)) return false;
+    await logInAgain(state);
+    return true;
+  });
   for (const name of ACTIVITY_EVENTS) document.addEventListener(name, restartIdleTimer, { passive: true });
   document.addEventListener("visibilitychange", onVisibility);
   restartIdleTimer();
@@ -48,6 +58,7 @@ export function startSession(state, lockedCallback) {
 
 export function lock(reason = "asked") {
   if (!current) return;
+  renewSessionWith(null);
   dropKeys(current);
   current = null;
   hiddenAt = null;

@@ -3,7 +3,12 @@
 // A new version installs in the background and then waits. The app is told through
 // onUpdateReady(applyUpdate), shows its banner, and calls applyUpdate() when the person accepts:
 // the waiting worker takes over and this page reloads once under the new version. Nothing
-// reloads by itself, because a page may hold a note being typed.
+// reloads by itself while a page may hold a note being typed. A page that opens (a reload, the
+// app opened again) with a version waiting applies it at once, before anything is shown or
+// unlocked, when the device has nothing that the switch could interrupt: no entry waiting to be
+// sent and no draft. Otherwise the banner is shown, as for an update found while working.
+
+import { countRecords } from "../store/vault.js";
 
 const listeners = new Set();
 const announced = new WeakSet();
@@ -73,7 +78,10 @@ async function register() {
       }
     });
   };
-  if (registration.waiting && registration.active) announce(registration.waiting, registration);
+  if (registration.waiting && registration.active) {
+    if (await nothingToInterrupt()) applyUpdate(registration);
+    else announce(registration.waiting, registration);
+  }
   if (registration.installing) watch(registration.installing);
   registration.addEventListener("updatefound", () => {
     if (registration.installing) watch(registration.installing);
@@ -96,6 +104,15 @@ async function register() {
   // Back from a dead zone: a good moment to look for a new version, quietly.
   window.addEventListener("online", () => { checkForUpdate().catch(() => {}); });
   return registration;
+}
+
+// Entries waiting to be sent or a draft: the person's work in progress, which an update waits for.
+async function nothingToInterrupt() {
+  try {
+    return (await countRecords("outbox")) === 0 && (await countRecords("draft")) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function announce(worker, registration) {

@@ -214,14 +214,16 @@ async function putCase(vault, id, record, queued = []) {
   await writeCase(vault, id, record, known, queued);
 }
 
-// Cases that leave the device (retention, a disabled account): their records, pages and places
-// on the shelves go in one transaction.
+// Cases that leave the device (retention, a disabled account) go with everything of theirs: their
+// records, pages, places on the shelves and an edit's draft of them (whose values would otherwise
+// stay on the device after the case is gone), in one transaction.
 async function deleteCases(vault, ids) {
   if (!ids.length) return;
   const deletions = [];
   for (const id of ids) {
     const head = await cases.get(vault, id);
-    deletions.push(["case", id], ...(head?.stamps ?? []).map((_stamp, index) => ["entries", `${id}:${index}`]));
+    deletions.push(["case", id], ["draft", id],
+      ...(head?.stamps ?? []).map((_stamp, index) => ["entries", `${id}:${index}`]));
   }
   await shelve(vault, ids.map((id) => [id, null]), [], deletions);
   for (const id of ids) pagesOf(vault).delete(id);

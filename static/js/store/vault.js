@@ -195,6 +195,15 @@ export async function readDevice() {
   return (await open()).get("device", "device");
 }
 
+/**
+ * How many records of a kind the store holds, locked or not (nothing is opened: record ids are
+ * not secret). 0 where there is no store.
+ */
+export async function countRecords(kind) {
+  if (!await readDevice()) return 0;
+  return (await open()).countFromIndex("records", "kind", kind);
+}
+
 async function writeDevice(device) {
   await (await open()).put("device", device, "device");
 }

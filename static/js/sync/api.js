@@ -39,7 +39,38 @@ async function gzipped(text) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-export async function callApi(method, path, body) {
+// A session that ends while the app is unlocked (expired, ended by the server) is renewed by the
+// unlocked app without the passphrase, once for all the calls that meet it; the call is then
+// made again. The auth endpoints are never renewed: they are how a session is taken.
+let renewSession = null;
+let renewal = null;
+
+/**
+ * `renew()` takes a new session (sync/session.js logInAgain) and resolves to true, or to false
+ * when none should be taken (the call's 401 then stands); null while locked.
+ */
+export function renewSessionWith(renew) {
+  renewSession = renew;
+  renewal = null;
+}
+
+function renewable(problem, path) {
+  return renewSession && problem instanceof ApiProblem && problem.status === 401 && !path.startsWith("/api/v1/auth/");
+}
+
+/** A call to the server; `renew: false` leaves an ended session to the caller. */
+export async function callApi(method, path, body, { renew = true } = {}) {
+  try {
+    return await request(method, path, body);
+  } catch (problem) {
+    if (!renew || !renewable(problem, path)) throw problem;
+    renewal ??= renewSession().finally(() => { renewal = null; });
+    if (!await renewal) throw problem;
+    return request(method, path, body);
+  }
+}
+
+async function request(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -3,7 +3,7 @@
 // work the server does not hold yet (sealed, unsent, unopened), and offers nothing new until a
 // sync finds the account enabled again. The screens are app/disabled.js.
 
-import { caseRecords, caseSummaries, outbox, syncProgress, syncState } from "../store/records.js";
+import { caseRecords, caseSummaries, drafts, outbox, syncProgress, syncState } from "../store/records.js";
 import { updateDevice } from "../store/vault.js";
 import { ApiProblem } from "./api.js";
 
@@ -33,7 +33,9 @@ export async function unsentWork(state) {
 // Every case the server holds whole leaves the device, whatever the team's retention: nothing is
 // lost, and a disabled person's phone, lost or taken, then holds only what it alone has.
 export async function leaveDevice(state) {
-  const kept = new Set((await unsentWork(state)).map((item) => item.id));
+  // An edit's draft is work the server lacks too: its case stays with it.
+  const kept = new Set([...(await unsentWork(state)).map((item) => item.id),
+    ...(await drafts.list(state.vault)).map(([id]) => id)]);
   await caseRecords.deleteMany(state.vault, (await caseRecords.ids(state.vault)).filter((id) => !kept.has(id)));
   // Pulled again from the start once the account is enabled: the cases removed here come back.
   await syncProgress.put(state.vault, { ...(await syncState(state.vault)), cursor: 0 });

@@ -240,6 +240,20 @@ export async function fetchCase(state, caseId) {
   if (outcome === "aside") throw new SyncFailed("aside", "this case does not verify");
 }
 
+// A case kept on the server, fetched and verified in memory for what its row may say (number,
+// place): nothing of it is stored, and it leaves memory with the answer.
+export async function peekCase(state, caseId) {
+  const entries = await fetchCaseEntries(caseId);
+  try {
+    const { log, keys } = await rebaseRecord(state, emptyRecord(caseId), entries);
+    const { number, place } = await summaryFor(state, caseId, log, keys);
+    return { number, place };
+  } catch (error) {
+    if (error instanceof CarnetCryptoError) throw new SyncFailed("aside", "this case does not verify");
+    throw error;
+  }
+}
+
 // Repair of a case set aside (docs/PROTOCOL.md 8.12 item 7): fetched whole and verified from its
 // first entry; this device's own entries the server lacks are offered again with the pending ones.
 export async function repairCase(state, caseId) {

@@ -136,7 +136,8 @@ function randomSalt() {
 // try counts as a failed login, so no more are made. False when the server takes none.
 async function sessionForChange(state, device, passphrases, serverKdf) {
   try {
-    await callApi("GET", "/api/v1/me");
+    // Not renewed with the device's auth: the passphrase may have changed on another device.
+    await callApi("GET", "/api/v1/me", undefined, { renew: false });
     return true;
   } catch (problem) {
     if (!(problem instanceof ApiProblem) || problem.status !== 401) throw problem;
