@@ -66,7 +66,7 @@ def test_a_coordinator_set_up_online_uses_their_screens_offline(live_server: Liv
     offline_and_unlocked(phone, page, passphrase)
     expect(page.locator("h1")).to_have_text("Dossiers de l’équipe")
     page.click("#open-figures")
-    expect(page.locator("h1")).to_have_text("Chiffres d'activité")
+    expect(page.locator("h1")).to_have_text("Chiffres d’activité")
     page.get_by_role("button", name="Retour").first.click()
     page.click("#open-measures")
     expect(page.locator("h1")).to_have_text("Délais de recours par mesure")
