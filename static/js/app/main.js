@@ -6,7 +6,7 @@ import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, Wro
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
 import { lock as forgetKeys, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
-import { registerServiceWorker } from "./sw-client.js";
+import { registerServiceWorker, switchingVersion } from "./sw-client.js";
 import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
@@ -36,6 +36,8 @@ function later(load, name) {
   };
 }
 
+// How long a page switching to a waiting version waits for its reload before drawing anyway.
+const SWITCH_PATIENCE_MS = 3000;
 const intakeModule = () => import("./intake.js");
 const scheduleModule = () => import("../sync/schedule.js");
 const engineModule = () => import("../sync/engine.js");
@@ -586,6 +588,11 @@ async function start() {
   registerServiceWorker({ onUpdateReady: showUpdateBanner }).catch(() => {});
   // A worker already active (this browser opened Carnet before) fetches them now.
   if (enrolled) keepOffline({ role: enrolled, language });
+  if (await switchingVersion()) {
+    // The page reloads under the new version in a moment; it is drawn anyway if it does not.
+    setTimeout(() => route(), SWITCH_PATIENCE_MS);
+    return;
+  }
   await route();
 }
 

@@ -16,6 +16,7 @@ let registering = null;
 let pendingApply = null;
 let updateRequested = false;
 let reloading = false;
+let switchingAtOpen = false;
 
 /**
  * Register /sw.js for the whole site and report updates that are ready to apply.
@@ -52,6 +53,20 @@ export async function checkForUpdate() {
 }
 
 /**
+ * Whether this page, just opened, is switching to a waiting version: it reloads by itself in a
+ * moment, and should draw nothing a person could start typing into. Asks the registration only
+ * when a version waits, so an ordinary start does not wait for it.
+ * @returns {Promise<boolean>}
+ */
+export async function switchingVersion() {
+  if (!("serviceWorker" in navigator)) return false;
+  const registration = await navigator.serviceWorker.getRegistration("/");
+  if (!registration?.waiting || !registration.active) return false;
+  await registerServiceWorker().catch(() => null);
+  return switchingAtOpen;
+}
+
+/**
  * The version of the shell that controls this page, as its worker reports it, or null.
  * @returns {Promise<string | null>}
  */
@@ -79,7 +94,8 @@ async function register() {
     });
   };
   if (registration.waiting && registration.active) {
-    if (await nothingToInterrupt()) applyUpdate(registration);
+    switchingAtOpen = await nothingToInterrupt();
+    if (switchingAtOpen) applyUpdate(registration);
     else announce(registration.waiting, registration);
   }
   if (registration.installing) watch(registration.installing);
