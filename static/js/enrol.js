@@ -1,3 +1,4 @@
+import { optionalKeyStep, registrationStep } from "./factor-steps.js";
 import { _, loadCatalog } from "./i18n.js";
 import { checkPassphrase } from "./passphrase.js";
 import {
@@ -7,6 +8,7 @@ import { profile } from "./store/records.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
 import { pinOffered, publishNewAccountKeys } from "./sync/account.js";
 import { ApiProblem, callApi } from "./sync/api.js";
+import { factorsSupported } from "./sync/factors.js";
 
 const FINGERPRINT_BYTES = 32;
 const form = document.getElementById("enrol-form");
@@ -15,6 +17,7 @@ const error = document.getElementById("enrol-error");
 const nameField = document.getElementById("display-name");
 const passphraseField = document.getElementById("passphrase");
 const againField = document.getElementById("passphrase-again");
+const factorSection = document.getElementById("factor-step");
 const linkParams = new URLSearchParams(location.hash.slice(1));
 const token = linkParams.get("token") || "";
 const linkFingerprint = linkParams.get("association");
@@ -105,6 +108,21 @@ async function finish(secrets) {
   return callApi("POST", "/api/v1/enrolment/finish", { token, display_name: nameField.value.trim(), auth });
 }
 
+// The second factor at enrolment (docs/PROTOCOL.md, "Second factor (WebAuthn)"): when the
+// person's policy requires one, the server leaves the login pending until the first key is
+// registered; otherwise a key is offered, with "Later".
+function factorStep(step) {
+  form.hidden = true;
+  status.textContent = "";
+  factorSection.hidden = false;
+  return step(factorSection);
+}
+
+async function offerKey() {
+  if (!factorsSupported()) return;
+  await factorStep(optionalKeyStep);
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   error.textContent = "";
@@ -122,9 +140,13 @@ form.addEventListener("submit", async (event) => {
   status.textContent = _("Making your keys on this device…");
   try {
     const secrets = await deriveAccountSecrets(passphrase, kdf);
-    const session = await finish(secrets);
+    let session = await finish(secrets);
     // The token has been used: take it out of the address bar and the history.
     history.replaceState(null, "", "/enrol");
+    const required = Boolean(session.second_factor);
+    if (required) session = await factorStep((section) => registrationStep(section));
+    factorSection.hidden = true;
+    form.hidden = false;
     status.textContent = _("Making your keys on this device…");
     const blob = await publishNewAccountKeys(session.person.id, secrets.kek);
     // This device becomes the person's first: its store opens with the same passphrase, and it
@@ -134,6 +156,7 @@ form.addEventListener("submit", async (event) => {
     await profile.put(vault, session.person);
     await navigator.storage?.persist?.();
     secrets.auth.fill(0);
+    if (!required) await offerKey();
     // The app tells its service worker this role, so that its screens are kept for offline use
     // before the first unlock (app/sw-groups.js).
     location.assign(`/app#role=${encodeURIComponent(session.person.role)}`);

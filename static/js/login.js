@@ -1,3 +1,4 @@
+import { secondFactorStep, StepLeft } from "./factor-steps.js";
 import { _, loadCatalog } from "./i18n.js";
 import { InvalidKdfParameters } from "./protocol/index.js";
 import { safeNext } from "./redirect.js";
@@ -10,7 +11,29 @@ const error = document.getElementById("login-error");
 const submit = document.getElementById("login-submit");
 const emailField = document.getElementById("email");
 const passphraseField = document.getElementById("passphrase");
+const factorSection = document.getElementById("factor-step");
 const catalogReady = loadCatalog();
+
+// After the passphrase, when the server asks for the second factor: the form gives way to the
+// step (key, recovery code, or the first key's registration); "Back" brings the form back.
+function secondFactor(factor) {
+  form.hidden = true;
+  factorSection.hidden = false;
+  return secondFactorStep(factorSection, factor, { back: true });
+}
+
+function backToPassphrase() {
+  factorSection.hidden = true;
+  factorSection.replaceChildren();
+  form.hidden = false;
+  status.textContent = "";
+  passphraseField.focus();
+}
+
+// A failure after the step (a stronger KDF refused, the server gone) is said beside the form.
+function backToPassphraseOnError() {
+  if (form.hidden) backToPassphrase();
+}
 
 function nextPage() {
   return safeNext(new URLSearchParams(location.search).get("next"));
@@ -34,12 +57,16 @@ form.addEventListener("submit", async (event) => {
     // The server's policy may have been strengthened since enrolment: logIn derives again then.
     const { secrets } = await logIn(email, passphrase, {
       strengthening: () => { status.textContent = _("Strengthening the protection of your keys…"); },
+      secondFactor,
     });
     secrets.auth.fill(0);
     status.textContent = _("Logged in.");
     location.assign(nextPage());
   } catch (problem) {
     status.textContent = "";
+    submit.disabled = false;
+    if (problem instanceof StepLeft) return backToPassphrase();
+    backToPassphraseOnError();
     if (problem instanceof InvalidKdfParameters) {
       error.textContent = _("The server asked for weak key settings; login was stopped to protect you.");
     } else if (problem instanceof ApiProblem) {

@@ -5,7 +5,8 @@ import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from 
 import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
-import { lock as forgetKeys, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
+import { finishWithKey } from "../sync/factors.js";
+import { lock as forgetKeys, logInAgain, SecondFactorNeeded, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
 import { registerServiceWorker, switchingVersion } from "./sw-client.js";
 import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
@@ -56,6 +57,7 @@ const fingerprintScreen = later(() => import("./people.js"), "fingerprintScreen"
 const peopleScreen = later(() => import("./people.js"), "peopleScreen");
 const reviewList = later(() => import("./review.js"), "reviewList");
 const refreshRoster = later(() => import("../sync/directory.js"), "refreshRoster");
+const factorsModule = () => import("./factors.js");
 const casesOnServerOnly = later(engineModule, "casesOnServerOnly");
 const fetchCase = later(engineModule, "fetchCase");
 const peekCase = later(engineModule, "peekCase");
@@ -120,14 +122,18 @@ function setupScreen() {
     submit.disabled = true;
     announce(_("Setting up this device…"));
     try {
-      const state = await setUpDevice(email.value.trim(), secret, { language, lockMinutes: DEFAULT_LOCK_MINUTES });
+      const state = await setUpDevice(email.value.trim(), secret, { language, lockMinutes: DEFAULT_LOCK_MINUTES },
+        { secondFactor: (factor) => factorStep(factor, { wipe: false }) });
       // Asked once the person has an account here: the browser then keeps unsent notes on disk.
       await navigator.storage?.persist?.();
       await begin(state);
       announce(_("This device is ready."));
     } catch (problem) {
       announce("");
-      error.textContent = problemText(problem);
+      // "Back" from the second factor: the set-up form again, as it was.
+      if (router.screen !== "setup") setupScreen();
+      const again = document.getElementById("setup-error");
+      if (again && !(problem?.name === "StepLeft")) again.textContent = problemText(problem);
       submit.disabled = false;
     }
   } },
@@ -138,6 +144,45 @@ function setupScreen() {
     h("h1", {}, _("Set up Carnet on this device")),
     h("p", { className: "hint" }, _("Sign in once, with a network. Afterwards Carnet opens and works without one.")),
     form));
+}
+
+// The second factor of a login (set-up, or a login again the server asks it for): its own
+// screen, the key asked for at once, a recovery code instead, or the first key's registration.
+// Resolves to the login's answer; rejects with StepLeft on "Back".
+async function factorStep(factor, { wipe = true } = {}) {
+  const { secondFactorPanel } = await loaded(factorsModule);
+  router.screen = "factor";
+  const place = h("section", { className: "card narrow", id: "factor-step" });
+  show(header({ wipe }), place);
+  return secondFactorPanel(place, factor);
+}
+
+// A session the server renews only with the second factor: nothing is done in the background
+// (a key needs the person's touch); the header says so, with the button that asks for the key.
+function reconnectNeeded(state, reason = "") {
+  showSyncError([_("Reconnection needed."), reason].filter(Boolean).join(" "),
+    { label: _("Log in again"), act: () => reconnect(state) });
+}
+
+async function reconnect(state) {
+  showSyncError(_("Touch your security key or confirm on this device…"), null, { transient: true });
+  try {
+    // One touch: the key at once; if it fails, the full step (retry, a recovery code, "Back").
+    try {
+      await logInAgain(state, { secondFactor: (factor) => (factor.registered ? finishWithKey(factor.options) : factorStep(factor)) });
+    } catch (problem) {
+      if (problem instanceof ApiProblem && ["network", "login-failed", "account-disabled"].includes(problem.code)) throw problem;
+      await logInAgain(state, { secondFactor: factorStep });
+    }
+  } catch (problem) {
+    if (router.on("factor")) await homeScreen();
+    const { factorProblemText } = await loaded(factorsModule);
+    reconnectNeeded(state, problem?.name === "StepLeft" ? "" : factorProblemText(problem));
+    return;
+  }
+  showSyncError("");
+  if (router.on("factor")) await homeScreen();
+  runSync(state);
 }
 
 // Unlock -------------------------------------------------------------------------------------
@@ -203,6 +248,7 @@ let syncMessage = "";
 const syncUi = { bar: null, button: null };
 
 function syncErrorText(error) {
+  if (error instanceof SecondFactorNeeded) return _("Reconnection needed.");
   if (error instanceof SyncFailed) return _("The server no longer accepts this session. Lock, then unlock with a network.");
   if (error instanceof ApiProblem && error.code === "login-failed") {
     return _("The server refuses this device's passphrase. If it was changed on another device, change it here too, with the old one and the new one.");
@@ -219,6 +265,7 @@ function syncErrorAction(state, error) {
     return { label: _("Change the passphrase"), act: () => router.show("passphrase",
       () => passphraseScreen(state, { back: settingsScreen })) };
   }
+  if (error instanceof SecondFactorNeeded) return { label: _("Log in again"), act: () => reconnect(state) };
   if (error instanceof SyncFailed || (error instanceof ApiProblem && error.status === 401)) {
     return { label: _("Sign in again"), act: () => lock("asked") };
   }
@@ -257,7 +304,8 @@ const scheduleHooks = {
   },
   failed: async (state, problem) => {
     // A refused passphrase is not retried by itself: each try would count as a failed login.
-    if (problem instanceof ApiProblem && problem.code === "login-failed") schedule?.stop();
+    // Nor is a login the second factor must finish: it waits for the person's touch.
+    if ((problem instanceof ApiProblem && problem.code === "login-failed") || problem instanceof SecondFactorNeeded) schedule?.stop();
     syncMessage = syncErrorText(problem);
     if (router.on("disabled")) await showDisabled(state, syncMessage);
     const transient = problem instanceof ApiProblem && problem.code === "network";
@@ -315,7 +363,7 @@ async function begin(state) {
   startSession(state, (reason) => {
     schedule?.stop();
     unlockScreen(reason);
-  });
+  }, { factorNeeded: () => reconnectNeeded(state) });
   header();
   const drawn = resumeScreen(state).catch(() => homeScreen()).catch(() => {});
   // With a network, bring the roster up to date for the next cases; offline, the last one serves.
@@ -528,10 +576,14 @@ function settingsScreen() {
   } }, field("lock-minutes", _("Lock after"), select),
   h("button", { type: "submit", className: "primary" }, _("Save")),
   h("button", { type: "button", onclick: homeScreen }, _("Cancel")));
+  const factorsPlace = h("div", { id: "factors-place" });
   show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form,
     h("h2", {}, _("Passphrase")),
     h("button", { type: "button", id: "change-passphrase", onclick: () => router.show("passphrase",
-      () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase"))));
+      () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase")),
+    factorsPlace));
+  loaded(factorsModule).then(({ factorsSection }) => factorsPlace.replaceWith(factorsSection()))
+    .catch((problem) => { factorsPlace.textContent = problemText(problem); });
 }
 
 // The wipe, from the header's control (app/header.js) once its confirmation is held.

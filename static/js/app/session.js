@@ -4,7 +4,7 @@
 
 import { renewSessionWith } from "../sync/api.js";
 import { accountDisabled } from "../sync/disabled.js";
-import { lock as dropKeys, logInAgain } from "../sync/session.js";
+import { lock as dropKeys, logInAgain, SecondFactorNeeded } from "../sync/session.js";
 
 const DEFAULT_LOCK_MINUTES = 5;
 // Hidden this long (another app in front, screen off), the app locks even if the delay is longer.
@@ -40,7 +40,11 @@ function onVisibility() {
   }
 }
 
-export function startSession(state, lockedCallback) {
+/**
+ * `factorNeeded()` is told when a renewal stops at the second factor (SecondFactorNeeded), which
+ * only the person can give: the app then says so and offers the button that asks for the key.
+ */
+export function startSession(state, lockedCallback, { factorNeeded = () => {} } = {}) {
   current = state;
   onLocked = lockedCallback;
   // Every call of the unlocked app renews a session that ended, as the sync does at its start;
@@ -48,7 +52,12 @@ export function startSession(state, lockedCallback) {
   // sync, when the person asks, tries again (sync/disabled.js).
   renewSessionWith(async () => {
     if (accountDisabled(state)) return false;
-    await logInAgain(state);
+    try {
+      await logInAgain(state);
+    } catch (problem) {
+      if (problem instanceof SecondFactorNeeded) factorNeeded(problem);
+      throw problem;
+    }
     return true;
   });
   for (const name of ACTIVITY_EVENTS) document.addEventListener(name, restartIdleTimer, { passive: true });

@@ -10,12 +10,33 @@ import { profile, upgradeStore } from "../store/records.js";
 import { createDevice, NoDevice, readDevice, rewrapDevice, unlockDevice } from "../store/vault.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { ApiProblem, callApi, forgetCsrfToken } from "./api.js";
+import { finishWithKey } from "./factors.js";
 
 export class SyncFailed extends Error {
   constructor(code, message) {
     super(message);
     this.code = code;
   }
+}
+
+/**
+ * The server took the passphrase but asks for the second factor (a security key or passkey), which
+ * only the person can give: a renewal in the background stops here, and the screens offer the
+ * one touch that finishes it. `secondFactor` is the server's {registered, options}.
+ */
+export class SecondFactorNeeded extends SyncFailed {
+  constructor(secondFactor) {
+    super("second-factor", "the second factor is needed");
+    this.secondFactor = secondFactor;
+  }
+}
+
+// A login answer that asks for the second factor is finished by `secondFactor(answer)`, the
+// screen's step (key, recovery code or first registration), which resolves to the login's answer.
+async function completed(answer, secondFactor) {
+  if (!answer.second_factor) return answer;
+  if (!secondFactor) throw new SecondFactorNeeded(answer.second_factor);
+  return secondFactor(answer.second_factor);
 }
 
 async function escrowed(path, field) {
@@ -49,12 +70,20 @@ async function strengthenKdf(passphrase, params, secrets, person) {
 /**
  * Log in with the passphrase: returns {person, secrets: {auth, kek}, kdf}, `kdf` being the
  * parameters the secrets were derived with. `strengthening` is called before a stronger KDF
- * offered by the server is moved to. The caller zeroes `secrets.auth` when done with it.
+ * offered by the server is moved to; `secondFactor` finishes a login the server's policy asks a
+ * second factor for (without it, SecondFactorNeeded). The caller zeroes `secrets.auth` when done.
  */
-export async function logIn(email, passphrase, { strengthening = () => {} } = {}) {
+export async function logIn(email, passphrase, { strengthening = () => {}, secondFactor = null } = {}) {
   const { kdf } = await callApi("POST", "/api/v1/auth/params", { email });
   let secrets = await deriveAccountSecrets(passphrase, kdf);
-  const session = await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets.auth) });
+  let session;
+  try {
+    session = await completed(
+      await callApi("POST", "/api/v1/auth/login", { email, auth: authForServer(secrets.auth) }), secondFactor);
+  } catch (problem) {
+    secrets.auth.fill(0);
+    throw problem;
+  }
   if (!session.kdf_upgrade) return { person: session.person, secrets, kdf };
   strengthening();
   const stronger = await strengthenKdf(passphrase, session.kdf_upgrade, secrets, session.person);
@@ -63,11 +92,13 @@ export async function logIn(email, passphrase, { strengthening = () => {} } = {}
   return { person: session.person, secrets, kdf: session.kdf_upgrade };
 }
 
-// Log in again without the passphrase, with the auth secret kept while unlocked.
-export async function logInAgain(state) {
+// Log in again without the passphrase, with the auth secret kept while unlocked. A person whose
+// policy asks a second factor gets SecondFactorNeeded, unless the screen gives `secondFactor`.
+export async function logInAgain(state, { secondFactor = null } = {}) {
   if (!state.auth || !state.profile?.email) throw new SyncFailed("login", "log in again");
   forgetCsrfToken();
-  await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(state.auth) });
+  const answer = await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(state.auth) });
+  await completed(answer, secondFactor);
 }
 
 // The person of the current session, logging in again once if the session ended.
@@ -85,8 +116,8 @@ export async function sessionPerson(state) {
  * First use on this device, online: log in, fetch (or make) the account keys, create the device
  * store. Returns the unlocked state {vault, account, kek, auth, profile}.
  */
-export async function setUpDevice(email, passphrase, settings) {
-  const { person, secrets, kdf } = await logIn(email, passphrase);
+export async function setUpDevice(email, passphrase, settings, { secondFactor = null } = {}) {
+  const { person, secrets, kdf } = await logIn(email, passphrase, { secondFactor });
   const userId = person.id;
   const { blob, association } = await fetchAccountKeys(userId, secrets.kek);
   const vault = await createDevice({ userId, kdf, kek: secrets.kek, accountKeyBlob: blob, association, settings });
@@ -148,7 +179,12 @@ async function sessionForChange(state, device, passphrases, serverKdf) {
   for (const candidate of movedElsewhere ? [next, current] : [current]) {
     const { auth } = await deriveAccountSecrets(candidate, serverKdf);
     try {
-      await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(auth) });
+      const answer = await callApi("POST", "/api/v1/auth/login", { email: state.profile.email, auth: authForServer(auth) });
+      // The person is at the screen, having asked for the change: the key is asked for at once.
+      await completed(answer, (factor) => {
+        if (!factor.registered) throw new SecondFactorNeeded(factor);
+        return finishWithKey(factor.options);
+      });
       return true;
     } catch (problem) {
       if (!(problem instanceof ApiProblem) || problem.code !== "login-failed") throw problem;
