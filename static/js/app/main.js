@@ -9,6 +9,8 @@ import { finishWithKey } from "../sync/factors.js";
 import { lock as forgetKeys, logInAgain, SecondFactorNeeded, setUpDevice, SyncFailed, unlock } from "../sync/session.js";
 import { registerServiceWorker, switchingVersion } from "./sw-client.js";
 import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
+// The second factor's step is part of the set-up screen, and of a login again from any screen.
+import { factorProblemText, factorsSection, secondFactorPanel } from "./factors.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";
@@ -57,7 +59,6 @@ const fingerprintScreen = later(() => import("./people.js"), "fingerprintScreen"
 const peopleScreen = later(() => import("./people.js"), "peopleScreen");
 const reviewList = later(() => import("./review.js"), "reviewList");
 const refreshRoster = later(() => import("../sync/directory.js"), "refreshRoster");
-const factorsModule = () => import("./factors.js");
 const casesOnServerOnly = later(engineModule, "casesOnServerOnly");
 const fetchCase = later(engineModule, "fetchCase");
 const peekCase = later(engineModule, "peekCase");
@@ -150,7 +151,6 @@ function setupScreen() {
 // screen, the key asked for at once, a recovery code instead, or the first key's registration.
 // Resolves to the login's answer; rejects with StepLeft on "Back".
 async function factorStep(factor, { wipe = true } = {}) {
-  const { secondFactorPanel } = await loaded(factorsModule);
   router.screen = "factor";
   const place = h("section", { className: "card narrow", id: "factor-step" });
   show(header({ wipe }), place);
@@ -176,7 +176,6 @@ async function reconnect(state) {
     }
   } catch (problem) {
     if (router.on("factor")) await homeScreen();
-    const { factorProblemText } = await loaded(factorsModule);
     reconnectNeeded(state, problem?.name === "StepLeft" ? "" : factorProblemText(problem));
     return;
   }
@@ -576,14 +575,11 @@ function settingsScreen() {
   } }, field("lock-minutes", _("Lock after"), select),
   h("button", { type: "submit", className: "primary" }, _("Save")),
   h("button", { type: "button", onclick: homeScreen }, _("Cancel")));
-  const factorsPlace = h("div", { id: "factors-place" });
   show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form,
     h("h2", {}, _("Passphrase")),
     h("button", { type: "button", id: "change-passphrase", onclick: () => router.show("passphrase",
       () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase")),
-    factorsPlace));
-  loaded(factorsModule).then(({ factorsSection }) => factorsPlace.replaceWith(factorsSection()))
-    .catch((problem) => { factorsPlace.textContent = problemText(problem); });
+    factorsSection()));
 }
 
 // The wipe, from the header's control (app/header.js) once its confirmation is held.
