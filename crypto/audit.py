@@ -62,6 +62,14 @@ class Action(IntEnum):
     BACKUP = 49
     RESTORE = 50
     REKEY = 51
+    # The second factor (WebAuthn credentials and recovery codes).
+    FACTOR_REGISTERED = 56
+    FACTOR_USED = 57
+    FACTOR_FAILED = 58
+    FACTOR_REMOVED = 59
+    FACTORS_RESET = 60
+    RECOVERY_CODE_USED = 61
+    RECOVERY_CODES_RENEWED = 62
 
 
 # The actions that record one stored case entry, whose hash is the record's digest.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets everything up and serves Carnet at http://127.0.0.1:5000 with a demo association, through
+# Sets everything up and serves Carnet at http://localhost:5000 with a demo association, through
 # gunicorn (webapp/gunicorn_conf.py); a deployment runs the same server behind a reverse proxy
 # with TLS (docs/OPERATIONS.md).
 set -euo pipefail

@@ -19,7 +19,7 @@ from crypto.encoding import b64url_encode
 from crypto.kdf import SALT_BYTES, SECRET_BYTES, KdfParams
 from crypto.keys import association_fingerprint
 from crypto.audit import Action
-from sync import audit, directory
+from sync import audit, directory, factors
 from sync.db import Connection, IntegrityError, row_to_dict, transaction
 from sync.errors import Conflict, InvalidInput, InvitationUnusable, LoginRefused, NotFound, TooManyRequests
 
@@ -93,14 +93,18 @@ def team_by_name(conn: Connection, name: str) -> str | None:
 def team_policy(conn: Connection, team_id: str) -> dict[str, Any]:
     """How long volunteers' devices keep synced cases, and how often case keys rotate (days;
     None: always kept, rotated only on removal or demand)."""
-    row = conn.execute("SELECT id, name, retention_days, rotation_days FROM teams WHERE id = ?", (team_id,)).fetchone()
+    row = conn.execute("SELECT id, name, retention_days, rotation_days, second_factor FROM teams WHERE id = ?",
+                       (team_id,)).fetchone()
     if row is None:
         raise LookupError(team_id)
-    return dict(row)
+    # second_factor: whether the team's volunteers and coordinators log in with a second factor.
+    return dict(row, second_factor=bool(row["second_factor"]))
 
 
 def set_team_policy(conn: Connection, team_id: str, *, retention_days: int | None,
-                    rotation_days: int | None, now: int, actor: str | None = None) -> None:
+                    rotation_days: int | None, now: int, actor: str | None = None,
+                    second_factor: bool | None = None) -> None:
+    """Set a team's policies; ``second_factor`` None leaves that one as it is."""
     if retention_days is not None and retention_days < 0:
         raise ValueError("retention_days must be 0 or more, or None")
     if rotation_days is not None and rotation_days < 1:
@@ -108,6 +112,8 @@ def set_team_policy(conn: Connection, team_id: str, *, retention_days: int | Non
     with transaction(conn):
         conn.execute("UPDATE teams SET retention_days = ?, rotation_days = ? WHERE id = ?",
                      (retention_days, rotation_days, team_id))
+        if second_factor is not None:
+            conn.execute("UPDATE teams SET second_factor = ? WHERE id = ?", (int(second_factor), team_id))
         audit.record(conn, Action.TEAM_CHANGED, now, actor=actor, digest=audit.digest_of(team_id.encode()))
 
 
@@ -431,6 +437,12 @@ class Throttle:
         self.conn.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0",
                           (keys[1],))
 
+    def take_back_attempt(self, keys: list[str]) -> None:
+        """An attempt counted in advance that was not a failure, the earlier ones left counted."""
+        for key in keys:
+            self.conn.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0",
+                              (key,))
+
     def record_failure(self, keys: list[str], now: int) -> None:
         for key in keys:
             row = self.conn.execute("SELECT * FROM login_throttle WHERE key = ?", (key,)).fetchone()
@@ -476,9 +488,32 @@ def verify_login(conn: Connection, config: AccountSettings, *, email: str, auth:
             audit.record(conn, Action.LOGIN_FAILED, now, subject=user["id"])
         raise LoginRefused("account-disabled")
     rehashed = hash_auth_secret(auth) if _hasher.check_needs_rehash(user["auth_hash"]) else None
+    pending = factors.required(conn, user)
     with audit.within_transaction(conn):
-        throttle.give_back(keys)
+        if pending:
+            # Half a login: this attempt was no failure, but the earlier failures stay counted
+            # until the second factor too is given (complete_login), so a stolen passphrase
+            # cannot clear the count of failed second factors.
+            throttle.take_back_attempt(keys)
+        else:
+            throttle.give_back(keys)
+            audit.record(conn, Action.LOGIN, now, actor=user["id"], subject=user["id"])
         if rehashed:
             conn.execute("UPDATE users SET auth_hash = ? WHERE id = ?", (rehashed, user["id"]))
-        audit.record(conn, Action.LOGIN, now, actor=user["id"], subject=user["id"])
-    return user
+    return dict(user, second_factor_pending=pending)
+
+
+def check_second_factor_attempt(conn: Connection, config: AccountSettings, *, email: str, address: str,
+                                now: int) -> list[str]:
+    """Count a second-factor attempt in advance, as a passphrase attempt is (the same keys, the
+    same waits and lock); the keys are returned for ``complete_login``."""
+    keys = throttle_keys(email, address)
+    Throttle(config, conn).check_and_record_attempt(keys, now)
+    return keys
+
+
+def complete_login(conn: Connection, config: AccountSettings, user_id: str, keys: list[str], now: int) -> None:
+    """The second factor verified: the login is complete (its count given back, audited)."""
+    with audit.within_transaction(conn):
+        Throttle(config, conn).give_back(keys)
+        audit.record(conn, Action.LOGIN, now, actor=user_id, subject=user_id)

@@ -185,6 +185,61 @@ PATHS: dict[str, dict[str, Any]] = {
                                                         "alerts": {"type": "array", "items": {"type": "object"}}}))},
 }
 
+# The second factor (docs/PROTOCOL.md, "Second factor (WebAuthn)"). The credentials are the
+# browser's RegistrationResponseJSON / AuthenticationResponseJSON, the options py_webauthn's JSON.
+WEBAUTHN_JSON = {"type": "object", "description": "WebAuthn JSON (W3C WebAuthn Level 3, toJSON())"}
+FACTOR = obj({"id": ID, "name": {"type": "string"}, "created_at": {"type": "integer"},
+              "last_used_at": {"type": ["integer", "null"]}, "transports": {"type": "array", "items": {"type": "string"}}})
+CODES = {"type": "array", "items": {"type": "string"}, "description": "10 one-time codes, shown once"}
+FACTOR_NAME = {"type": "string", "minLength": 1, "maxLength": 80}
+PATHS.update({
+    "/api/v1/auth/second-factor": {"post": op(
+        "Give the second factor of a pending login: a credential or a recovery code; then logged in", public=True,
+        request={"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+                 "properties": {"credential": WEBAUTHN_JSON, "recovery_code": {"type": "string", "maxLength": 40}}},
+        response=ref("Session"))},
+    "/api/v1/auth/second-factor/register-options": {"post": op(
+        "Creation options for the first security key of a pending login with none registered", public=True,
+        response=obj({"options": WEBAUTHN_JSON}))},
+    "/api/v1/auth/second-factor/register": {"post": op(
+        "Register the first security key of a pending login; then logged in, with recovery codes", public=True,
+        request=obj({"name": FACTOR_NAME, "credential": WEBAUTHN_JSON}),
+        response={"allOf": [ref("Session")], "properties": {"recovery_codes": CODES}})},
+    "/api/v1/me/factors": {
+        "get": op("This person's security keys, recovery codes left, whether a second factor is required",
+                  response=obj({"factors": {"type": "array", "items": FACTOR},
+                                "recovery_codes_left": {"type": "integer"}, "required": {"type": "boolean"}})),
+        "post": op("Register a security key (after /me/factors/options); recovery codes when none were left",
+                   request=obj({"name": FACTOR_NAME, "credential": WEBAUTHN_JSON}),
+                   response=obj({"factor": FACTOR, "recovery_codes": CODES}, ["factor"]))},
+    "/api/v1/me/factors/options": {"post": op("Creation options for a new security key",
+                                              response=obj({"options": WEBAUTHN_JSON}))},
+    "/api/v1/me/factors/{factor_id}": {"delete": op("Remove a security key (not the last one a policy requires)",
+                                                    parameters=[path("factor_id")])},
+    "/api/v1/me/recovery-codes": {"post": op("A new set of recovery codes; the old ones stop working",
+                                             response=obj({"recovery_codes": CODES}))},
+    "/api/v1/admin/people/{user_id}/factors/reset": {"post": op(
+        "Delete a person's security keys and recovery codes and end their sessions (admin)",
+        parameters=[path("user_id")])},
+})
+
+
+def status_only(operation: dict[str, Any], status: str, description: str) -> dict[str, Any]:
+    """An operation that answers ``status`` (201, 204) instead of 200."""
+    ok = operation["responses"].pop("200")
+    operation["responses"][status] = dict(ok, description=description)
+    return operation
+
+
+for where, method, status in (("/api/v1/me/factors", "post", "201"), ("/api/v1/me/factors/{factor_id}", "delete", "204"),
+                              ("/api/v1/admin/people/{user_id}/factors/reset", "post", "204")):
+    status_only(PATHS[where][method], status, PATHS[where][method]["summary"])
+SCHEMAS["TeamPolicy"]["properties"]["second_factor"] = {"type": "boolean"}
+SCHEMAS["TeamPolicy"]["required"].append("second_factor")
+SCHEMAS["Session"]["properties"]["second_factor"] = obj({"registered": {"type": "boolean"},
+                                                         "options": {"oneOf": [WEBAUTHN_JSON, {"type": "null"}]}})
+SCHEMAS["Session"]["required"] = ["csrf_token"]
+
 
 def document() -> dict[str, Any]:
     return {

@@ -55,6 +55,11 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
                              "sync will try again later.")),
     "storage-unavailable": (503, _l("The server cannot reach its database. Nothing was saved; "
                                     "sync will try again later.")),
+    "second-factor-failed": (401, _l("This security key or recovery code was not accepted. Log in again.")),
+    "second-factor-not-pending": (401, _l("No login is waiting for a security key. Log in again.")),
+    "factor-invalid": (422, _l("This security key's answer could not be verified. Try again.")),
+    "factor-exists": (409, _l("This security key is already registered.")),
+    "last-factor-required": (409, _l("Your role requires a security key: register another before removing this one.")),
     "internal-error": (500, _l("Something went wrong on the server. Nothing was saved.")),
 }
 

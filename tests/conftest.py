@@ -25,7 +25,7 @@ from webapp.database import get_db, initialise_database
 from sync import db
 from sync.postgres import close_pools
 from tests import postgres as pg
-from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for
+from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for, register_soft_credential
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,9 @@ def people(app: Flask) -> dict[str, Person]:
                 conn, email=email, display_name=f"Person {role}", role=role,
                 team_id=team if role in accounts.TEAM_ROLES else None, kdf=TEST_PARAMS,
                 auth_hash=auth_hash_for(passphrase), now=1)
-            found[role] = Person(user_id, email, role, passphrase)
+            # Admins and auditors log in with a second factor: a soft credential each.
+            authenticator = register_soft_credential(conn, user_id, email) if role in ("admin", "auditor") else None
+            found[role] = Person(user_id, email, role, passphrase, authenticator)
     return found
 
 
@@ -136,7 +138,7 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://localhost:{self.port}"
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "CARNET_INSTANCE": str(self.instance), "CARNET_BASE_URL": self.url,

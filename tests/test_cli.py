@@ -57,7 +57,7 @@ def test_a_secrets_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 def test_invite_prints_a_link_with_the_token_in_the_fragment(instance: Path) -> None:
     flask(instance, "team", "add", "CRA")
     link = flask(instance, "invite", "New@Example.org", "--role", "volunteer", "--team", "CRA").stdout.strip()
-    assert link.startswith("http://127.0.0.1:5000/enrol#token=")
+    assert link.startswith("http://localhost:5000/enrol#token=")
 
 
 def test_invite_to_an_unknown_team_says_which_teams_exist(instance: Path) -> None:

@@ -14,6 +14,7 @@ from sync import measures_api
 from sync.context import Context, install
 from sync.ratelimit import RateLimiter
 from webapp import access, admin, auth, cli, database, errors, i18n, login, pages, pwa, security, static_files
+from webapp import factors
 from webapp.config import Config
 from webapp.sessions import ServerSessionInterface
 
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     pwa.init_app(app)
     static_files.init_app(app)
     auth.init_app(app)
+    factors.init_app(app)
     keys_api.init_app(app)
     measures_api.init_app(app)
     sync_api.init_app(app)

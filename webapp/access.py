@@ -76,6 +76,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.end_sessions": ADMIN,
     "admin.issue_reset": ADMIN,
     "admin.teams": ADMIN,
+    # The second factor (webapp/factors.py): the login's pending state is checked in the views.
+    "factors.api_second_factor": PUBLIC,
+    "factors.api_register_options": PUBLIC,
+    "factors.api_register_first": PUBLIC,
+    "factors.api_factors": ALL_ROLES,
+    "factors.api_factor_options": ALL_ROLES,
+    "factors.api_add_factor": ALL_ROLES,
+    "factors.api_remove_factor": ALL_ROLES,
+    "factors.api_renew_recovery_codes": ALL_ROLES,
+    "factors.api_reset_factors": ADMIN,
+    "admin.reset_factors": ADMIN,
 }
 
 

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from sync import accounts, sessions, validation
+from sync import accounts, factors, sessions, validation
 from sync.errors import DomainError
 from sync.problems import ApiError
 from webapp.config import current_config
@@ -65,6 +65,7 @@ class TeamForm(FlaskForm):
                              validators=[Optional(), NumberRange(min=0, max=36500)])
     rotation = IntegerField(_l("Rotate case keys every N days (empty: on removal and on demand only)"),
                             validators=[Optional(), NumberRange(min=1, max=36500)])
+    second_factor = BooleanField(_l("Volunteers and coordinators log in with a security key"))
     submit = SubmitField(_l("Create the team"))
 
 
@@ -77,6 +78,10 @@ class StatusForm(FlaskForm):
 
 
 class EndSessionsForm(FlaskForm):
+    pass
+
+
+class ResetFactorsForm(FlaskForm):
     pass
 
 
@@ -139,9 +144,10 @@ def teams() -> str | Response:
                 raise
             form.name.errors = [_("A team with this name already exists.")]
         else:
-            if form.retention.data is not None or form.rotation.data is not None:
+            if form.retention.data is not None or form.rotation.data is not None or form.second_factor.data:
                 accounts.set_team_policy(conn, team_id, retention_days=form.retention.data,
-                                         rotation_days=form.rotation.data, now=now, actor=g.user["id"])
+                                         rotation_days=form.rotation.data, now=now, actor=g.user["id"],
+                                         second_factor=bool(form.second_factor.data))
             flash(_("Team created."))
             return redirect(url_for("admin.teams"))
     listed = [accounts.team_policy(conn, t["id"]) for t in accounts.list_teams(conn)]
@@ -161,7 +167,8 @@ def person(user_id: str) -> str | Response:
     active = sessions.list_sessions(get_db(), user_id)
     return render_template("admin/person.html", person=person, form=form, status_form=StatusForm(),
                            end_form=EndSessionsForm(), reset_form=ResetForm(), sessions=active,
-                           role_labels=ROLE_LABELS)
+                           role_labels=ROLE_LABELS, factors_form=ResetFactorsForm(),
+                           factors=factors.list_factors(get_db(), user_id))
 
 
 @bp.post("/people/<user_id>/reset")
@@ -197,6 +204,18 @@ def end_sessions(user_id: str) -> Response:
         raise ApiError("bad-request")
     ended = sessions.end_all_sessions(get_db(), user_id, actor=g.user["id"], now=current_config().now())
     flash(ngettext("%(num)d session ended.", "%(num)d sessions ended.", ended))
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.post("/people/<user_id>/factors/reset")
+def reset_factors(user_id: str) -> Response:
+    """Delete the person's security keys and recovery codes and end their sessions: their next
+    login registers a first security key again."""
+    person_or_404(user_id)
+    if not ResetFactorsForm().validate_on_submit():
+        raise ApiError("bad-request")
+    factors.reset(get_db(), user_id, actor=g.user["id"], now=current_config().now())
+    flash(_("Security keys reset: the person registers a new one at their next login."))
     return redirect(url_for("admin.person", user_id=user_id))
 
 

@@ -9,10 +9,11 @@ from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidKdfParameters
 from crypto.kdf import SECRET_BYTES, KdfParams
-from sync import accounts, directory, sessions
+from sync import accounts, directory, factors, sessions
 from sync.problems import ApiError
 from sync.keys_api import MAX_BLOB_BYTES, blob
 from sync.validation import Field, b64url_bytes, display_name, email, parse_json_body, token
+from webapp import factors as second_factor
 from webapp import login
 from webapp.sessions import current_handle
 from webapp.config import current_config
@@ -34,6 +35,15 @@ def kdf_params(value: Any) -> KdfParams:
 def person_json(user: dict[str, Any]) -> dict[str, Any]:
     return {"id": user["id"], "email": user["email"], "display_name": user["display_name"],
             "role": user["role"], "team_id": user["team_id"], "locale": user["locale"]}
+
+
+def login_or_second_factor(user: dict[str, Any]) -> Response:
+    """Log the person in, or, when their policy requires a second factor, start its pending state
+    (webapp.factors): nobody is logged in until it is given."""
+    conn = get_db()
+    if user.pop("second_factor_pending", None) or factors.required(conn, user):
+        return second_factor.pending_response(user)
+    return logged_in_response(user)
 
 
 def logged_in_response(user: dict[str, Any]) -> Response:
@@ -79,6 +89,8 @@ def api_login() -> Response:
     body = parse_json_body([Field("email", email), AUTH_FIELD])
     user = accounts.verify_login(get_db(), current_config(), email=body["email"], auth=body["auth"],
                                  address=request.remote_addr or "", now=current_config().now())
+    if user.pop("second_factor_pending"):
+        return second_factor.pending_response(user)
     return logged_in_response(user)
 
 
@@ -114,7 +126,7 @@ def api_enrolment_finish() -> Response:
     conn = get_db()
     user_id = accounts.enrol(conn, token=body["token"], display_name=body["display_name"],
                              auth=body["auth"], now=current_config().now())
-    return logged_in_response(accounts.get_user(conn, user_id))  # type: ignore[arg-type]
+    return login_or_second_factor(accounts.get_user(conn, user_id))  # type: ignore[arg-type]
 
 
 @bp.post("/api/v1/enrolment/reset")
@@ -127,7 +139,7 @@ def api_enrolment_reset() -> Response:
     user = accounts.get_user(conn, user_id)
     if user is None or user["status"] != "active":
         raise ApiError("account-disabled")
-    return logged_in_response(user)
+    return login_or_second_factor(user)
 
 
 @bp.get("/api/v1/me")

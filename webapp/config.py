@@ -35,7 +35,7 @@ class Config:
     database_key: bytes
     secret_key: bytes
     testing: bool = False
-    base_url: str = "http://127.0.0.1:5000"
+    base_url: str = "http://localhost:5000"
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     invitation_ttl_seconds: int = 72 * 3600
