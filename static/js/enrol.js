@@ -7,7 +7,7 @@ import { profile } from "./store/records.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
 import { pinOffered, publishNewAccountKeys } from "./sync/account.js";
 import { ApiProblem, callApi } from "./sync/api.js";
-import { addFactor, ceremonyCancelled, factorsSupported, registerFirstKey } from "./sync/factors.js";
+import { addFactor, ceremonyCancelled, platformKeyAvailable, registerFirstKey } from "./sync/factors.js";
 
 const FINGERPRINT_BYTES = 32;
 const form = document.getElementById("enrol-form");
@@ -217,7 +217,8 @@ form.addEventListener("submit", async (event) => {
     await profile.put(vault, session.person);
     await navigator.storage?.persist?.();
     secrets.auth.fill(0);
-    if (!required && factorsSupported()) await keyStep(false);
+    // Offered where this device can hold a passkey itself; a security key is added in the settings.
+    if (!required && await platformKeyAvailable()) await keyStep(false);
     factorSection.hidden = true;
     // The app tells its service worker this role, so that its screens are kept for offline use
     // before the first unlock (app/sw-groups.js).

@@ -19,6 +19,9 @@ const catalogReady = loadCatalog();
 // The second factor after the passphrase, when the server asks for it: the key (asked for at
 // once), a recovery code instead, or the first key's registration with its recovery codes.
 
+// A refused factor spends the pending login (one try each), as does one that timed out.
+const LOGIN_SPENT = ["second-factor-failed", "second-factor-not-pending", "account-disabled", "login-throttled", "login-locked"];
+
 /** The person chose "Back": the step is left, nothing was completed. */
 class StepLeft extends Error {
   name = "StepLeft";
@@ -106,6 +109,10 @@ function registrationStep(container, { back = null, register = registerFirstKey,
         if (answer.recovery_codes?.length) await showRecoveryCodes(container, answer.recovery_codes);
         resolve(answer);
       } catch (problem) {
+        if (problem instanceof ApiProblem && LOGIN_SPENT.includes(problem.code)) {
+          reject(problem);
+          return;
+        }
         status.textContent = "";
         error.textContent = factorProblem(problem).text;
         go.textContent = _("Try again");
@@ -144,6 +151,12 @@ function secondFactorStep(container, factor, { back }) {
     const showCode = el("button", { type: "button", id: "factor-use-code", className: "link-button" }, _("Use a recovery code"));
     const leave = el("button", { type: "button", id: "factor-back" }, _("Back"));
     const fail = (problem) => {
+      // The server refused the factor or no longer waits for one: this login is spent, and the
+      // passphrase comes first again (the reason is said there).
+      if (problem instanceof ApiProblem && LOGIN_SPENT.includes(problem.code)) {
+        reject(problem);
+        return;
+      }
       status.textContent = "";
       const { text } = factorProblem(problem);
       error.textContent = text;

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.browser.authenticator import watch_demo_logins, with_demo_keys
+
 CHROMIUM = os.environ.get("CARNET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
@@ -31,7 +33,8 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
+    # The demo admins and auditors log in with their second factor (tests/browser/authenticator.py).
+    yield with_demo_keys(browser)
     browser.close()
 
 
@@ -70,6 +73,6 @@ def assert_no_iso_date(page: Page) -> None:
 
 def open_phone_profile(playwright: Playwright, profile: Path) -> tuple[BrowserContext, Page]:
     """A phone-sized Chromium on a profile kept on disk, so a test can close and reopen it."""
-    context = playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM,
-                                                            args=CHROMIUM_ARGS, locale="fr-FR", **PHONE)
+    context = watch_demo_logins(playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="fr-FR", **PHONE))
     return context, context.pages[0] if context.pages else context.new_page()

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from webapp.cli import DEMO_PEOPLE
 
+from tests.browser.authenticator import watch_demo_logins
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot
 from tests.browser.test_app import enrol, set_up_device, unlock
 from tests.conftest import LiveServer
@@ -80,7 +81,7 @@ def camera_phone(playwright: Playwright, video: Path) -> BrowserContext:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
         *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}"])
-    return browser.new_context(locale="fr-FR", permissions=["camera"], **PHONE)
+    return watch_demo_logins(browser.new_context(locale="fr-FR", permissions=["camera"], **PHONE))
 
 
 def open_comparison(page: Page, server: LiveServer, user_id: str) -> None:

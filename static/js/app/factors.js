@@ -10,6 +10,9 @@ import {
 } from "../sync/factors.js";
 import { announce, confirmDialog, errorLine, field, h } from "./ui.js";
 
+// A refused factor spends the pending login (one try each), as does one that timed out.
+const LOGIN_SPENT = ["second-factor-failed", "second-factor-not-pending", "account-disabled", "login-throttled", "login-locked"];
+
 /** The person chose "Back" in the step. */
 export class StepLeft extends Error {
   name = "StepLeft";
@@ -74,6 +77,10 @@ function registration(container, resolve, reject) {
       if (answer.recovery_codes?.length) await recoveryCodesPanel(container, answer.recovery_codes);
       resolve(answer);
     } catch (problem) {
+      if (problem instanceof ApiProblem && LOGIN_SPENT.includes(problem.code)) {
+        reject(problem);
+        return;
+      }
       status.textContent = "";
       error.textContent = factorProblemText(problem);
       go.textContent = _("Try again");
@@ -109,6 +116,12 @@ export function secondFactorPanel(container, factor) {
       h("button", { type: "submit", className: "primary", id: "recovery-submit" }, _("Log in with this code")));
     const showCode = h("button", { type: "button", id: "factor-use-code", className: "link-button" }, _("Use a recovery code"));
     const fail = (problem) => {
+      // The server refused the factor or no longer waits for one: this login is spent, and the
+      // passphrase comes first again (the reason is said there).
+      if (problem instanceof ApiProblem && LOGIN_SPENT.includes(problem.code)) {
+        reject(problem);
+        return;
+      }
       status.textContent = "";
       error.textContent = factorProblemText(problem);
       useKey.textContent = _("Try again");

@@ -13,6 +13,19 @@ export function factorsSupported() {
   return Boolean(globalThis.PublicKeyCredential?.parseRequestOptionsFromJSON && navigator.credentials);
 }
 
+/**
+ * Whether this device can hold a passkey itself (a phone's or a computer's screen lock): where it
+ * can, enrolment offers one; a security key plugged in is offered in the settings.
+ */
+export async function platformKeyAvailable() {
+  if (!factorsSupported()) return false;
+  try {
+    return await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
+  } catch {
+    return false;
+  }
+}
+
 // py_webauthn's options_to_json gives a JSON string; the server may pass it on as text or parsed.
 function parsed(options) {
   return typeof options === "string" ? JSON.parse(options) : options;

@@ -1,0 +1,111 @@
+"""Chromium's virtual WebAuthn authenticator (CDP), for the browser tests.
+
+``VirtualAuthenticator.attach(page)`` gives a page an internal authenticator (CTAP2, resident
+keys, user verification, presence simulated: ``navigator.credentials`` answers without a prompt);
+``add`` copies a Python soft credential into it (tests/soft_authenticator.py, ``export()``), so a
+browser logs in with the credential the Python side registered.
+
+``with_demo_keys(browser)`` is the one change every test logging a demo admin or auditor in
+needs: each context it makes watches its pages' logins, and when one asks for the parameters of a
+demo admin's or auditor's email, the page gets an authenticator holding that person's soft
+credential on that server (registered through the real API on first use, by
+``tests.sync_client.soft_authenticator_for``) before the login goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Route
+
+from tests.soft_authenticator import SoftAuthenticator
+from webapp.cli import DEMO_PEOPLE
+
+OPTIONS = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+           "isUserVerified": True, "automaticPresenceSimulation": True}
+# How far each copy of a credential starts beyond the last count (more than a test's logins).
+COUNT_STEP = 1000
+# The demo people whose logins need a second factor (policy: always for these roles).
+FACTOR_ROLES = ("admin", "auditor")
+DEMO_FACTOR_EMAILS = {email for email, _name, role, _team, _passphrase in DEMO_PEOPLE if role in FACTOR_ROLES}
+
+
+class VirtualAuthenticator:
+    """One virtual authenticator on one page (CDP's WebAuthn domain is per target)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.cdp: CDPSession = page.context.new_cdp_session(page)
+        self.cdp.send("WebAuthn.enable", {"enableUI": False})
+        self.id: str = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": OPTIONS})["authenticatorId"]
+        self.added: set[str] = set()
+
+    @classmethod
+    def attach(cls, page: Page) -> VirtualAuthenticator:
+        found = getattr(page, "_carnet_authenticator", None)
+        if found is None:
+            found = cls(page)
+            page._carnet_authenticator = found  # type: ignore[attr-defined]
+        return found
+
+    def add(self, soft: SoftAuthenticator) -> None:
+        """Copy a soft credential in. Each copy counts up by one from the count it is given: the
+        count jumps ahead first, so that two pages' copies (or the Python one) never give the
+        server a count it saw already."""
+        if soft.export()["credentialId"] in self.added:
+            return
+        soft.sign_count += COUNT_STEP
+        credential = soft.export()
+        self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential})
+        self.added.add(credential["credentialId"])
+
+    def credentials(self) -> list[dict[str, Any]]:
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def remove_all(self) -> None:
+        """The key is gone (lost, or another device): the page can no longer answer."""
+        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.id})
+        self.added.clear()
+
+
+def base_url_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _give_demo_key(route: Route) -> None:
+    """Before a demo admin's or auditor's login: that person's credential in the page's key."""
+    request = route.request
+    try:
+        email = json.loads(request.post_data or "{}").get("email", "")
+    except ValueError:
+        email = ""
+    page = request.frame.page if request.frame else None
+    if email in DEMO_FACTOR_EMAILS and page is not None:
+        from tests.sync_client import soft_authenticator_for
+        VirtualAuthenticator.attach(page).add(soft_authenticator_for(base_url_of(request.url), email))
+    route.fallback()
+
+
+def watch_demo_logins(context: BrowserContext) -> BrowserContext:
+    context.route("**/api/v1/auth/params", _give_demo_key)
+    return context
+
+
+class DemoKeysBrowser:
+    """A Browser whose contexts give the demo admins and auditors their keys (see the module)."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.raw = browser
+
+    def new_context(self, **kwargs: Any) -> BrowserContext:
+        return watch_demo_logins(self.raw.new_context(**kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def with_demo_keys(browser: Browser) -> Browser:
+    return DemoKeysBrowser(browser)  # type: ignore[return-value]
