@@ -161,7 +161,7 @@ async function factorStep(factor, { wipe = true } = {}) {
 // (a key needs the person's touch); the header says so, with the button that asks for the key.
 function reconnectNeeded(state, reason = "") {
   showSyncError([_("Reconnection needed."), reason].filter(Boolean).join(" "),
-    { label: _("Log in again"), act: () => reconnect(state) });
+    { label: _("Sign in again"), act: () => reconnect(state) });
 }
 
 async function reconnect(state) {
@@ -264,7 +264,7 @@ function syncErrorAction(state, error) {
     return { label: _("Change the passphrase"), act: () => router.show("passphrase",
       () => passphraseScreen(state, { back: settingsScreen })) };
   }
-  if (error instanceof SecondFactorNeeded) return { label: _("Log in again"), act: () => reconnect(state) };
+  if (error instanceof SecondFactorNeeded) return { label: _("Sign in again"), act: () => reconnect(state) };
   if (error instanceof SyncFailed || (error instanceof ApiProblem && error.status === 401)) {
     return { label: _("Sign in again"), act: () => lock("asked") };
   }
