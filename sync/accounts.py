@@ -406,13 +406,15 @@ class Throttle:
     config: AccountSettings
     conn: Connection
 
-    def check(self, keys: list[str], now: int) -> None:
+    def check(self, keys: list[str], now: int, waits: bool = True) -> None:
         for key in keys:
             row = self.conn.execute("SELECT * FROM login_throttle WHERE key = ?", (key,)).fetchone()
             if row is None or now - row["last_failure_at"] > self.config.login_lock_seconds:
                 continue
             if row["locked_until"] > now:
                 raise self._refuse("login-locked", row["locked_until"] - now)
+            if not waits:
+                continue
             wait = self.delay(row["failures"])
             if now < row["last_failure_at"] + wait:
                 raise self._refuse("login-throttled", row["last_failure_at"] + wait - now)
@@ -423,12 +425,13 @@ class Throttle:
             return 0
         return min(2 ** (failures - self.config.login_slow_after), 60)
 
-    def check_and_record_attempt(self, keys: list[str], now: int) -> None:
+    def check_and_record_attempt(self, keys: list[str], now: int, waits: bool = True) -> None:
         """Refuse the attempt, or count it as a failure before the secret is checked, in one
         transaction: concurrent attempts (threads or processes) each see those before them, so
-        no more are evaluated than if they came one by one. A success gives its count back."""
+        no more are evaluated than if they came one by one. A success gives its count back.
+        ``waits`` False: only a lock refuses (see check_second_factor_attempt)."""
         with transaction(self.conn):
-            self.check(keys, now)
+            self.check(keys, now, waits)
             self.record_failure(keys, now)
 
     def give_back(self, keys: list[str]) -> None:
@@ -505,10 +508,12 @@ def verify_login(conn: Connection, config: AccountSettings, *, email: str, auth:
 
 def check_second_factor_attempt(conn: Connection, config: AccountSettings, *, email: str, address: str,
                                 now: int) -> list[str]:
-    """Count a second-factor attempt in advance, as a passphrase attempt is (the same keys, the
-    same waits and lock); the keys are returned for ``complete_login``."""
+    """Count a second-factor attempt in advance, as a passphrase attempt is (the same keys and
+    counts, the same lock); the keys are returned for ``complete_login``. It does not wait out
+    the delay after failures: the passphrase just given waited it, each pending login allows one
+    try, and waiting again would refuse the person who has just been let through."""
     keys = throttle_keys(email, address)
-    Throttle(config, conn).check_and_record_attempt(keys, now)
+    Throttle(config, conn).check_and_record_attempt(keys, now, waits=False)
     return keys
 
 
