@@ -17,7 +17,7 @@ from webapp.cli import DEMO_PEOPLE
 from tests.browser.authenticator import VirtualAuthenticator
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_app import PASSPHRASE, set_up_device
-from tests.browser.test_admin_forms_browser import audit_count
+from tests.browser.test_admin_forms_browser import audit_count, open_person
 from tests.conftest import LiveServer, running_demo
 
 DEMO = {role: (email, passphrase) for email, _name, role, _team, passphrase in DEMO_PEOPLE}
@@ -134,5 +134,152 @@ def test_back_from_the_key_returns_to_the_passphrase(server: LiveServer, browser
         page.click("#factor-back")
         expect(page.locator("#login-form")).to_be_visible()
         expect(page.locator("#factor-step")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_an_admins_reset_ends_the_persons_sessions_and_their_next_login_registers_again(
+        server: LiveServer, browser: Browser) -> None:
+    admin_context = browser.new_context(locale=LOCALES["fr"], **PHONE)
+    auditor_context = browser.new_context(locale=LOCALES["fr"], **PHONE)
+    fresh = bare_context(browser)
+    try:
+        admin = admin_context.new_page()
+        submit_passphrase(admin, server, "admin")
+        admin.wait_for_url(re.compile(r".*/home$"))
+        auditor = auditor_context.new_page()
+        submit_passphrase(auditor, server, "auditor")
+        auditor.wait_for_url(lambda url: "/login" not in url)
+        me = "() => fetch('/api/v1/me', {headers: {Accept: 'application/json'}}).then(r => r.status)"
+        assert auditor.evaluate(me) == 200
+        # When the admin resets the auditor's keys from the person's page,
+        open_person(admin, server, DEMO["auditor"][0])
+        expect(admin.locator("#factors-reset-consequences")).to_be_visible()
+        admin.locator("form[action$='/factors/reset'] button[type=submit]").click()
+        expect(admin.locator("main .notice[role=status]").first).to_be_visible()
+        assert admin.evaluate("document.documentElement.scrollWidth") <= 360
+        # then the auditor's open session has ended, and their next login registers a key again.
+        assert auditor.evaluate(me) == 401
+        page, _key = keyed_page(fresh)
+        submit_passphrase(page, server, "auditor")
+        expect(page.locator("#factor-title")).to_have_text("Enregistrer une clé de sécurité")
+        assert audit_count(server, Action.FACTORS_RESET) == 1
+    finally:
+        for context in (admin_context, auditor_context, fresh):
+            context.close()
+
+
+def remove_first_key(page: Page) -> None:
+    page.locator("#factor-list button.danger").first.click()
+    page.click("#remove-factor-dialog-confirm")
+
+
+def test_the_settings_add_and_remove_keys_and_renew_the_recovery_codes(server: LiveServer, browser: Browser) -> None:
+    context = bare_context(browser)
+    try:
+        page, key = keyed_page(context)
+        set_up_device(page, server, *DEMO["volunteer"])
+        page.click("#open-settings")
+        expect(page.locator("#factors-title")).to_have_text("Clés de sécurité et passkeys")
+        expect(page.locator("#factor-none")).to_be_visible()
+        page.fill("#new-factor-name", "Clé USB")
+        page.click("#add-factor")
+        # The first key comes with recovery codes, shown once.
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        page.click("#codes-done")
+        expect(page.locator("#factor-list li")).to_have_count(1)
+        expect(page.locator("#factor-list")).to_contain_text("Clé USB")
+        expect(page.locator("#codes-left")).to_have_text("10 codes de secours restants.")
+        assert len(key.credentials()) == 1
+        page.click("#renew-codes")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        screenshot(page, "settings-new-recovery-codes-fr-360x640")
+        page.click("#codes-done")
+        screenshot(page, "settings-security-keys-fr-360x640")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        remove_first_key(page)
+        expect(page.locator("#factor-none")).to_be_visible()
+        assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+        assert audit_count(server, Action.FACTOR_REMOVED) == 1
+        assert audit_count(server, Action.RECOVERY_CODES_RENEWED) >= 1
+    finally:
+        context.close()
+
+
+def test_the_last_key_a_role_requires_is_not_removed(server: LiveServer, browser: Browser) -> None:
+    context = browser.new_context(locale=LOCALES["fr"], **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, server, *DEMO["admin"])
+        page.click("#open-settings")
+        expect(page.locator("#factor-list li")).to_have_count(1)
+        remove_first_key(page)
+        expect(page.locator("#factors-error")).to_have_text(
+            "C’est votre dernière clé, et votre compte en exige une : ajoutez-en une autre avant de retirer celle-ci.")
+        expect(page.locator("#factor-list li")).to_have_count(1)
+        assert audit_count(server, Action.FACTOR_REMOVED) == 0
+    finally:
+        context.close()
+
+
+def enrol_with(page: Page, link: str, name: str) -> None:
+    page.goto(link)
+    page.fill("#display-name", name)
+    page.fill("#passphrase", PASSPHRASE)
+    page.fill("#passphrase-again", PASSPHRASE)
+    page.click("#enrol-submit")
+
+
+def test_an_enrolment_the_policy_asks_a_key_for_registers_the_first_one(server: LiveServer, browser: Browser) -> None:
+    context = bare_context(browser)
+    try:
+        page, key = keyed_page(context)
+        enrol_with(page, server.flask("invite", "nouvel-audit@example.org", "--role", "auditor").strip(), "Noé Audit")
+        expect(page.locator("#factor-title")).to_have_text("Enregistrer une clé de sécurité")
+        screenshot(page, "enrol-register-key-fr-360x640")
+        page.click("#factor-register")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        page.click("#codes-done")
+        page.wait_for_url(re.compile(r".*/app$"))
+        assert len(key.credentials()) == 1
+        assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+    finally:
+        context.close()
+    # A volunteer's enrolment, on a device that can hold a passkey, offers one, with "Later".
+    context = bare_context(browser)
+    try:
+        volunteer, _key = keyed_page(context)
+        link = server.flask("invite", "nouveau-benevole@example.org", "--role", "volunteer", "--team", "Prisons").strip()
+        enrol_with(volunteer, link, "Nina Bénévole")
+        expect(volunteer.locator("#factor-title")).to_have_text("Ajouter une clé de sécurité (recommandé)")
+        volunteer.click("#factor-later")
+        volunteer.wait_for_url(re.compile(r".*/app$"))
+        assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+    finally:
+        context.close()
+
+
+def test_a_session_renewed_with_a_key_asks_for_it_in_the_header_with_one_touch(
+        server: LiveServer, browser: Browser) -> None:
+    context = browser.new_context(locale=LOCALES["fr"], **PHONE)
+    try:
+        page = context.new_page()
+        set_up_device(page, server, *DEMO["admin"])
+        used = audit_count(server, Action.FACTOR_USED)
+        # Given the admin's session ended on the server while the app is unlocked,
+        server.flask("sessions", "end", DEMO["admin"][0])
+        # when the app next calls the server, it does not touch the key by itself: the header says so,
+        call = "() => import('/static/js/sync/api.js').then(m => m.callApi('GET', '/api/v1/me')).then(() => 'ok', e => e.code)"
+        assert page.evaluate(call) == "second-factor"
+        expect(page.locator("#sync-error")).to_have_text("Reconnexion nécessaire.")
+        expect(page.locator("#sync-fix")).to_have_text("Se reconnecter")
+        assert audit_count(server, Action.FACTOR_USED) == used
+        screenshot(page, "app-reconnection-needed-fr-360x640")
+        # and its button asks for the key, once: the app is back in session.
+        page.click("#sync-fix")
+        expect(page.locator("#sync-error")).to_have_text("")
+        expect(page.locator("#sync-fix")).to_be_hidden()
+        assert page.evaluate(call) == "ok"
+        assert audit_count(server, Action.FACTOR_USED) == used + 1
     finally:
         context.close()
