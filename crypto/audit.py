@@ -70,6 +70,7 @@ class Action(IntEnum):
     FACTORS_RESET = 60
     RECOVERY_CODE_USED = 61
     RECOVERY_CODES_RENEWED = 62
+    SECOND_FACTOR_PENDING = 63
 
 
 # The actions that record one stored case entry, whose hash is the record's digest.

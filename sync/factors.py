@@ -148,6 +148,13 @@ def record_use(conn: Connection, user_id: str, factor_id: str, credential_id: by
                      digest=audit.digest_of(credential_id))
 
 
+def record_pending(conn: Connection, user_id: str, now: int) -> None:
+    """The passphrase was right (or the person just enrolled): the login waits for the second
+    factor. Recorded, so that a passphrase known to someone who lacks the factor shows."""
+    with audit.within_transaction(conn):
+        audit.record(conn, Action.SECOND_FACTOR_PENDING, now, subject=user_id)
+
+
 def record_failure(conn: Connection, user_id: str, now: int) -> None:
     with audit.within_transaction(conn):
         audit.record(conn, Action.FACTOR_FAILED, now, subject=user_id)

@@ -56,7 +56,7 @@ PROBLEMS: dict[str, tuple[int, Any]] = {
     "storage-unavailable": (503, _l("The server cannot reach its database. Nothing was saved; "
                                     "sync will try again later.")),
     "second-factor-failed": (401, _l("This security key or recovery code was not accepted. Log in again.")),
-    "second-factor-not-pending": (401, _l("No login is waiting for a security key. Log in again.")),
+    "second-factor-not-pending": (400, _l("No login is waiting for a security key. Log in again.")),
     "factor-invalid": (422, _l("This security key's answer could not be verified. Try again.")),
     "factor-exists": (409, _l("This security key is already registered.")),
     "last-factor-required": (409, _l("Your role requires a security key: register another before removing this one.")),

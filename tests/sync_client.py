@@ -5,6 +5,7 @@ import functools
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -17,6 +18,7 @@ from crypto.writer import create_case_as_member, seal_entry_as_author
 from webapp.cli import DEMO_PEOPLE
 
 from tests.http import HttpSession
+from tests.soft_authenticator import SoftAuthenticator
 
 
 @dataclass
@@ -64,7 +66,37 @@ def log_in(base_url: str, role: str) -> tuple[HttpSession, str, bytes]:
     secrets = derived_secrets(passphrase, kdf)
     session = http.post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(secrets.auth)})
     assert session.status == 200, session.body
+    if "second_factor" in session.json():
+        session = give_second_factor(http, base_url, email, session.json()["second_factor"])
     return http, session.json()["person"]["id"], secrets.kek
+
+
+# The soft credential each demo person registered on each server, by (base URL, email): the
+# first login that asks for a second factor registers one through the API, later ones use it.
+_AUTHENTICATORS: dict[tuple[str, str], SoftAuthenticator] = {}
+
+
+def soft_authenticator_for(base_url: str, email: str) -> SoftAuthenticator | None:
+    """The credential a demo person registered on that server through log_in, if any (the browser
+    tests add it to Chromium's virtual authenticator: ``export()``)."""
+    return _AUTHENTICATORS.get((base_url, email))
+
+
+def give_second_factor(http: HttpSession, base_url: str, email: str, pending: dict) -> Any:
+    if not pending["registered"]:
+        options = http.post("/api/v1/auth/second-factor/register-options", {})
+        assert options.status == 200, options.body
+        authenticator = SoftAuthenticator(base_url)
+        done = http.post("/api/v1/auth/second-factor/register",
+                         {"name": "Test key", "credential": authenticator.register(options.json()["options"])})
+        assert done.status == 200, done.body
+        _AUTHENTICATORS[(base_url, email)] = authenticator
+        return done
+    authenticator = soft_authenticator_for(base_url, email)
+    assert authenticator is not None, f"{email} has a security key on {base_url} that these tests did not register"
+    done = http.post("/api/v1/auth/second-factor", {"credential": authenticator.assert_(pending["options"])})
+    assert done.status == 200, done.body
+    return done
 
 
 def demo_writer(base_url: str, role: str = "volunteer") -> DemoWriter:

@@ -9,7 +9,7 @@ from tests.helpers import Api, Person, logged_in
 
 ROLES = [ANONYMOUS, "volunteer", "coordinator", "auditor", "admin"]
 PLACEHOLDERS = {"user_id": "someone", "handle": "nohandle", "language": "fr", "filename": "css/app.css",
-                "case_id": "AAAAAAAAAAAAAAAAAAAAAA", "team_id": "<team>"}
+                "case_id": "AAAAAAAAAAAAAAAAAAAAAA", "team_id": "<team>", "factor_id": "nofactor"}
 # A team's own endpoints are called with the caller's team (another team's answer 403 to all).
 NO_TEAM = "AAAAAAAAAAAAAAAAAAAAAA"
 
@@ -67,9 +67,12 @@ EXPECTED_PUBLIC = {"static", "pages.index", "pages.health", "pages.set_language"
                    "auth.login_page", "auth.enrol_page", "auth.api_csrf", "auth.api_login_params", "auth.api_login",
                    "auth.api_enrolment_start", "auth.api_enrolment_finish", "auth.api_enrolment_reset",
                    "pwa.app_shell", "pwa.service_worker", "pwa.manifest", "apidoc.openapi_document",
-                   "static_files.favicon"}
+                   "static_files.favicon",
+                   # The second factor of a login whose passphrase was right (its pending state).
+                   "factors.api_second_factor", "factors.api_register_options", "factors.api_register_first"}
 
-EXPECTED_ADMIN_API = {"keys.set_up_association", "keys.get_association_escrow", "keys.post_roster_entry"}
+EXPECTED_ADMIN_API = {"keys.set_up_association", "keys.get_association_escrow", "keys.post_roster_entry",
+                      "factors.api_reset_factors"}
 
 EXPECTED_AUDITOR = {"audit.log", "audit.head", "audit.inventory"}
 

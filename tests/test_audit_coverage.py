@@ -35,7 +35,8 @@ from webapp.config import Config, config_of, write_secrets_if_missing
 from webapp.database import initialise_database
 
 from tests import postgres as pg
-from tests.helpers import Api, Person, logged_in
+from tests.helpers import ORIGIN, Api, Person, auth_for, logged_in
+from tests.soft_authenticator import SoftAuthenticator
 from tests.test_keys_api import ASSOCIATION, publish_keys, set_up_association
 from tests.test_sync import new_case, Member
 
@@ -189,6 +190,38 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
         ok(coordinator.post("/api/v1/me/passphrase",
                             change_body(coordinator, people["coordinator"], "une autre phrase secrète")[0]))
 
+    # The second factor (tests/test_factors.py); after the auditor's sessions ended, before the
+    # reset that ends them again.
+    def renew_codes() -> None:
+        state["codes"] = ok(apis["admin"].post("/api/v1/me/recovery-codes")).get_json()["recovery_codes"]
+
+    def second_factor_by_code() -> None:
+        admin = Api(app.test_client())
+        ok(admin.post("/api/v1/auth/login", {"email": people["admin"].email, "auth": auth_for(people["admin"].passphrase)}))
+        ok(admin.post("/api/v1/auth/second-factor", {"recovery_code": state["codes"][0]}))
+
+    def add_factor() -> None:
+        options = ok(state["volunteer"].post("/api/v1/me/factors/options")).get_json()["options"]
+        state["factor"] = ok(state["volunteer"].post("/api/v1/me/factors", {
+            "name": "Phone", "credential": SoftAuthenticator(ORIGIN).register(options)})).get_json()["factor"]
+
+    def register_options() -> None:
+        state["pending"] = Api(app.test_client())
+        # The auditor's KDF was strengthened above (upgrade_kdf): derived with what the server says.
+        email = people["auditor"].email
+        kdf = KdfParams.from_json(ok(state["pending"].post("/api/v1/auth/params", {"email": email})).get_json()["kdf"])
+        auth = derive_account_secrets(people["auditor"].passphrase, kdf).auth
+        ok(state["pending"].post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(auth)}))
+        state["options"] = ok(state["pending"].post("/api/v1/auth/second-factor/register-options")).get_json()["options"]
+
+    def register_first() -> None:
+        ok(state["pending"].post("/api/v1/auth/second-factor/register", {
+            "name": "Key", "credential": SoftAuthenticator(ORIGIN).register(state["options"])}))
+
+    def reset_factors_by_page() -> None:
+        path = f"/admin/people/{people['auditor'].id}"
+        ok(apis["admin"].client.post(path + "/factors/reset", data={"csrf_token": form_token(apis["admin"], path)}))
+
     return {
         "auth.api_login_params": lambda: ok(Api(app.test_client()).post("/api/v1/auth/params",
                                                                          {"email": people["admin"].email})),
@@ -214,6 +247,17 @@ def route_recipes(app: Flask, config: Config, people: dict[str, Person]) -> dict
 
         "auth.api_end_all_sessions": lambda: ok(apis["auditor"].post("/api/v1/me/sessions/end-all")),
         "auth.api_logout": lambda: ok(apis["leaving"].post("/api/v1/auth/logout")),
+        "factors.api_renew_recovery_codes": renew_codes,
+        "factors.api_second_factor": second_factor_by_code,
+        "factors.api_factor_options": lambda: ok(state.setdefault("volunteer", logged_in(app, people["volunteer"]))
+                                                 .post("/api/v1/me/factors/options")),
+        "factors.api_add_factor": add_factor,
+        "factors.api_remove_factor": lambda: ok(state["volunteer"].call("DELETE",
+                                                                        f"/api/v1/me/factors/{state['factor']['id']}")),
+        "factors.api_reset_factors": lambda: ok(apis["admin"].post(f"/api/v1/admin/people/{people['auditor'].id}/factors/reset")),
+        "factors.api_register_options": register_options,
+        "factors.api_register_first": register_first,
+        "admin.reset_factors": reset_factors_by_page,
         "admin.teams": create_team,
         # Last: a completed reset ends every session of the person.
         "admin.issue_reset": issue_reset,
@@ -236,7 +280,10 @@ def test_every_route_that_writes_appends_an_audit_record(app: Flask, config: Con
     # The recipes did write where a write was meant (a recipe that silently failed proves nothing).
     for endpoint in ("keys.set_up_association", "sync.push", "admin.invite", "auth.api_enrolment_finish",
                      "auth.api_end_session", "auth.api_logout", "pages.set_language", "admin.issue_reset",
-                     "auth.api_enrolment_reset", "admin.teams"):
+                     "auth.api_enrolment_reset", "admin.teams", "factors.api_renew_recovery_codes",
+                     "factors.api_second_factor", "factors.api_add_factor", "factors.api_remove_factor",
+                     "factors.api_reset_factors", "factors.api_register_options", "factors.api_register_first",
+                     "admin.reset_factors"):
         assert watch.seen[endpoint] != "wrote nothing", endpoint
 
 
@@ -327,6 +374,10 @@ def test_every_command_that_writes_appends_an_audit_record(tmp_path: Path, monke
         api = Api(app.test_client())
         kdf = KdfParams.from_json(api.post("/api/v1/auth/params", {"email": email}).get_json()["kdf"])
         ok(api.post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(derived_secrets(passphrase, kdf).auth)}))
+        # The demo admin has no security key yet: the login registers the first one.
+        options = ok(api.post("/api/v1/auth/second-factor/register-options")).get_json()["options"]
+        ok(api.post("/api/v1/auth/second-factor/register",
+                    {"name": "Key", "credential": SoftAuthenticator(ORIGIN).register(options)}))
 
     recipes[("demo",)] = demo_then_login
     watch = Watch(database)

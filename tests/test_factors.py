@@ -55,7 +55,7 @@ def test_an_admin_with_the_passphrase_alone_is_not_logged_in(app: Flask, people:
     assert [c["id"] for c in options["allowCredentials"]] == [b64url_encode(people["admin"].authenticator.credential_id)]
     assert api.get("/api/v1/me").status_code == 401
     assert api.get("/admin/").status_code == 302
-    assert Action.LOGIN not in actions(app)
+    assert Action.LOGIN not in actions(app) and actions(app)[-1] == Action.SECOND_FACTOR_PENDING
 
 
 def test_the_credential_completes_the_login(app: Flask, people: dict[str, Person]) -> None:
@@ -82,7 +82,7 @@ def test_a_used_challenge_is_refused(app: Flask, people: dict[str, Person]) -> N
     assert api.post("/api/v1/auth/second-factor", {"credential": credential}).status_code == 200
     # The same answer again, in a new pending login (a new challenge) and in the spent session.
     replayed = api.post("/api/v1/auth/second-factor", {"credential": credential})
-    assert replayed.status_code == 401 and replayed.get_json()["code"] == "second-factor-not-pending"
+    assert replayed.status_code == 400 and replayed.get_json()["code"] == "second-factor-not-pending"
     again, _answer = start_login(app, admin)
     refused = again.post("/api/v1/auth/second-factor", {"credential": admin.authenticator.assert_(answer["second_factor"]["options"])})
     assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-failed"
@@ -148,7 +148,7 @@ def test_another_persons_credential_is_refused(app: Flask, people: dict[str, Per
 
 def test_no_pending_state_no_second_factor(app: Flask, api: Api) -> None:
     refused = api.post("/api/v1/auth/second-factor", {"recovery_code": "aaaa-bbbb-cccc"})
-    assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-not-pending"
+    assert refused.status_code == 400 and refused.get_json()["code"] == "second-factor-not-pending"
     assert api.post("/api/v1/auth/second-factor/register-options").get_json()["code"] == "second-factor-not-pending"
 
 
@@ -157,7 +157,7 @@ def test_the_pending_state_expires_after_five_minutes(app: Flask, people: dict[s
     clock.advance(5 * 60 + 1)
     late = api.post("/api/v1/auth/second-factor",
                     {"credential": people["admin"].authenticator.assert_(answer["second_factor"]["options"])})
-    assert late.status_code == 401 and late.get_json()["code"] == "second-factor-not-pending"
+    assert late.status_code == 400 and late.get_json()["code"] == "second-factor-not-pending"
 
 
 def reset_by_api(app: Flask, admin: Person, user_id: str) -> None:
@@ -193,11 +193,11 @@ def test_registering_without_the_pending_state_or_with_a_factor_is_refused(app: 
     api, _answer = start_login(app, people["admin"])
     # The admin has a credential: no trust on first use for them.
     refused = api.post("/api/v1/auth/second-factor/register-options")
-    assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-not-pending"
+    assert refused.status_code == 400 and refused.get_json()["code"] == "second-factor-not-pending"
     refused = api.post("/api/v1/auth/second-factor/register",
                        {"name": "x", "credential": SoftAuthenticator(ORIGIN).register(
                            {"rp": {"id": "localhost"}, "user": {"id": "AA"}, "challenge": "AA"})})
-    assert refused.status_code == 401
+    assert refused.status_code == 400
 
 
 def test_a_registration_for_another_origin_is_refused(app: Flask, people: dict[str, Person]) -> None:

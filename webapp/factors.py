@@ -58,6 +58,7 @@ def pending_response(user: dict[str, Any]) -> Response:
     conn = get_db()
     session.start_login()  # type: ignore[attr-defined]
     registered = factors.has_factors(conn, user["id"])
+    factors.record_pending(conn, user["id"], now())
     challenge = factors.new_challenge() if registered else None
     session[PENDING_KEY] = {"user_id": user["id"], "expires": now() + PENDING_SECONDS,
                            "challenge": b64url_encode(challenge) if challenge else None}
