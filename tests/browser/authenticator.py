@@ -89,37 +89,16 @@ def _give_demo_key(route: Route) -> None:
 
 
 def demo_key(base_url: str, email: str) -> SoftAuthenticator:
-    """The demo person's soft credential on that server, registered on first use."""
-    try:
-        from tests.sync_client import soft_authenticator_for
-    except ImportError:  # until tests/sync_client.py keeps them: a registry of this module's own
-        return _registered_here(base_url, email)
-    return soft_authenticator_for(base_url, email)
+    """The demo person's soft credential on that server: the one the Python client registered,
+    or, on first use, one it registers now through the API (tests/sync_client.py keeps it)."""
+    from tests.sync_client import log_in, soft_authenticator_for
 
-
-_KEYS: dict[tuple[str, str], SoftAuthenticator] = {}
-
-
-def _registered_here(base_url: str, email: str) -> SoftAuthenticator:
-    from crypto.encoding import b64url_encode
-    from crypto.kdf import KdfParams
-    from tests.http import HttpSession
-    from tests.sync_client import derived_secrets
-
-    if (base_url, email) in _KEYS:
-        return _KEYS[base_url, email]
-    passphrase = next(p for e, _n, _r, _t, p in DEMO_PEOPLE if e == email)
-    http = HttpSession(base_url)
-    http.open_page()
-    kdf = KdfParams.from_json(http.post("/api/v1/auth/params", {"email": email}).json()["kdf"])
-    answer = http.post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(derived_secrets(passphrase, kdf).auth)})
-    assert answer.json()["second_factor"]["registered"] is False, "registered elsewhere, key unknown here"
-    options = http.post("/api/v1/auth/second-factor/register-options").json()["options"]
-    soft = SoftAuthenticator(base_url)
-    done = http.post("/api/v1/auth/second-factor/register", {"name": "Demo key", "credential": soft.register(options)})
-    assert done.status == 200, done.body
-    _KEYS[base_url, email] = soft
-    return soft
+    found = soft_authenticator_for(base_url, email)
+    if found is None:
+        log_in(base_url, next(role for e, _n, role, _t, _p in DEMO_PEOPLE if e == email))
+        found = soft_authenticator_for(base_url, email)
+    assert found is not None, f"no soft credential for {email} on {base_url}"
+    return found
 
 
 def watch_demo_logins(context: BrowserContext) -> BrowserContext:
