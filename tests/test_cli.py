@@ -104,6 +104,15 @@ def test_a_team_policy_is_shown_changed_and_checked(instance: Path) -> None:
     assert flask(instance, "team", "policy", "Permanence", "--retention", "soon", check=False).returncode != 0
 
 
+def test_a_team_policy_switches_the_second_factor(instance: Path) -> None:
+    flask(instance, "team", "add", "Accueil")
+    assert "security key not required" in flask(instance, "team", "policy", "Accueil").stdout
+    on = flask(instance, "team", "policy", "Accueil", "--second-factor", "on").stdout
+    assert "security key required" in on and "kept on volunteers' devices always" in on
+    assert "security key required" in flask(instance, "team", "policy", "Accueil", "--rotation", "30").stdout
+    assert "not required" in flask(instance, "team", "policy", "Accueil", "--second-factor", "off").stdout
+
+
 # Every admin action of the pages, from a terminal -------------------------------------------------
 
 @pytest.fixture

@@ -238,8 +238,10 @@ def days_option(value: str, *, never: str) -> int | None:
 @click.option("--retention", default=None,
               help="How long volunteers' devices keep synced cases: 'none', a number of days, or 'always'.")
 @click.option("--rotation", default=None, help="Rotate case keys every N days, or 'never' (removal and demand only).")
+@click.option("--second-factor", "second_factor", type=click.Choice(["on", "off"]), default=None,
+              help="Whether the team's volunteers and coordinators log in with a security key.")
 @with_appcontext
-def team_policy(name: str, retention: str | None, rotation: str | None) -> None:
+def team_policy(name: str, retention: str | None, rotation: str | None, second_factor: str | None) -> None:
     """Show a team's policies, or change them."""
     conn = get_db()
     team_id = accounts.team_by_name(conn, name)
@@ -249,12 +251,15 @@ def team_policy(name: str, retention: str | None, rotation: str | None) -> None:
     kept = policy["retention_days"] if retention is None else days_option(retention, never="always")
     rotated = policy["rotation_days"] if rotation is None else days_option(rotation, never="never")
     try:
-        accounts.set_team_policy(conn, team_id, retention_days=kept, rotation_days=rotated, now=current_config().now())
+        accounts.set_team_policy(conn, team_id, retention_days=kept, rotation_days=rotated, now=current_config().now(),
+                                 second_factor=None if second_factor is None else second_factor == "on")
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    required = accounts.team_policy(conn, team_id)["second_factor"]
     click.echo(f"Team {name!r}: synced cases kept on volunteers' devices "
                f"{'always' if kept is None else f'{kept} days'}; case keys rotated "
-               f"{'on removal and on demand' if rotated is None else f'every {rotated} days'}.")
+               f"{'on removal and on demand' if rotated is None else f'every {rotated} days'}; "
+               f"security key {'required' if required else 'not required'}.")
 
 
 @click.command("demo")
