@@ -28,6 +28,10 @@ function actionLabel(name) {
     measures_changed: _("Table of measures changed"),
     export: _("Audit export"),
     backup: _("Backup"), restore: _("Restore"), rekey: _("Database key changed"),
+    factor_registered: _("Security key registered"), factor_used: _("Security key used"),
+    factor_failed: _("Security key refused"), factor_removed: _("Security key removed"),
+    factors_reset: _("Security keys reset by an administrator"), recovery_code_used: _("Recovery code used"),
+    recovery_codes_renewed: _("New recovery codes"), second_factor_pending: _("Login waiting for a security key"),
   };
   return labels[name] || name;
 }

@@ -23,6 +23,8 @@ export const ACTIONS = Object.freeze({
   6: "entry_resealed", 16: "association_set_up", 17: "account_keys_published", 18: "roster_entry", 32: "login",
   33: "login_failed", 34: "enrolled", 35: "kdf_changed", 36: "account_changed", 37: "invited", 38: "sessions_ended",
   39: "team_changed", 40: "account_created", 41: "reset_issued", 42: "reset_completed", 43: "measures_changed", 48: "export", 49: "backup", 50: "restore", 51: "rekey",
+  56: "factor_registered", 57: "factor_used", 58: "factor_failed", 59: "factor_removed", 60: "factors_reset",
+  61: "recovery_code_used", 62: "recovery_codes_renewed", 63: "second_factor_pending",
 });
 export const ENTRY_ACTIONS = new Set(["case_opened", "entry_stored", "member_added", "member_removed", "key_rotated",
   "entry_resealed"]);
