@@ -25,7 +25,7 @@ from webapp.cli import DEMO_PEOPLE
 
 OPTIONS = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
            "isUserVerified": True, "automaticPresenceSimulation": True}
-# How far each copy of a credential starts beyond the last count (more than a test's logins).
+# How far the Python credential's count jumps past a copy's (more than a test's logins with it).
 COUNT_STEP = 1000
 # The demo people whose logins need a second factor (policy: always for these roles).
 FACTOR_ROLES = ("admin", "auditor")
@@ -51,14 +51,14 @@ class VirtualAuthenticator:
         return found
 
     def add(self, soft: SoftAuthenticator) -> None:
-        """Copy a soft credential in. Each copy counts up by one from the count it is given: the
-        count jumps ahead first, so that two pages' copies (or the Python one) never give the
-        server a count it saw already."""
-        if soft.export()["credentialId"] in self.added:
-            return
-        soft.sign_count += COUNT_STEP
+        """Copy a soft credential in. The copy counts up by one from the count it is given, the
+        last one used: the Python credential then jumps ahead, so that its later counts (and a
+        later copy's) stay above this copy's and the server sees the counter grow."""
         credential = soft.export()
+        if credential["credentialId"] in self.added:
+            return
         self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential})
+        soft.sign_count += COUNT_STEP
         self.added.add(credential["credentialId"])
 
     def credentials(self) -> list[dict[str, Any]]:

@@ -9,13 +9,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from crypto import roster
 from crypto.encoding import b64url_decode, b64url_encode
-from crypto.kdf import KdfParams, derive_account_secrets
 from webapp.cli import DEMO_PEOPLE
 
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_accessibility import serious_violations
 from tests.conftest import LiveServer
 from tests.http import HttpSession
+from tests.sync_client import log_in as sync_log_in
 
 PASSPHRASE = "une phrase secrète pour le téléphone"
 
@@ -210,11 +210,8 @@ def test_admin_compares_fingerprints_and_certifies_a_new_member(live_server: Liv
         volunteer_context.close()
         admin_context.close()
     # The entry the admin's browser signed verifies with the Python reference.
-    client = HttpSession(live_server.url)
-    client.open_page()
-    kdf = KdfParams.from_json(client.post("/api/v1/auth/params", {"email": admin_email}).json()["kdf"])
-    client.post("/api/v1/auth/login", {"email": admin_email,
-                                       "auth": b64url_encode(derive_account_secrets(admin_passphrase, kdf).auth)})
+    # (The demo admin's login gives the second factor: tests/sync_client.py.)
+    client, _admin_id, _kek = sync_log_in(live_server.url, "admin")
     association = b64url_decode(client.request("GET", "/api/v1/association").json()["public_key"])
     people = {p["user_id"]: p for p in client.request("GET", "/api/v1/directory").json()["people"]}
     entry = roster.verify_roster_entry(b64url_decode(people[user_id]["roster"]),
