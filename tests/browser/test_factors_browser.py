@@ -17,6 +17,7 @@ from webapp.cli import DEMO_PEOPLE
 from tests.browser.authenticator import VirtualAuthenticator
 from tests.browser.conftest import LOCALES, PHONE, screenshot
 from tests.browser.test_app import PASSPHRASE, set_up_device
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_admin_forms_browser import audit_count, open_person
 from tests.conftest import LiveServer, running_demo
 
@@ -70,6 +71,8 @@ def test_the_first_admin_login_registers_a_key_and_shows_the_recovery_codes_once
         assert len(set(codes)) == 10 and all(re.fullmatch(r"[\w-]{8,}", code) for code in codes)
         expect(page.locator("#codes-copy")).to_have_text("Copier les codes")
         screenshot(page, "login-recovery-codes-fr-360x640")
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.click("#codes-done")
         page.wait_for_url(re.compile(r".*/home$"))
         assert len(key.credentials()) == 1
@@ -103,6 +106,7 @@ def test_the_key_logs_in_and_without_it_a_recovery_code_works_once(server: LiveS
             expect(third.locator("#factor-error")).to_contain_text("n’a pas répondu", timeout=20_000)
             expect(third.locator("#factor-key")).to_have_text("Réessayer")
             screenshot(third, "login-key-missing-fr-360x640")
+            assert serious_violations(third) == []
             third.click("#factor-use-code")
             third.fill("#recovery-code", codes[0])
             third.click("#recovery-submit")
@@ -196,6 +200,7 @@ def test_the_settings_add_and_remove_keys_and_renew_the_recovery_codes(server: L
         screenshot(page, "settings-new-recovery-codes-fr-360x640")
         page.click("#codes-done")
         screenshot(page, "settings-security-keys-fr-360x640")
+        assert serious_violations(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         remove_first_key(page)
         expect(page.locator("#factor-none")).to_be_visible()
@@ -237,6 +242,7 @@ def test_an_enrolment_the_policy_asks_a_key_for_registers_the_first_one(server: 
         enrol_with(page, server.flask("invite", "nouvel-audit@example.org", "--role", "auditor").strip(), "Noé Audit")
         expect(page.locator("#factor-title")).to_have_text("Enregistrer une clé de sécurité")
         screenshot(page, "enrol-register-key-fr-360x640")
+        assert serious_violations(page) == []
         page.click("#factor-register")
         expect(page.locator("#recovery-codes li")).to_have_count(10)
         page.click("#codes-done")
@@ -275,6 +281,7 @@ def test_a_session_renewed_with_a_key_asks_for_it_in_the_header_with_one_touch(
         expect(page.locator("#sync-fix")).to_have_text("Se reconnecter")
         assert audit_count(server, Action.FACTOR_USED) == used
         screenshot(page, "app-reconnection-needed-fr-360x640")
+        assert serious_violations(page) == []
         # and its button asks for the key, once: the app is back in session.
         page.click("#sync-fix")
         expect(page.locator("#sync-error")).to_have_text("")
