@@ -4,6 +4,7 @@ and offers a recovery code, which works once; an admin's reset from the person's
 sessions and makes them register again; the settings add and remove keys; an enrolment the policy
 asks a factor for registers the first one. Each leaves its audit record."""
 
+import datetime
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +194,9 @@ def test_the_settings_add_and_remove_keys_and_renew_the_recovery_codes(server: L
         page.click("#codes-done")
         expect(page.locator("#factor-list li")).to_have_count(1)
         expect(page.locator("#factor-list")).to_contain_text("Clé USB")
+        # Written in the person's language, this year (the server counts in seconds).
+        expect(page.locator("#factor-list")).to_contain_text(str(datetime.date.today().year))
+        expect(page.locator("#factors")).not_to_contain_text("null")
         expect(page.locator("#codes-left")).to_have_text("10 codes de secours restants.")
         assert len(key.credentials()) == 1
         page.click("#renew-codes")

@@ -169,8 +169,9 @@ export function secondFactorPanel(container, factor) {
 
 // Settings: one's own keys ------------------------------------------------------------------
 
-function dateText(value) {
-  return value ? formatDateTime(value) : _("never");
+// The server's times are in seconds.
+function dateText(seconds) {
+  return seconds ? formatDateTime(seconds * 1000) : _("never");
 }
 
 function factorRow(item, redraw, error) {
@@ -245,14 +246,14 @@ export function factorsSection() {
         error.textContent = factorProblemText(problem);
       }
     });
-    body.replaceChildren(
+    body.replaceChildren(...[
       mine.required ? h("p", { className: "hint" }, _("Your account requires a security key or passkey after the passphrase.")) : null,
       mine.factors.length
         ? h("ul", { id: "factor-list", className: "factor-list" }, mine.factors.map((item) => factorRow(item, redraw, error)))
         : h("p", { id: "factor-none" }, _("No security key yet.")),
       row, add, status,
       h("p", { id: "codes-left" }, ngettext("%(count)s recovery code left.", "%(count)s recovery codes left.", mine.recovery_codes_left)),
-      renew, codesPlace, error);
+      renew, codesPlace, error].filter(Boolean));
   }
 
   redraw();
