@@ -294,3 +294,37 @@ def test_a_session_renewed_with_a_key_asks_for_it_in_the_header_with_one_touch(
         assert audit_count(server, Action.FACTOR_USED) == used + 1
     finally:
         context.close()
+
+
+def test_the_auditors_browser_knows_every_audit_action_the_server_writes(live_server: LiveServer, page: Page) -> None:
+    """The auditor's "Verify everything" refuses a code it does not know: the second factor's
+    records (56 to 63) among them."""
+    page.goto(live_server.url + "/app")
+    known = page.evaluate("() => import('/static/js/audit/chain.js').then(m => ({...m.ACTIONS}))")
+    assert {int(code): name for code, name in known.items()} == {action.value: action.name.lower() for action in Action}
+
+
+def test_a_team_policy_switched_on_makes_the_volunteers_next_sync_ask_for_a_first_key(
+        server: LiveServer, browser: Browser) -> None:
+    context = bare_context(browser)
+    try:
+        page, key = keyed_page(context)
+        set_up_device(page, server, *DEMO["volunteer"])
+        # Given the team's policy now requires a key, and the volunteer's session ended,
+        server.flask("team", "policy", "Prisons", "--second-factor", "on")
+        server.flask("sessions", "end", DEMO["volunteer"][0])
+        # when the volunteer syncs, the sync does not fail without a way out: the header asks,
+        page.click("#sync-now")
+        expect(page.locator("#sync-error")).to_have_text("Reconnexion nécessaire.")
+        page.click("#sync-fix")
+        # and its button leads to the first key's registration, then back home, synced.
+        expect(page.locator("#factor-title")).to_have_text("Enregistrer une clé de sécurité")
+        page.click("#factor-register")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        page.click("#codes-done")
+        expect(page.locator("#sync-now")).to_be_visible()
+        expect(page.locator("#sync-error")).to_have_text("")
+        assert len(key.credentials()) == 1
+        assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+    finally:
+        context.close()
