@@ -332,12 +332,12 @@ def test_an_admin_reset_ends_the_persons_sessions(app: Flask, people: dict[str, 
 def test_the_admin_page_resets_factors(app: Flask, people: dict[str, Person]) -> None:
     admin = logged_in(app, people["admin"])
     page = admin.get(f"/admin/people/{people['auditor'].id}").get_data(as_text=True)
-    assert "Test key" in page and "Reset security keys" in page
+    assert "Test key" in page and "Réinitialiser les clés de sécurité" in page
     victim = logged_in(app, people["auditor"])
     response = admin.client.post(f"/admin/people/{people['auditor'].id}/factors/reset",
                                  data={"csrf_token": admin.token}, follow_redirects=True)
     assert response.status_code == 200
-    assert "Security keys reset" in response.get_data(as_text=True)
+    assert "Clés de sécurité réinitialisées" in response.get_data(as_text=True)
     assert victim.get("/api/v1/me").status_code == 401
     assert Action.FACTORS_RESET in actions(app)
 
@@ -385,3 +385,17 @@ def test_malformed_second_factor_bodies_get_typed_problems(app: Flask, people: d
     refused = api.post("/api/v1/auth/second-factor", {"credential": broken})
     assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-failed"
     assert b64url_decode(broken["rawId"]) == people["admin"].authenticator.credential_id
+
+
+def test_the_admin_team_form_sets_and_shows_the_policy(app: Flask, people: dict[str, Person]) -> None:
+    admin = logged_in(app, people["admin"])
+    page = admin.get("/admin/teams").get_data(as_text=True)
+    # The pages speak French first.
+    assert "se connectent avec une clé de sécurité" in page and "pas de clé de sécurité exigée" in page
+    created = admin.client.post("/admin/teams", data={"csrf_token": admin.token, "name": "Accueil", "retention": "",
+                                                      "rotation": "", "second_factor": "y"}, follow_redirects=True)
+    assert created.status_code == 200 and "Accueil</bdi> —" in created.get_data(as_text=True)
+    with app.app_context():
+        conn = get_db()
+        assert accounts.team_policy(conn, accounts.team_by_name(conn, "Accueil"))["second_factor"] is True
+        assert accounts.team_policy(conn, accounts.team_by_name(conn, "Prisons"))["second_factor"] is False
