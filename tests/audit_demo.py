@@ -30,7 +30,7 @@ from sync import directory
 from sync import accounts
 from webapp.database import get_db
 
-from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for, logged_in, secrets_for
+from tests.helpers import TEST_PARAMS, Api, Person, auth_hash_for, logged_in, register_soft_credential, secrets_for
 
 PASSPHRASE = "audit demo passphrase for every test person"
 CANARY = "CANARY-7f3e-never-on-the-wire-to-an-auditor"
@@ -93,7 +93,10 @@ def enrol_people(app: Flask, association: AssociationKey, now: int = 1_800_000_0
                 team_id=b64url_decode(teams[team]) if team else NO_TEAM, encryption_public=keys.encryption_public,
                 signing_public=keys.signing_public, now=now * 1000)
             directory.accept_roster_entry(conn, entry.raw, members["admin"].person.id if members else user_id, now)
-            members[name] = Member(Person(user_id, f"{name}@audit.test", role, PASSPHRASE), keys, entry)
+            # Admins and auditors log in with a second factor (tests.helpers.Api.login gives it).
+            authenticator = register_soft_credential(conn, user_id, f"{name}@audit.test", now) \
+                if role in ("admin", "auditor") else None
+            members[name] = Member(Person(user_id, f"{name}@audit.test", role, PASSPHRASE, authenticator), keys, entry)
     return members
 
 

@@ -92,8 +92,13 @@ def give_second_factor(http: HttpSession, base_url: str, email: str, pending: di
         assert done.status == 200, done.body
         _AUTHENTICATORS[(base_url, email)] = authenticator
         return done
-    authenticator = soft_authenticator_for(base_url, email)
+    # Servers sharing one database (tests/test_two_servers.py) share the credential; each is its
+    # own origin, under the same rp id.
+    authenticator = soft_authenticator_for(base_url, email) or next(
+        (a for (_url, known), a in _AUTHENTICATORS.items() if known == email), None)
     assert authenticator is not None, f"{email} has a security key on {base_url} that these tests did not register"
+    authenticator.origin = base_url
+    _AUTHENTICATORS[(base_url, email)] = authenticator
     done = http.post("/api/v1/auth/second-factor", {"credential": authenticator.assert_(pending["options"])})
     assert done.status == 200, done.body
     return done

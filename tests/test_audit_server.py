@@ -37,12 +37,13 @@ def test_logins_failed_logins_and_pushes_append_records_and_refused_writes_none(
     assert api.login(people["volunteer"].email, "not the passphrase").status_code == 401
     logged_in(app, people["volunteer"])
     api = logged_in(app, people["volunteer"])
-    # The fixture made the team "Prisons" first.
-    assert actions(app) == [Action.TEAM_CHANGED, Action.LOGIN_FAILED, Action.LOGIN, Action.LOGIN]
+    # The fixture made the team "Prisons" first, then the admin's and the auditor's security keys.
+    assert actions(app) == [Action.TEAM_CHANGED, Action.FACTOR_REGISTERED, Action.FACTOR_REGISTERED,
+                            Action.LOGIN_FAILED, Action.LOGIN, Action.LOGIN]
     # No association key is set up here: the push is refused as a whole, and nothing is recorded.
     response = api.post("/api/v1/sync/push", {"entries": [b64url_encode(b"CNE\x01 not an entry")]})
     assert response.status_code == 409
-    assert len(actions(app)) == 4
+    assert len(actions(app)) == 6
 
 
 def test_the_audit_log_is_append_only_and_written_only_inside_a_write_transaction(app: Flask,

@@ -25,9 +25,15 @@ def actions(app: Flask) -> list[Action]:
         return [Action(row["action"]) for row in get_db().execute("SELECT action FROM audit_log ORDER BY seq")]
 
 
-def start_login(app: Flask, person: Person) -> tuple[Api, dict[str, Any]]:
+def client_from(app: Flask, address: str = "127.0.0.1") -> Api:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Api(client)
+
+
+def start_login(app: Flask, person: Person, address: str = "127.0.0.1") -> tuple[Api, dict[str, Any]]:
     """A new client past the passphrase: the pending answer."""
-    api = Api(app.test_client())
+    api = client_from(app, address)
     response = api.post("/api/v1/auth/login", {"email": person.email, "auth": auth_for(person.passphrase)})
     assert response.status_code == 200, response.get_json()
     return api, response.get_json()
@@ -103,28 +109,38 @@ def test_a_wrong_signature_is_refused_audited_and_throttled(app: Flask, people: 
     impostor = SoftAuthenticator(ORIGIN, credential_id=admin.authenticator.credential_id,
                                  user_handle=admin.authenticator.user_handle)
     config = config_of(app)
-    for attempt in range(config.login_lock_after):
-        api, answer = start_login(app, admin) if attempt < config.login_slow_after else (None, None)
-        if api is None:
-            break
-        refused = api.post("/api/v1/auth/second-factor", {"credential": impostor.assert_(answer["second_factor"]["options"])})
+
+    def impostor_try(address: str) -> Any:
+        api, answer = start_login(app, admin, address)
+        return api.post("/api/v1/auth/second-factor", {"credential": impostor.assert_(answer["second_factor"]["options"])})
+
+    # From a new address each time: what is counted here is the account's count.
+    for attempt in range(config.login_slow_after):
+        refused = impostor_try(f"10.0.0.{attempt}")
         assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-failed"
         assert refused.get_json()["type"] == "urn:carnet:problem:second-factor-failed"
     assert actions(app).count(Action.FACTOR_FAILED) == config.login_slow_after
     assert Action.LOGIN not in actions(app)
     # The failures count as a wrong passphrase's do: the next attempt waits.
-    api = Api(app.test_client())
-    slowed = api.post("/api/v1/auth/login", {"email": admin.email, "auth": auth_for(admin.passphrase)})
+    slowed = client_from(app, "10.0.1.1").post("/api/v1/auth/login", {"email": admin.email,
+                                                                       "auth": auth_for(admin.passphrase)})
     assert slowed.status_code == 429 and slowed.get_json()["code"] == "login-throttled"
-    # A right passphrase in between does not clear the second factor's failures.
+    # The right passphrase in between does not clear the second factor's failures: one more
+    # failure, and the wait has doubled.
     clock.advance(60)
-    api, answer = start_login(app, admin)
-    impostor_again = api.post("/api/v1/auth/second-factor",
-                              {"credential": impostor.assert_(answer["second_factor"]["options"])})
-    assert impostor_again.status_code == 401
+    assert impostor_try("10.0.1.2").status_code == 401
     clock.advance(1)
-    assert Api(app.test_client()).post("/api/v1/auth/login", {"email": admin.email, "auth": auth_for(admin.passphrase)}
-                                       ).status_code == 429
+    again = client_from(app, "10.0.1.3").post("/api/v1/auth/login", {"email": admin.email,
+                                                                      "auth": auth_for(admin.passphrase)})
+    assert again.status_code == 429
+    # A complete login clears them.
+    clock.advance(60)
+    api, answer = start_login(app, admin, "10.0.1.4")
+    assert api.post("/api/v1/auth/second-factor",
+                    {"credential": admin.authenticator.assert_(answer["second_factor"]["options"])}).status_code == 200
+    with app.app_context():
+        assert get_db().execute("SELECT count(*) FROM login_throttle WHERE key = ?",
+                                (accounts.throttle_keys(admin.email, "10.0.1.4")[0],)).fetchone()[0] == 0
 
 
 def test_a_sign_count_that_does_not_grow_is_refused(app: Flask, people: dict[str, Person]) -> None:
@@ -316,12 +332,12 @@ def test_an_admin_reset_ends_the_persons_sessions(app: Flask, people: dict[str, 
 def test_the_admin_page_resets_factors(app: Flask, people: dict[str, Person]) -> None:
     admin = logged_in(app, people["admin"])
     page = admin.get(f"/admin/people/{people['auditor'].id}").get_data(as_text=True)
-    assert "Test key" in page and "Reset security keys" in page
+    assert "Test key" in page and "Réinitialiser les clés de sécurité" in page
     victim = logged_in(app, people["auditor"])
     response = admin.client.post(f"/admin/people/{people['auditor'].id}/factors/reset",
                                  data={"csrf_token": admin.token}, follow_redirects=True)
     assert response.status_code == 200
-    assert "Security keys reset" in response.get_data(as_text=True)
+    assert "Clés de sécurité réinitialisées" in response.get_data(as_text=True)
     assert victim.get("/api/v1/me").status_code == 401
     assert Action.FACTORS_RESET in actions(app)
 
@@ -369,3 +385,17 @@ def test_malformed_second_factor_bodies_get_typed_problems(app: Flask, people: d
     refused = api.post("/api/v1/auth/second-factor", {"credential": broken})
     assert refused.status_code == 401 and refused.get_json()["code"] == "second-factor-failed"
     assert b64url_decode(broken["rawId"]) == people["admin"].authenticator.credential_id
+
+
+def test_the_admin_team_form_sets_and_shows_the_policy(app: Flask, people: dict[str, Person]) -> None:
+    admin = logged_in(app, people["admin"])
+    page = admin.get("/admin/teams").get_data(as_text=True)
+    # The pages speak French first.
+    assert "se connectent avec une clé de sécurité" in page and "pas de clé de sécurité exigée" in page
+    created = admin.client.post("/admin/teams", data={"csrf_token": admin.token, "name": "Accueil", "retention": "",
+                                                      "rotation": "", "second_factor": "y"}, follow_redirects=True)
+    assert created.status_code == 200 and "Accueil</bdi> —" in created.get_data(as_text=True)
+    with app.app_context():
+        conn = get_db()
+        assert accounts.team_policy(conn, accounts.team_by_name(conn, "Accueil"))["second_factor"] is True
+        assert accounts.team_policy(conn, accounts.team_by_name(conn, "Prisons"))["second_factor"] is False
