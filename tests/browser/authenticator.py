@@ -126,7 +126,8 @@ def _pending_login(base_url: str, email: str) -> dict[str, Any]:
     http = HttpSession(base_url)
     http.open_page()
     kdf = KdfParams.from_json(http.post("/api/v1/auth/params", {"email": email}).json()["kdf"])
-    answer = http.post("/api/v1/auth/login", {"email": email, "auth": b64url_encode(derived_secrets(passphrase, kdf).auth)})
+    auth = b64url_encode(derived_secrets(passphrase, kdf).auth)
+    answer = http.post("/api/v1/auth/login", {"email": email, "auth": auth})
     assert answer.status == 200, answer.body
     return answer.json()["second_factor"]
 

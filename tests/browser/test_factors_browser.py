@@ -223,8 +223,8 @@ def test_the_last_key_a_role_requires_is_not_removed(server: LiveServer, browser
         page.click("#open-settings")
         expect(page.locator("#factor-list li")).to_have_count(1)
         remove_first_key(page)
-        expect(page.locator("#factors-error")).to_have_text(
-            "C’est votre dernière clé, et votre compte en exige une : ajoutez-en une autre avant de retirer celle-ci.")
+        expect(page.locator("#factors-error")).to_have_text("C’est votre dernière clé, et votre compte en exige une : "
+                                                            "ajoutez-en une autre avant de retirer celle-ci.")
         expect(page.locator("#factor-list li")).to_have_count(1)
         assert audit_count(server, Action.FACTOR_REMOVED) == 0
     finally:
@@ -259,7 +259,8 @@ def test_an_enrolment_the_policy_asks_a_key_for_registers_the_first_one(server: 
     context = bare_context(browser)
     try:
         volunteer, _key = keyed_page(context)
-        link = server.flask("invite", "nouveau-benevole@example.org", "--role", "volunteer", "--team", "Prisons").strip()
+        link = server.flask("invite", "nouveau-benevole@example.org", "--role", "volunteer",
+                            "--team", "Prisons").strip()
         enrol_with(volunteer, link, "Nina Bénévole")
         expect(volunteer.locator("#factor-title")).to_have_text("Ajouter une clé de sécurité (recommandé)")
         volunteer.click("#factor-later")
@@ -279,7 +280,8 @@ def test_a_session_renewed_with_a_key_asks_for_it_in_the_header_with_one_touch(
         # Given the admin's session ended on the server while the app is unlocked,
         server.flask("sessions", "end", DEMO["admin"][0])
         # when the app next calls the server, it does not touch the key by itself: the header says so,
-        call = "() => import('/static/js/sync/api.js').then(m => m.callApi('GET', '/api/v1/me')).then(() => 'ok', e => e.code)"
+        call = ("() => import('/static/js/sync/api.js')"
+                ".then(m => m.callApi('GET', '/api/v1/me')).then(() => 'ok', e => e.code)")
         assert page.evaluate(call) == "second-factor"
         expect(page.locator("#sync-error")).to_have_text("Reconnexion nécessaire.")
         expect(page.locator("#sync-fix")).to_have_text("Se reconnecter")
@@ -326,5 +328,19 @@ def test_a_team_policy_switched_on_makes_the_volunteers_next_sync_ask_for_a_firs
         expect(page.locator("#sync-error")).to_have_text("")
         assert len(key.credentials()) == 1
         assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+    finally:
+        context.close()
+
+
+def test_the_key_step_reads_right_to_left_in_arabic_and_fits_a_phone(server: LiveServer, browser: Browser) -> None:
+    context = bare_context(browser, "ar")
+    try:
+        page, _key = keyed_page(context)
+        submit_passphrase(page, server, "auditor")
+        expect(page.locator("#factor-title")).to_have_text("تسجيل مفتاح أمان")
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        screenshot(page, "login-register-key-ar-360x640")
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
