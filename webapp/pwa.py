@@ -59,7 +59,7 @@ MINIFY_VARIABLE = "CARNET_MINIFY"
 SHELL_MODULE = "js/app/main.js"
 # The screens each role's app opens, with what they load; the core is left out of each group.
 _SCREENS_OF_ALL = ("js/app/people.js", "js/app/passphrase.js", "js/app/disabled.js", "js/sync/directory.js",
-                   "js/store/roster.js", "js/sync/schedule.js")
+                   "js/store/roster.js", "js/sync/schedule.js", "js/app/device-key.js")
 _CASE_SCREENS = ("js/app/intake.js", "js/app/drafts.js", "js/app/paged.js", "js/app/members.js", "js/store/cases.js",
                  "js/store/deadlines.js", "js/sync/engine.js", "data/measures-defaults.json")
 ROLE_SCREENS = {

@@ -5,12 +5,18 @@
 // CryptoKey, so a stolen device holds nothing but ciphertext, salts and counters.
 //
 // Stores of the IndexedDB database "carnet":
-//   device  - one record, key "device": the unlock material (see DeviceRecord below);
+//   device  - key "device": the unlock material (see DeviceRecord below); key "keys": the
+//             device record's fields that open or name anything (SEALED), sealed under the
+//             local store key like a record;
 //   records - sealed records {id, kind, nonce, sealed}; `kind` and `id` are bound as AES-GCM
 //             associated data, so the store cannot swap one record for another unnoticed.
 
 import { openDB, deleteDB } from "../../vendor/idb.js";
-import { concatBytes, equalBytes, hkdfAesGcmKey, labels } from "../protocol/index.js";
+import {
+  b64urlDecode, b64urlEncode, concatBytes, deviceStoreKeyAad, deviceStoreWrappingKey, equalBytes, labels,
+  STORE_MODE_PASSPHRASE, STORE_MODE_PRF,
+} from "../protocol/index.js";
+import { forgetCredential } from "./authenticator.js";
 
 export const DB_NAME = "carnet";
 const DB_VERSION = 1;
@@ -65,14 +71,23 @@ async function closeConnection() {
   if (pending) (await pending).close();
 }
 
-// The kek itself never keys AES: a labelled HKDF step gives the key that wraps the local store
-// key, kept apart from the key-blob key that wraps the account keys (PROTOCOL.md, labels).
-async function localWrappingKey(kek) {
-  return hkdfAesGcmKey(kek, labels.LOCAL_STORE, ["wrapKey", "unwrapKey"]);
+// The device record's fields that are kept sealed (the "keys" entry): the escrowed account and
+// association key blobs open with the kek alone, so on disk in the clear they would open with
+// the passphrase alone, whatever protects the store key; the device id and the pinned
+// association name the device's entries and its association. Bytes are sealed as base64url.
+const SEALED_BYTES = ["deviceId", "accountKeyBlob", "associationKeyBlob"];
+const SEALED = [...SEALED_BYTES, "association"];
+const KEYS = "keys";
+
+// The kek itself never keys AES: a labelled HKDF step (with the PRF output as salt when the store
+// is bound to this device's authenticator) gives the key that wraps the local store key
+// (protocol/kdf.js, PROTOCOL.md "The device store").
+function storeMode(device) {
+  return device.prf ? STORE_MODE_PRF : STORE_MODE_PASSPHRASE;
 }
 
-function localKeyAad(userId) {
-  return concatBytes(labels.LOCAL_STORE_KEY_AAD, Uint8Array.of(VAULT_FORMAT), encoder.encode(userId));
+function localKeyAad(device) {
+  return deviceStoreKeyAad(storeMode(device), device.userId);
 }
 
 function recordAad(kind, id) {
@@ -81,9 +96,12 @@ function recordAad(kind, id) {
 
 // An unlocked store. Holds the local store key as a non-extractable CryptoKey; lock() drops it.
 export class Vault {
-  constructor(device, localKey) {
+  constructor(device, localKey, wrapping) {
     this.device = device;
     this.localKey = localKey;
+    // The key that wraps the store key, kept while unlocked for a re-wrap (a PRF factor set up,
+    // changed or removed) without asking the authenticator again; lock() drops it.
+    this.wrapping = wrapping;
     // What the store's modules keep opened while unlocked (store/records.js): it goes at lock.
     this.kept = new Map();
   }
@@ -181,13 +199,19 @@ export class Vault {
 
   lock() {
     this.localKey = null;
+    this.wrapping = null;
     this.kept.clear();
   }
 }
 
-// DeviceRecord: {deviceId, format, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob,
-// association, associationKeyBlob, failedUnlocks, maxFailedUnlocks, settings}. Only `settings` (lock delay,
-// language) and counters are readable without the passphrase; none of it is content.
+// DeviceRecord, as stored: {format, userId, kdf, wrappedLocalKey, localKeyNonce, prf?,
+// failedUnlocks, maxFailedUnlocks, settings, accountDisabled?}; `prf` ({credentialId, salt}) when
+// the store is bound to this device's authenticator. In memory, once unlocked, it also has the
+// SEALED fields. Readable without the passphrase: the person's id, the KDF parameters, the
+// wrapped store key, the credential id and PRF salt, the settings (lock delay, language) and
+// counters; none of it is content, and none of it opens anything without the passphrase (and the
+// authenticator, with `prf`). A store made before the "keys" entry holds the SEALED fields in the
+// record itself until its next unlock moves them.
 export async function readDevice() {
   // Only look: opening would create an empty database where a wipe left none.
   const existing = await indexedDB.databases();
@@ -204,8 +228,44 @@ export async function countRecords(kind) {
   return (await open()).countFromIndex("records", "kind", kind);
 }
 
-async function writeDevice(device) {
-  await (await open()).put("device", device, "device");
+function sealedFields(device) {
+  const out = {};
+  for (const name of SEALED) {
+    const value = device[name] ?? null;
+    out[name] = value && SEALED_BYTES.includes(name) ? b64urlEncode(value) : value;
+  }
+  return out;
+}
+
+function unsealedFields(fields) {
+  const out = {};
+  for (const name of SEALED) {
+    const value = fields[name] ?? null;
+    out[name] = value && SEALED_BYTES.includes(name) ? b64urlDecode(value) : value;
+  }
+  return out;
+}
+
+// Without the vault (a failed unlock's count, the settings), the record is written as it was
+// read; with it, the SEALED fields go to the "keys" entry, sealed, in the same transaction.
+async function writeDevice(device, vault = null) {
+  if (!vault) {
+    await (await open()).put("device", device, "device");
+    return;
+  }
+  const plain = { ...device };
+  for (const name of SEALED) delete plain[name];
+  const keys = await vault.seal("device", KEYS, sealedFields(device));
+  const tx = (await open()).transaction("device", "readwrite");
+  await Promise.all([tx.store.put(plain, "device"), tx.store.put(keys, KEYS), tx.done]);
+}
+
+// Once unlocked: the SEALED fields join the device in memory; a store from before the "keys"
+// entry is moved to it now.
+async function openSealedFields(vault) {
+  const keys = await (await open()).get("device", KEYS);
+  if (keys) Object.assign(vault.device, unsealedFields(await vault.openRecord(keys)));
+  else await writeDevice(vault.device, vault);
 }
 
 // First use on this device, right after an online login: make the local store key.
@@ -216,38 +276,47 @@ export async function createDevice({ userId, kdf, kek, accountKeyBlob, associati
   if (existing && existing.userId !== userId) throw new DeviceInUse("this device holds another person's Carnet");
   if (existing) await wipeDevice();
   wiped = false;  // A set-up opens the store again.
-  const wrapping = await localWrappingKey(kek);
+  const wrapping = await deviceStoreWrappingKey(kek);
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
   const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
-    "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(userId) }));
+    "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad({ userId }) }));
   const device = {
     // One id per installation: it names this device's chain of entries in every case (PROTOCOL 1).
     deviceId: crypto.getRandomValues(new Uint8Array(16)),
     format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association, associationKeyBlob,
     failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
   };
-  await writeDevice(device);
   // The extractable copy existed only to be wrapped; the vault works with a non-extractable one.
-  return new Vault(device, await unwrapLocalKey(device, wrapping));
+  const vault = new Vault(device, await unwrapLocalKey(device, wrapping), wrapping);
+  await writeDevice(device, vault);
+  return vault;
 }
 
-async function unwrapLocalKey(device, wrapping) {
+async function unwrapLocalKey(device, wrapping, extractable = false) {
   return crypto.subtle.unwrapKey(
     "raw", device.wrappedLocalKey, wrapping,
-    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device.userId) },
-    { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device) },
+    { name: "AES-GCM", length: 256 }, extractable, ["encrypt", "decrypt"]);
+}
+
+/** The credential and PRF salt of the store's second factor, before unlocking; null without one. */
+export async function storeFactor() {
+  return (await readDevice())?.prf ?? null;
 }
 
 // Unlock offline with the kek the passphrase gives under `device.kdf` (sync/session.js derives
-// it): returns the vault. A kek that does not open the store counts as a failed unlock, and
-// repeated failures wipe the device.
-export async function unlockDevice(kek) {
+// it) and, when the store is bound to this device's authenticator, its PRF output: returns the
+// vault. What does not open the store counts as a failed unlock, and repeated failures wipe the
+// device.
+export async function unlockDevice(kek, prfOutput = null) {
   const device = await readDevice();
   if (!device) throw new NoDevice("this device holds no account");
   let localKey;
+  let wrapping;
   try {
-    localKey = await unwrapLocalKey(device, await localWrappingKey(kek));
+    wrapping = await deviceStoreWrappingKey(kek, device.prf ? prfOutput : null);
+    localKey = await unwrapLocalKey(device, wrapping);
   } catch {
     device.failedUnlocks += 1;
     if (device.failedUnlocks >= device.maxFailedUnlocks) {
@@ -261,15 +330,24 @@ export async function unlockDevice(kek) {
     device.failedUnlocks = 0;
     await writeDevice(device);
   }
-  return new Vault(device, localKey);
+  const vault = new Vault(device, localKey, wrapping);
+  await openSealedFields(vault);
+  return vault;
 }
 
-// Fields an unlocked app may change: the association key blob (an admin's, itself ciphertext).
-export async function updateDevice(fields) {
-  const device = await readDevice();
-  if (!device) throw new NoDevice("this device holds no account");
-  Object.assign(device, fields);
-  await writeDevice(device);
+function withSealed(stored, vault) {
+  const device = { ...stored };
+  for (const name of SEALED) device[name] = vault.device[name];
+  return device;
+}
+
+// Fields an unlocked app may change: the association key blob (an admin's, itself ciphertext),
+// the pinned association, the account's disabled mark. Returns the device as the vault keeps it.
+export async function updateDevice(vault, fields) {
+  const stored = await readDevice();
+  if (!stored) throw new NoDevice("this device holds no account");
+  const device = { ...withSealed(stored, vault), ...fields };
+  await writeDevice(device, vault);
   return device;
 }
 
@@ -281,30 +359,60 @@ export async function updateDeviceSettings(settings) {
 }
 
 /**
- * A new passphrase: the local store key is wrapped again under the new kek, and `fields` (the new
- * KDF parameters and the key blobs re-wrapped by the caller) are written in the same single write
- * of the device record, so the store opens with the old passphrase or with the new, never neither.
+ * The store key wrapped anew: under a new passphrase's kek (`fields` then holds the new KDF
+ * parameters and the key blobs re-wrapped by the caller), or with a PRF factor set up, changed
+ * (`prf` {credentialId, salt} and its `prfOutput`) or removed (both null). One write of the device
+ * record (and its sealed entry), so the store opens under the old wrapping or the new, never
+ * neither. The vault takes the new wrapping key.
  */
-export async function rewrapDevice(oldKek, newKek, fields) {
-  const device = await readDevice();
-  if (!device) throw new NoDevice("this device holds no account");
+export async function rewrapDevice(vault, { kek, prf = null, prfOutput = null }, fields = {}) {
+  const stored = await readDevice();
+  if (!stored) throw new NoDevice("this device holds no account");
   // Extractable for this one re-wrap only; the vault keeps working with its non-extractable copy.
-  const localKey = await crypto.subtle.unwrapKey(
-    "raw", device.wrappedLocalKey, await localWrappingKey(oldKek),
-    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device.userId) },
-    { name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-  const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
-  const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey("raw", localKey, await localWrappingKey(newKek),
-    { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad(device.userId) }));
-  const updated = { ...device, ...fields, wrappedLocalKey, localKeyNonce, failedUnlocks: 0 };
-  await writeDevice(updated);
+  const localKey = await unwrapLocalKey(stored, vault.wrapping, true);
+  const updated = { ...withSealed(stored, vault), ...fields, failedUnlocks: 0 };
+  delete updated.prf;
+  if (prf) updated.prf = prf;
+  const wrapping = await deviceStoreWrappingKey(kek, prf ? prfOutput : null);
+  updated.localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
+  updated.wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey("raw", localKey, wrapping,
+    { name: "AES-GCM", iv: updated.localKeyNonce, additionalData: localKeyAad(updated) }));
+  await writeDevice(updated, vault);
+  vault.wrapping = wrapping;
+  vault.device = updated;
   return updated;
 }
 
-// Everything of the person on this device goes: the whole database. The service worker cache
-// holds only the app's own files and stays.
+// Random bytes of the same size in place of every value that could open anything (the wrapped
+// store key and its nonce, the PRF salt and credential id, the sealed "keys" entry, and a store
+// from before it, its key blobs): written before the database is deleted, so that what the
+// browser's files keep of the deleted database (docs/THREAT_MODEL.md) is, as far as the browser
+// writes in place, noise. Returns the store's credential id, or null.
+async function overwriteUnlockMaterial() {
+  const device = await readDevice();
+  if (!device) return null;
+  const noise = (value) => (value instanceof Uint8Array ? crypto.getRandomValues(new Uint8Array(value.length)) : value);
+  const credentialId = device.prf?.credentialId ?? null;
+  const scrambled = { ...device, wrappedLocalKey: noise(device.wrappedLocalKey), localKeyNonce: noise(device.localKeyNonce) };
+  if (device.prf) scrambled.prf = { credentialId: noise(device.prf.credentialId), salt: noise(device.prf.salt) };
+  for (const name of SEALED_BYTES) if (name in device) scrambled[name] = noise(device[name]);
+  const tx = (await open()).transaction("device", "readwrite");
+  const keys = await tx.store.get(KEYS);
+  const writes = [tx.store.put(scrambled, "device")];
+  if (keys) writes.push(tx.store.put({ ...keys, nonce: noise(keys.nonce), sealed: noise(keys.sealed) }, KEYS));
+  await Promise.all([...writes, tx.done]);
+  return credentialId;
+}
+
+// Everything of the person on this device goes: first the unlock material is overwritten, then
+// the store's credential is signalled unknown (removed from the authenticator where the platform
+// allows), then the whole database is deleted. The service worker cache holds only the app's own
+// files (app/main.js forgets the role's).
 export async function wipeDevice() {
+  let credentialId = null;
+  if (!wiped) credentialId = await overwriteUnlockMaterial().catch(() => null);
   wiped = true;
+  if (credentialId) await forgetCredential(credentialId);
   await closeConnection();
   await deleteDB(DB_NAME, {
     blocked() {
