@@ -17,6 +17,7 @@ import {
   STORE_MODE_PASSPHRASE, STORE_MODE_PRF,
 } from "../protocol/index.js";
 import { forgetCredential } from "./authenticator.js";
+import { KeyFileError, readSlots, scrubKeyFile, writeSlot } from "./keyfile.js";
 
 export const DB_NAME = "carnet";
 const DB_VERSION = 1;
@@ -96,9 +97,11 @@ function recordAad(kind, id) {
 
 // An unlocked store. Holds the local store key as a non-extractable CryptoKey; lock() drops it.
 export class Vault {
-  constructor(device, localKey, wrapping) {
+  constructor(device, localKey, wrapping, slot = null) {
     this.device = device;
     this.localKey = localKey;
+    // The key file's slot that holds the wrapped store key (store/keyfile.js), null in the record.
+    this.slot = slot;
     // The key that wraps the store key, kept while unlocked for a re-wrap (a PRF factor set up,
     // changed or removed) without asking the authenticator again; lock() drops it.
     this.wrapping = wrapping;
@@ -268,6 +271,41 @@ async function openSealedFields(vault) {
   else await writeDevice(vault.device, vault);
 }
 
+// Where the wrapped store key is kept: in the key file (store/keyfile.js, written in place), as
+// {slot, nonce, wrapped}, or, where the browser has no such file or for a store from before it,
+// in the device record itself (slot null). Every candidate the store holds, in order.
+async function wrappedKeys(device) {
+  if (device.wrappedLocalKey) return [{ slot: null, nonce: device.localKeyNonce, wrapped: device.wrappedLocalKey }];
+  const slots = await readSlots();
+  if (!slots) throw new VaultError("the store's key file is missing");
+  return slots.map((held, slot) => ({ slot, ...held }));
+}
+
+async function wrapLocalKey(localKey, wrapping, device) {
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", localKey, wrapping,
+    { name: "AES-GCM", iv: nonce, additionalData: localKeyAad(device) }));
+  return { nonce, wrapped };
+}
+
+// The wrapped key goes to the key file, slot `slot` (the other slot then gets random bytes by the
+// caller), or into the record where there is no key file. Returns the slot, null for the record.
+async function keepWrappedKey(device, held, slot) {
+  delete device.wrappedLocalKey;
+  delete device.localKeyNonce;
+  try {
+    await writeSlot(slot, held.nonce, held.wrapped);
+    device.keyFile = true;
+    return slot;
+  } catch (error) {
+    if (!(error instanceof KeyFileError)) throw error;
+    device.keyFile = false;
+    device.wrappedLocalKey = held.wrapped;
+    device.localKeyNonce = held.nonce;
+    return null;
+  }
+}
+
 // First use on this device, right after an online login: make the local store key.
 export async function createDevice({ userId, kdf, kek, accountKeyBlob, association, associationKeyBlob = null,
   settings = {} }) {
@@ -278,31 +316,36 @@ export async function createDevice({ userId, kdf, kek, accountKeyBlob, associati
   wiped = false;  // A set-up opens the store again.
   const wrapping = await deviceStoreWrappingKey(kek);
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-  const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
-  const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey(
-    "raw", extractable, wrapping, { name: "AES-GCM", iv: localKeyNonce, additionalData: localKeyAad({ userId }) }));
   const device = {
     // One id per installation: it names this device's chain of entries in every case (PROTOCOL 1).
     deviceId: crypto.getRandomValues(new Uint8Array(16)),
-    format: VAULT_FORMAT, userId, kdf, wrappedLocalKey, localKeyNonce, accountKeyBlob, association, associationKeyBlob,
+    format: VAULT_FORMAT, userId, kdf, accountKeyBlob, association, associationKeyBlob,
     failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
   };
+  const held = await wrapLocalKey(extractable, wrapping, device);
+  const slot = await keepWrappedKey(device, held, 0);
+  if (slot !== null) await writeSlot(1);
   // The extractable copy existed only to be wrapped; the vault works with a non-extractable one.
-  const vault = new Vault(device, await unwrapLocalKey(device, wrapping), wrapping);
+  const vault = new Vault(device, await unwrapLocalKey(device, wrapping, held), wrapping, slot);
   await writeDevice(device, vault);
   return vault;
 }
 
-async function unwrapLocalKey(device, wrapping, extractable = false) {
+async function unwrapLocalKey(device, wrapping, held, extractable = false) {
   return crypto.subtle.unwrapKey(
-    "raw", device.wrappedLocalKey, wrapping,
-    { name: "AES-GCM", iv: device.localKeyNonce, additionalData: localKeyAad(device) },
+    "raw", held.wrapped, wrapping, { name: "AES-GCM", iv: held.nonce, additionalData: localKeyAad(device) },
     { name: "AES-GCM", length: 256 }, extractable, ["encrypt", "decrypt"]);
 }
 
-/** The credential and PRF salt of the store's second factor, before unlocking; null without one. */
-export async function storeFactor() {
-  return (await readDevice())?.prf ?? null;
+async function firstOpening(device, wrapping, candidates) {
+  for (const held of candidates) {
+    try {
+      return { slot: held.slot, localKey: await unwrapLocalKey(device, wrapping, held) };
+    } catch {
+      // The next candidate.
+    }
+  }
+  return null;
 }
 
 // Unlock offline with the kek the passphrase gives under `device.kdf` (sync/session.js derives
@@ -312,12 +355,16 @@ export async function storeFactor() {
 export async function unlockDevice(kek, prfOutput = null) {
   const device = await readDevice();
   if (!device) throw new NoDevice("this device holds no account");
-  let localKey;
-  let wrapping;
+  const candidates = await wrappedKeys(device);
+  let wrapping = null;
+  let opened = null;
   try {
     wrapping = await deviceStoreWrappingKey(kek, device.prf ? prfOutput : null);
-    localKey = await unwrapLocalKey(device, wrapping);
+    opened = await firstOpening(device, wrapping, candidates);
   } catch {
+    opened = null;
+  }
+  if (!opened) {
     device.failedUnlocks += 1;
     if (device.failedUnlocks >= device.maxFailedUnlocks) {
       await wipeDevice();
@@ -330,9 +377,23 @@ export async function unlockDevice(kek, prfOutput = null) {
     device.failedUnlocks = 0;
     await writeDevice(device);
   }
-  const vault = new Vault(device, localKey, wrapping);
+  const vault = new Vault(device, opened.localKey, wrapping, opened.slot);
   await openSealedFields(vault);
+  await tidyWrappedKeys(vault, candidates);
   return vault;
+}
+
+// After an unlock: the slot that did not open gets random bytes (a re-wrap cut short between its
+// two writes left an old wrapping there); a store that keeps its wrapped key in its record moves
+// it to the key file, which the wipe can overwrite in place (the record's old value stays in the
+// browser's files until IndexedDB compacts them: docs/THREAT_MODEL.md).
+async function tidyWrappedKeys(vault, candidates) {
+  if (vault.slot !== null) {
+    await writeSlot(1 - vault.slot).catch(() => {});
+    return;
+  }
+  if (vault.device.keyFile === false) return;
+  await rewrapDevice(vault, { kek: null, wrapping: vault.wrapping, prf: vault.device.prf ?? null }, {}, candidates[0]);
 }
 
 function withSealed(stored, vault) {
@@ -361,39 +422,47 @@ export async function updateDeviceSettings(settings) {
 /**
  * The store key wrapped anew: under a new passphrase's kek (`fields` then holds the new KDF
  * parameters and the key blobs re-wrapped by the caller), or with a PRF factor set up, changed
- * (`prf` {credentialId, salt} and its `prfOutput`) or removed (both null). One write of the device
- * record (and its sealed entry), so the store opens under the old wrapping or the new, never
- * neither. The vault takes the new wrapping key.
+ * (`prf` {credentialId, salt} and its `prfOutput`) or removed (both null). In the key file, the
+ * new wrapped key goes to the other slot, then the device record is written (with its sealed
+ * entry), then the old slot gets random bytes: the store opens under the old wrapping or the new,
+ * never neither. The vault takes the new wrapping key.
  */
-export async function rewrapDevice(vault, { kek, prf = null, prfOutput = null }, fields = {}) {
+export async function rewrapDevice(vault, { kek, wrapping = null, prf = null, prfOutput = null }, fields = {}, current = null) {
   const stored = await readDevice();
   if (!stored) throw new NoDevice("this device holds no account");
+  const held = current ?? (await wrappedKeys(stored)).find((candidate) => candidate.slot === vault.slot);
   // Extractable for this one re-wrap only; the vault keeps working with its non-extractable copy.
-  const localKey = await unwrapLocalKey(stored, vault.wrapping, true);
+  const localKey = await unwrapLocalKey(stored, vault.wrapping, held, true);
   const updated = { ...withSealed(stored, vault), ...fields, failedUnlocks: 0 };
   delete updated.prf;
   if (prf) updated.prf = prf;
-  const wrapping = await deviceStoreWrappingKey(kek, prf ? prfOutput : null);
-  updated.localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
-  updated.wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey("raw", localKey, wrapping,
-    { name: "AES-GCM", iv: updated.localKeyNonce, additionalData: localKeyAad(updated) }));
+  const next = wrapping ?? await deviceStoreWrappingKey(kek, prf ? prfOutput : null);
+  const old = vault.slot;
+  const slot = await keepWrappedKey(updated, await wrapLocalKey(localKey, next, updated), old === null ? 0 : 1 - old);
   await writeDevice(updated, vault);
-  vault.wrapping = wrapping;
+  if (slot !== null) await writeSlot(old === null ? 1 : old);
+  vault.wrapping = next;
+  vault.slot = slot;
   vault.device = updated;
   return updated;
 }
 
-// Random bytes of the same size in place of every value that could open anything (the wrapped
-// store key and its nonce, the PRF salt and credential id, the sealed "keys" entry, and a store
-// from before it, its key blobs): written before the database is deleted, so that what the
-// browser's files keep of the deleted database (docs/THREAT_MODEL.md) is, as far as the browser
-// writes in place, noise. Returns the store's credential id, or null.
+// Random bytes of the same size in place of every value that could open anything: the key file
+// (written in place, then removed), and in the record the PRF salt and credential id, the sealed
+// "keys" entry, and for a store that keeps them there, the wrapped store key and its nonce and
+// the key blobs. IndexedDB appends the overwrite rather than writing in place, so its files keep
+// the old values until compaction (docs/THREAT_MODEL.md): the key file is what the wipe can
+// really destroy. Returns the store's credential id, or null.
 async function overwriteUnlockMaterial() {
   const device = await readDevice();
-  if (!device) return null;
+  if (!device) {
+    await scrubKeyFile().catch(() => false);
+    return null;
+  }
   const noise = (value) => (value instanceof Uint8Array ? crypto.getRandomValues(new Uint8Array(value.length)) : value);
   const credentialId = device.prf?.credentialId ?? null;
-  const scrambled = { ...device, wrappedLocalKey: noise(device.wrappedLocalKey), localKeyNonce: noise(device.localKeyNonce) };
+  const scrambled = { ...device };
+  for (const name of ["wrappedLocalKey", "localKeyNonce"]) if (device[name]) scrambled[name] = noise(device[name]);
   if (device.prf) scrambled.prf = { credentialId: noise(device.prf.credentialId), salt: noise(device.prf.salt) };
   for (const name of SEALED_BYTES) if (name in device) scrambled[name] = noise(device[name]);
   const tx = (await open()).transaction("device", "readwrite");
@@ -401,6 +470,7 @@ async function overwriteUnlockMaterial() {
   const writes = [tx.store.put(scrambled, "device")];
   if (keys) writes.push(tx.store.put({ ...keys, nonce: noise(keys.nonce), sealed: noise(keys.sealed) }, KEYS));
   await Promise.all([...writes, tx.done]);
+  await scrubKeyFile().catch(() => false);
   return credentialId;
 }
 
