@@ -22,7 +22,7 @@ function statusText(state) {
 function failureText(problem) {
   if (problem instanceof CeremonyCancelled) return _("This phone's confirmation was cancelled. Nothing was changed.");
   if (problem instanceof NoPrf) {
-    return `${_("This phone cannot bind Carnet: its lock does not offer what is needed.")} ${PASSPHRASE_ALONE()}`;
+    return _("This phone cannot bind Carnet: its lock does not offer what is needed.") + " " + PASSPHRASE_ALONE();
   }
   return _("Nothing was changed on this device.");
 }
