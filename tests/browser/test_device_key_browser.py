@@ -185,7 +185,7 @@ def test_binding_again_and_unbinding_rewrap_and_the_old_prf_output_opens_nothing
         const { readDevice } = await import('/static/js/store/vault.js');
         const { b64urlEncode } = await import('/static/js/protocol/index.js');
         return b64urlEncode((await readDevice()).prf.credentialId) !== old;
-    }""", old["credentialId"].replace("+", "-").replace("/", "_").rstrip("="))
+    }""", arg=old["credentialId"].replace("+", "-").replace("/", "_").rstrip("="))
     expect(phone.page.locator("#device-key-change")).to_be_enabled()
     [new] = phone.credentials()
     assert new["credentialId"] != old["credentialId"], "the old credential is signalled unknown"
@@ -241,12 +241,19 @@ def test_a_wipe_without_prf_leaves_nothing_the_passphrase_opens(phone: Phone, tm
 def test_a_cancelled_confirmation_is_not_a_failed_unlock(phone: Phone) -> None:
     bound(phone)
     phone.lock()
-    phone.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": phone.authenticator, "isUserVerified": False})
+    # The person closes the phone's prompt: the browser rejects the ceremony with NotAllowedError
+    # (played here once in the page: the virtual authenticator has no prompt to close).
+    phone.page.evaluate("""() => {
+        const real = navigator.credentials.get.bind(navigator.credentials);
+        navigator.credentials.get = async () => {
+            navigator.credentials.get = real;
+            throw new DOMException("closed by the person", "NotAllowedError");
+        };
+    }""")
     phone.unlock()
     expect(phone.page.locator("#unlock-error")).to_contain_text("annulée")
     expect(phone.page.locator("#unlock-retry")).to_be_visible()
     failures = phone.page.evaluate("async () => (await (await import('/static/js/store/vault.js')).readDevice()).failedUnlocks")
     assert failures == 0
-    phone.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": phone.authenticator, "isUserVerified": True})
     phone.page.click("#unlock-retry")
     expect(phone.page.locator("#lock-now")).to_be_visible()
