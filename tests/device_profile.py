@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto import devicestore
-from crypto.errors import DecryptionFailed
+from crypto.encoding import b64url_decode
+from crypto.errors import CarnetCryptoError, DecryptionFailed
 from crypto.kdf import KdfParams, derive_account_secrets
+from crypto.keys import unwrap_account_keys_with_kek
 
 NONCE_BYTES = 12
 WRAPPED_BYTES = 48
@@ -114,6 +116,21 @@ def buffers(data: bytes, size: int) -> set[bytes]:
         if data[start + size:start + size + 1] == b"V":
             found.add(data[start:start + size])
         at = data.find(marker, at + 1)
+    return found
+
+
+def all_buffers(data: bytes, smallest: int, largest: int) -> set[bytes]:
+    """Every V8 ArrayBuffer of `smallest` to `largest` bytes followed by its view."""
+    found = set()
+    at = data.find(b"B")
+    while at != -1:
+        try:
+            size, start = varint(data, at + 1)
+        except IndexError:
+            break
+        if smallest <= size <= largest and data[start + size:start + size + 1] == b"V":
+            found.add(data[start:start + size])
+        at = data.find(b"B", at + 1)
     return found
 
 
@@ -237,6 +254,20 @@ class Profile:
 class Opened:
     local_keys: set[bytes]
     records: list[tuple[str, str, bytes]]
+    # Escrowed account key blobs found in the clear (they open with the kek alone).
+    account_keys: int = 0
+
+
+def account_key_blobs(profile: Profile, kek: bytes, user_id: str) -> int:
+    opened = 0
+    for data in profile.indexeddb:
+        for blob in all_buffers(data, 60, 400):
+            try:
+                unwrap_account_keys_with_kek(blob, kek, user_id=b64url_decode(user_id))
+                opened += 1
+            except (CarnetCryptoError, ValueError):
+                continue
+    return opened
 
 
 def try_to_open(folder: Path, passphrase: str, prf_outputs: tuple[bytes | None, ...] = (None,)) -> Opened:
@@ -245,9 +276,11 @@ def try_to_open(folder: Path, passphrase: str, prf_outputs: tuple[bytes | None, 
     profile = Profile.read(folder)
     pairs = profile.wrapped_key_candidates()
     keys: set[bytes] = set()
+    blobs = 0
     for params in profile.kdf_params():
         kek = derive_account_secrets(passphrase, params).kek
         for user_id in profile.strings_after("userId"):
+            blobs += account_key_blobs(profile, kek, user_id)
             for prf in prf_outputs:
                 for nonce, wrapped in pairs:
                     try:
@@ -262,4 +295,4 @@ def try_to_open(folder: Path, passphrase: str, prf_outputs: tuple[bytes | None, 
                                devicestore.open_record(key, record.kind, record.record_id, record.nonce, record.sealed)))
             except DecryptionFailed:
                 continue
-    return Opened(keys, opened)
+    return Opened(keys, opened, blobs)

@@ -142,7 +142,8 @@ def test_a_bound_store_copied_while_locked_opens_only_with_the_prf_output_and_un
     wait_for_service_worker(phone.page)
     phone.lock()
     copied = phone.copy(tmp_path / "copy")
-    assert try_to_open(copied, PASSPHRASE).local_keys == set()
+    passphrase_alone = try_to_open(copied, PASSPHRASE)
+    assert passphrase_alone.local_keys == set() and passphrase_alone.account_keys == 0
     with_authenticator = try_to_open(copied, PASSPHRASE, (None, phone.prf_output()))
     assert len(with_authenticator.local_keys) == 1
     assert ("profile", "me") in {(kind, key) for kind, key, _value in with_authenticator.records}
@@ -223,7 +224,7 @@ def test_a_wipe_with_prf_forgets_the_credential_and_the_copied_profile_opens_not
     wipe(phone.page)
     assert phone.credentials() == []
     copied = try_to_open(phone.copy(tmp_path / "copy"), PASSPHRASE, (None, output))
-    assert copied.local_keys == set() and copied.records == []
+    assert copied.local_keys == set() and copied.records == [] and copied.account_keys == 0
 
 
 def test_a_wipe_without_prf_leaves_nothing_the_passphrase_opens(phone: Phone, tmp_path: Path) -> None:
@@ -235,7 +236,7 @@ def test_a_wipe_without_prf_leaves_nothing_the_passphrase_opens(phone: Phone, tm
     phone.unlocked()
     wipe(phone.page)
     copied = try_to_open(phone.copy(tmp_path / "after"), PASSPHRASE)
-    assert copied.local_keys == set() and copied.records == []
+    assert copied.local_keys == set() and copied.records == [] and copied.account_keys == 0
 
 
 def test_a_cancelled_confirmation_is_not_a_failed_unlock(phone: Phone) -> None:
