@@ -54,7 +54,15 @@ const ops = {
   },
 };
 
+// A browser without the file system, or without synchronous handles, says so: the store then
+// keeps its wrapped key in its record. Any other failure is only that: the store changes nothing.
+const missing = () => !navigator.storage?.getDirectory || !globalThis.FileSystemFileHandle?.prototype.createSyncAccessHandle;
+
 self.onmessage = async ({ data }) => {
+  if (missing()) {
+    self.postMessage({ ok: false, missing: true, error: "no origin private file system with synchronous handles" });
+    return;
+  }
   try {
     self.postMessage({ ok: true, value: await ops[data.op](data) });
   } catch (error) {

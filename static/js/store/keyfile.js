@@ -6,7 +6,14 @@
 // in its IndexedDB record (store/vault.js), and says so in docs/THREAT_MODEL.md.
 
 export const SLOT_BYTES = 12 + 48;
-export class KeyFileError extends Error {}
+// `missing`: this browser has no such file system (or the worker cannot start), not a passing
+// failure.
+export class KeyFileError extends Error {
+  constructor(message, missing = false) {
+    super(message);
+    this.missing = missing;
+  }
+}
 
 function ask(message) {
   return new Promise((resolve, reject) => {
@@ -14,13 +21,13 @@ function ask(message) {
     try {
       worker = new Worker(new URL("./keyfile-worker.js", import.meta.url), { type: "module" });
     } catch (error) {
-      reject(new KeyFileError(String(error)));
+      reject(new KeyFileError(String(error), true));
       return;
     }
     worker.onmessage = ({ data }) => {
       worker.terminate();
       if (data.ok) resolve(data.value);
-      else reject(new KeyFileError(data.error));
+      else reject(new KeyFileError(data.error, Boolean(data.missing)));
     };
     worker.onerror = (event) => {
       worker.terminate();

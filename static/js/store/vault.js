@@ -289,16 +289,18 @@ async function wrapLocalKey(localKey, wrapping, device) {
 }
 
 // The wrapped key goes to the key file, slot `slot` (the other slot then gets random bytes by the
-// caller), or into the record where there is no key file. Returns the slot, null for the record.
+// caller), or into the record where the browser has no such file system. A store that uses the
+// key file never falls back to the record: a failed write changes nothing (the caller throws).
+// Returns the slot, null for the record.
 async function keepWrappedKey(device, held, slot) {
-  delete device.wrappedLocalKey;
-  delete device.localKeyNonce;
   try {
     await writeSlot(slot, held.nonce, held.wrapped);
+    delete device.wrappedLocalKey;
+    delete device.localKeyNonce;
     device.keyFile = true;
     return slot;
   } catch (error) {
-    if (!(error instanceof KeyFileError)) throw error;
+    if (!(error instanceof KeyFileError) || !error.missing || device.keyFile) throw error;
     device.keyFile = false;
     device.wrappedLocalKey = held.wrapped;
     device.localKeyNonce = held.nonce;
@@ -379,7 +381,8 @@ export async function unlockDevice(kek, prfOutput = null) {
   }
   const vault = new Vault(device, opened.localKey, wrapping, opened.slot);
   await openSealedFields(vault);
-  await tidyWrappedKeys(vault, candidates);
+  // Tidying may fail (another tab holds the key file): the store opened, it is tidied next time.
+  await tidyWrappedKeys(vault, candidates).catch(() => {});
   return vault;
 }
 
