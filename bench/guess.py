@@ -7,6 +7,7 @@ an attacker's CPU does, one core). docs/THREAT_MODEL.md reads these figures."""
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
@@ -30,7 +31,7 @@ WEBCRYPTO = """async (iterations) => {
 }"""
 
 
-def timed_ms(work) -> float:
+def timed_ms(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return (time.perf_counter() - started) * 1000
