@@ -148,6 +148,24 @@ def array_buffer(data: bytes, at: int) -> tuple[bytes, int]:
     return data[at:at + length], at + length
 
 
+def flat_object(data: bytes, at: int) -> dict[str, object]:
+    """The fields of a V8 object of one-byte strings and integers (`I`, zigzag), up to its end."""
+    fields: dict[str, object] = {}
+    try:
+        while data[at:at + 1] == b'"':
+            name, at = one_byte_string(data, at)
+            if data[at:at + 1] == b'"':
+                fields[name], at = one_byte_string(data, at)
+            elif data[at:at + 1] == b"I":
+                zigzag, at = varint(data, at + 1)
+                fields[name] = (zigzag >> 1) ^ -(zigzag & 1)
+            else:
+                break
+    except (ValueError, IndexError):
+        pass
+    return fields
+
+
 def skip_view(data: bytes, at: int) -> int:
     if data[at:at + 1] != b"V":
         return at
@@ -217,21 +235,16 @@ class Profile:
         return found
 
     def kdf_params(self) -> set[KdfParams]:
-        """The device record's KDF parameters, as an attacker reads them (salt; iterations 600,000
-        and above are tried as the record gives them)."""
+        """The device record's KDF parameters, as an attacker reads them: every `kdf` object of
+        one-byte strings and integers, in whatever order its fields were written."""
         found = set()
         for data in self.indexeddb:
-            for match in re.finditer(rb'"\x03kdfo"\x03alg"\x12PBKDF2-HMAC-SHA256"\niterationsI', data):
-                zigzag, at = varint(data, match.end())
+            for match in re.finditer(rb'"\x03kdfo', data):
+                fields = flat_object(data, match.end())
                 try:
-                    name, at = one_byte_string(data, at)
-                    salt, _ = one_byte_string(data, at)
-                    params = KdfParams.from_json({"v": 1, "alg": "PBKDF2-HMAC-SHA256",
-                                                  "iterations": zigzag >> 1, "salt": salt})
-                except Exception:  # noqa: BLE001 - a stale or torn value: not a candidate
+                    found.add(KdfParams.from_json(fields))
+                except Exception:  # noqa: BLE001 - a stale, torn or foreign value: not a candidate
                     continue
-                if name == "salt":
-                    found.add(params)
         return found
 
     def wrapped_key_candidates(self) -> set[tuple[bytes, bytes]]:

@@ -63,10 +63,10 @@ class Phone:
         shutil.copytree(self.profile, to, ignore=shutil.ignore_patterns("Singleton*"))
         return to
 
-    def set_up(self) -> None:
+    def set_up(self, email: str = EMAIL, passphrase: str = PASSPHRASE) -> None:
         self.page.goto(self.url + "/app")
-        self.page.fill("#setup-email", EMAIL)
-        self.page.fill("#setup-passphrase", PASSPHRASE)
+        self.page.fill("#setup-email", email)
+        self.page.fill("#setup-passphrase", passphrase)
         self.page.click("#setup-form button[type=submit]")
         expect(self.page.locator("#lock-now")).to_be_visible()
 
@@ -74,8 +74,8 @@ class Phone:
         self.page.fill("#unlock-passphrase", passphrase)
         self.page.click("#unlock-form button[type=submit]")
 
-    def unlocked(self) -> None:
-        self.unlock()
+    def unlocked(self, passphrase: str = PASSPHRASE) -> None:
+        self.unlock(passphrase)
         expect(self.page.locator("#lock-now")).to_be_visible()
 
     def lock(self) -> None:
@@ -108,9 +108,9 @@ def open_phone(playwright: Playwright, server: LiveServer, folder: Path, prf: bo
         context.close()
 
 
-def bound(phone: Phone) -> None:
+def bound(phone: Phone, email: str = EMAIL, passphrase: str = PASSPHRASE) -> None:
     """Set up, then "Lier le carnet à ce téléphone" in the settings."""
-    phone.set_up()
+    phone.set_up(email, passphrase)
     phone.settings()
     phone.page.click("#device-key-setup")
     expect(phone.page.locator("#device-key-remove")).to_be_visible()
@@ -258,3 +258,23 @@ def test_a_cancelled_confirmation_is_not_a_failed_unlock(phone: Phone) -> None:
     assert failures == 0
     phone.page.click("#unlock-retry")
     expect(phone.page.locator("#lock-now")).to_be_visible()
+
+
+def test_a_new_passphrase_keeps_the_store_bound_to_the_phone(phone: Phone, tmp_path: Path) -> None:
+    # Another person of the demo: the passphrase changes on the server too.
+    email, old = next((e, p) for e, _n, role, _t, p in DEMO_PEOPLE if role == "coordinator")
+    new = "une toute nouvelle phrase pour le carnet lié"
+    bound(phone, email, old)
+    output = phone.prf_output()
+    phone.page.click("#change-passphrase")
+    phone.page.fill("#passphrase-current", old)
+    phone.page.fill("#passphrase-new", new)
+    phone.page.fill("#passphrase-again", new)
+    phone.page.click("#passphrase-form button[type=submit]")
+    expect(phone.page.locator("#device-key-status")).to_be_visible()
+    phone.lock()
+    copied = phone.copy(tmp_path / "copy")
+    assert try_to_open(copied, new).local_keys == set()
+    assert try_to_open(copied, old, (None, output)).local_keys == set()
+    assert len(try_to_open(copied, new, (output,)).local_keys) == 1
+    phone.unlocked(new)
