@@ -10,6 +10,10 @@ V8-serialised object: one-byte strings are `"` varint length bytes, byte arrays 
 these files until LevelDB compacts them. The origin private file system (the store's key file) is
 plain files under `Default/File System`.
 
+Values Chromium compresses itself (large ones, in newer versions) are not decoded: the store
+key's wrappings, the KDF parameters and the device record are small values, and a large record
+that is not decoded is only one the reader fails to open, never one it opens wrongly.
+
 The reader is deliberately blunt: it takes every 12-byte and 48-byte ArrayBuffer anywhere in the
 IndexedDB files as a candidate nonce and wrapped key, and every 60-byte window of every file of
 the origin private file system, and tries each pair.

@@ -177,6 +177,14 @@ def test_a_device_without_prf_says_so_and_keeps_its_passphrase_store(
         phone.unlocked()
 
 
+def test_a_browser_without_webauthn_says_the_store_opens_with_the_passphrase_alone(phone: Phone) -> None:
+    phone.context.add_init_script("delete window.PublicKeyCredential")
+    phone.set_up()
+    phone.settings()
+    expect(phone.page.locator("#device-key-status")).to_contain_text("votre seule phrase secrète")
+    expect(phone.page.locator("#device-key button")).to_have_count(0)
+
+
 def test_binding_again_and_unbinding_rewrap_and_the_old_prf_output_opens_nothing(phone: Phone, tmp_path: Path) -> None:
     bound(phone)
     first = phone.prf_output()
