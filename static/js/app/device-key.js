@@ -58,7 +58,9 @@ export function deviceKeySection(state, redraw) {
     }
   };
   const section = h("section", { id: "device-key" }, h("h2", {}, _("This phone")), status);
-  if (!webAuthnPresent()) return section;
+  // Without the key file (a browser with no origin private file system), a binding would leave
+  // the passphrase-only wrapping in IndexedDB's files: it is not offered.
+  if (!webAuthnPresent() || state.vault.device.keyFile === false) return section;
   if (state.vault.device.prf) {
     section.append(
       h("button", { type: "button", id: "device-key-change", onclick: act(true, _("Carnet is bound to this phone with a new key.")) },
