@@ -68,7 +68,7 @@ class Phone:
         self.page.fill("#setup-email", email)
         self.page.fill("#setup-passphrase", passphrase)
         self.page.click("#setup-form button[type=submit]")
-        expect(self.page.locator("#lock-now")).to_be_visible()
+        expect(self.page.locator("#lock-now")).to_be_visible(timeout=15000)
 
     def unlock(self, passphrase: str = PASSPHRASE) -> None:
         self.page.fill("#unlock-passphrase", passphrase)
@@ -76,7 +76,8 @@ class Phone:
 
     def unlocked(self, passphrase: str = PASSPHRASE) -> None:
         self.unlock(passphrase)
-        expect(self.page.locator("#lock-now")).to_be_visible()
+        # A PBKDF2, the authenticator and the key file's worker, on a machine shared with other tests.
+        expect(self.page.locator("#lock-now")).to_be_visible(timeout=15000)
 
     def lock(self) -> None:
         """A reload: the keys in memory are gone, the unlock screen shows."""
@@ -113,7 +114,7 @@ def bound(phone: Phone, email: str = EMAIL, passphrase: str = PASSPHRASE) -> Non
     phone.set_up(email, passphrase)
     phone.settings()
     phone.page.click("#device-key-setup")
-    expect(phone.page.locator("#device-key-remove")).to_be_visible()
+    expect(phone.page.locator("#device-key-remove")).to_be_visible(timeout=15000)
     assert len(phone.credentials()) == 1
 
 

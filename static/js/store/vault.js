@@ -325,12 +325,14 @@ export async function createDevice({ userId, kdf, kek, accountKeyBlob, associati
     failedUnlocks: 0, maxFailedUnlocks: DEFAULT_MAX_FAILED_UNLOCKS, settings,
   };
   const held = await wrapLocalKey(extractable, wrapping, device);
-  const slot = await keepWrappedKey(device, held, 0);
-  if (slot !== null) await writeSlot(1);
-  // The extractable copy existed only to be wrapped; the vault works with a non-extractable one.
-  const vault = new Vault(device, await unwrapLocalKey(device, wrapping, held), wrapping, slot);
-  await writeDevice(device, vault);
-  return vault;
+  return withKeyFile(async () => {
+    const slot = await keepWrappedKey(device, held, 0);
+    if (slot !== null) await writeSlot(1);
+    // The extractable copy existed only to be wrapped; the vault works with a non-extractable one.
+    const vault = new Vault(device, await unwrapLocalKey(device, wrapping, held), wrapping, slot);
+    await writeDevice(device, vault);
+    return vault;
+  });
 }
 
 async function unwrapLocalKey(device, wrapping, held, extractable = false) {
@@ -355,9 +357,12 @@ async function firstOpening(device, wrapping, candidates) {
 // vault. What does not open the store counts as a failed unlock, and repeated failures wipe the
 // device.
 export async function unlockDevice(kek, prfOutput = null) {
-  const device = await readDevice();
-  if (!device) throw new NoDevice("this device holds no account");
-  const candidates = await wrappedKeys(device);
+  // The record and the slots read together, so that another tab's re-wrap is seen whole or not.
+  const { device, candidates } = await withKeyFile(async () => {
+    const found = await readDevice();
+    if (!found) throw new NoDevice("this device holds no account");
+    return { device: found, candidates: await wrappedKeys(found) };
+  });
   let wrapping = null;
   let opened = null;
   try {
@@ -382,7 +387,7 @@ export async function unlockDevice(kek, prfOutput = null) {
   const vault = new Vault(device, opened.localKey, wrapping, opened.slot);
   await openSealedFields(vault);
   // Tidying may fail (another tab holds the key file): the store opened, it is tidied next time.
-  await tidyWrappedKeys(vault, candidates).catch(() => {});
+  await tidyWrappedKeys(vault).catch(() => {});
   return vault;
 }
 
@@ -390,13 +395,28 @@ export async function unlockDevice(kek, prfOutput = null) {
 // two writes left an old wrapping there); a store that keeps its wrapped key in its record moves
 // it to the key file, which the wipe can overwrite in place (the record's old value stays in the
 // browser's files until IndexedDB compacts them: docs/THREAT_MODEL.md).
-async function tidyWrappedKeys(vault, candidates) {
-  if (vault.slot !== null) {
-    await writeSlot(1 - vault.slot).catch(() => {});
-    return;
-  }
+// Under the key file's lock, after reading again: another tab may have re-wrapped (or moved the
+// store) since this one read the slots, and its new slot must not be the one overwritten.
+async function tidyWrappedKeys(vault) {
   if (vault.device.keyFile === false) return;
-  await rewrapDevice(vault, { kek: null, wrapping: vault.wrapping, prf: vault.device.prf ?? null }, {}, candidates[0]);
+  await withKeyFile(async () => {
+    const stored = await readDevice();
+    if (!stored) return;
+    if (vault.slot === null) {
+      if (!stored.wrappedLocalKey) return;
+      const current = { slot: null, nonce: stored.localKeyNonce, wrapped: stored.wrappedLocalKey };
+      await rewrap(vault, { kek: null, wrapping: vault.wrapping, prf: stored.prf ?? null }, {}, current);
+      return;
+    }
+    const opened = await firstOpening(stored, vault.wrapping, await wrappedKeys(stored));
+    if (opened?.slot === vault.slot) await writeSlot(1 - vault.slot);
+  });
+}
+
+// Every sequence of writes to the key file runs under one lock of the origin, shared by its tabs.
+// The wipe takes it from whoever holds it (`steal`): it waits for nothing.
+function withKeyFile(work, { steal = false } = {}) {
+  return navigator.locks ? navigator.locks.request("carnet-store-key", { steal }, work) : work();
 }
 
 function withSealed(stored, vault) {
@@ -430,7 +450,11 @@ export async function updateDeviceSettings(settings) {
  * entry), then the old slot gets random bytes: the store opens under the old wrapping or the new,
  * never neither. The vault takes the new wrapping key.
  */
-export async function rewrapDevice(vault, { kek, wrapping = null, prf = null, prfOutput = null }, fields = {}, current = null) {
+export async function rewrapDevice(vault, how, fields = {}) {
+  return withKeyFile(() => rewrap(vault, how, fields));
+}
+
+async function rewrap(vault, { kek, wrapping = null, prf = null, prfOutput = null }, fields = {}, current = null) {
   const stored = await readDevice();
   if (!stored) throw new NoDevice("this device holds no account");
   const held = current ?? (await wrappedKeys(stored)).find((candidate) => candidate.slot === vault.slot);
@@ -483,7 +507,7 @@ async function overwriteUnlockMaterial() {
 // files (app/main.js forgets the role's).
 export async function wipeDevice() {
   let credentialId = null;
-  if (!wiped) credentialId = await overwriteUnlockMaterial().catch(() => null);
+  if (!wiped) credentialId = await withKeyFile(overwriteUnlockMaterial, { steal: true }).catch(() => null);
   wiped = true;
   if (credentialId) await forgetCredential(credentialId);
   await closeConnection();
