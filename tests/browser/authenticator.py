@@ -26,7 +26,7 @@ from webapp.cli import DEMO_PEOPLE
 from tests.soft_authenticator import SoftAuthenticator
 
 OPTIONS = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
-           "isUserVerified": True, "automaticPresenceSimulation": True}
+           "isUserVerified": True, "hasPrf": True, "automaticPresenceSimulation": True}
 # How far the Python credential's count jumps past a copy's (more than a test's logins with it).
 COUNT_STEP = 1000
 # The demo people whose logins need a second factor (policy: always for these roles).
