@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import caselength, dashboard, ingest, lighthouse, load, phone, report, rotation, wire  # noqa: E402
+from bench import caselength, dashboard, guess, ingest, lighthouse, load, phone, report, rotation, wire  # noqa: E402
 from bench.figures import Results  # noqa: E402
 
 
@@ -56,10 +56,10 @@ SIZES = {
     "full": Size("full", 5, 150, 20, [1_000, 10_000, 100_000, 1_000_000], 20, 50, 30, 2_000, [100, 1_000], 20,
                  [1_000, 10_000], 5, lighthouse_runs=3),
 }
-SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard", "caselength", "lighthouse")
+SECTIONS = ("ingest", "growth", "load", "wire", "phone", "rotation", "dashboard", "caselength", "lighthouse", "guess")
 SECTION_TITLES = {"ingest": ingest.INGEST, "growth": ingest.GROWTH, "load": load.LOAD, "wire": wire.WIRE,
                   "phone": phone.PHONE_SECTION, "rotation": rotation.ROTATION, "dashboard": dashboard.DASHBOARD,
-                  "caselength": caselength.CASE_LENGTH, "lighthouse": lighthouse.LIGHTHOUSE}
+                  "caselength": caselength.CASE_LENGTH, "lighthouse": lighthouse.LIGHTHOUSE, "guess": guess.GUESS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +109,7 @@ def run(size: Size, sections: tuple[str, ...] | list[str], out: Path) -> Results
             "caselength": lambda: caselength.run_caselength(results, work, lengths=size.case_lengths,
                                                             pushes=size.length_pushes),
             "lighthouse": lambda: lighthouse.run_lighthouse(results, work, runs=size.lighthouse_runs),
+            "guess": lambda: guess.run_guess(results, runs=size.runs),
         }
         for name in SECTIONS:
             if name == "lighthouse" and not size.lighthouse_runs:

@@ -57,9 +57,12 @@ PRECACHED_FOLDERS = (("css", ".css"), ("js", ".js"), ("vendor", ".js"), ("icons"
 MINIFY_VARIABLE = "CARNET_MINIFY"
 # The module the shell page loads: its static imports (not its import() calls) are the core.
 SHELL_MODULE = "js/app/main.js"
+# Workers the core starts (new Worker(...), which the import scan does not see): the device
+# store's key file (js/store/keyfile.js) is needed to unlock offline.
+CORE_WORKERS = ("js/store/keyfile-worker.js",)
 # The screens each role's app opens, with what they load; the core is left out of each group.
 _SCREENS_OF_ALL = ("js/app/people.js", "js/app/passphrase.js", "js/app/disabled.js", "js/sync/directory.js",
-                   "js/store/roster.js", "js/sync/schedule.js")
+                   "js/store/roster.js", "js/sync/schedule.js", "js/app/device-key.js")
 _CASE_SCREENS = ("js/app/intake.js", "js/app/drafts.js", "js/app/paged.js", "js/app/members.js", "js/store/cases.js",
                  "js/store/deadlines.js", "js/sync/engine.js", "data/measures-defaults.json")
 ROLE_SCREENS = {
@@ -227,7 +230,7 @@ def precache_groups(app: Flask, files: Mapping[str, bytes]) -> dict[str, tuple[s
     catalogs = {language: url_for_catalog(app, language) for language in i18n.LANGUAGES}
     shell_page = [path for path in files if not path.startswith(static) and path not in catalogs.values()]
     styles_and_icons = [path for path in files if path.startswith((static + "css/", static + "icons/"))]
-    core = reachable(files, [static + SHELL_MODULE], dynamic=False)
+    core = reachable(files, [static + SHELL_MODULE, *(static + path for path in CORE_WORKERS)], dynamic=False)
     core |= {*shell_page, *styles_and_icons, catalogs[i18n.DEFAULT_LANGUAGE]}
     groups = {CORE_GROUP: tuple(sorted(core))}
     for role, screens in ROLE_SCREENS.items():

@@ -17,7 +17,7 @@ from tests.browser.test_app import PASSPHRASE
 from tests.browser.test_cases_browser import DEMO, app, grant, home
 from tests.browser.test_intake import enrol_and_certify
 from tests.browser.test_disabled_phone_browser import records, set_account_status
-from tests.browser.test_pwa import UPDATE_BANNER_SHOWN, published_shell, shell_version
+from tests.browser.test_pwa import UPDATE_BANNER_SHOWN, find_update, publish_release, shell_version
 from tests.conftest import LiveServer, running_demo
 
 TITLE = "Brouillon Intentions"
@@ -395,12 +395,8 @@ def test_an_update_applies_at_the_next_reload_once_nothing_would_be_interrupted(
             page.click("#new-intake")
             page.fill("#f-alias", "Pendant la mise à jour")
             app(page, "app/intake:await m.saveOpenDraft()")
-            live.stop()
-            live.extra_env["CARNET_SHELL_SALT"] = "second release"
-            live.start()
-            new_version, _precache = published_shell(live)
-            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
-            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            new_version, _precache = publish_release(live)
+            find_update(page)
 
             # A draft is open: the reload keeps the version that runs, and says one is waiting;
             # the wipe stays within reach of the locked screen too.

@@ -48,6 +48,20 @@ def published_shell(server: LiveServer) -> tuple[str, dict[str, str]]:
     return version.group(1), json.loads(precache.group(1))
 
 
+def publish_release(server: LiveServer) -> tuple[str, dict[str, str]]:
+    """Restart ``server`` as a new release (the same files under a new salt): its version and precache."""
+    server.stop()
+    server.extra_env["CARNET_SHELL_SALT"] = "second release"
+    server.start()
+    return published_shell(server)
+
+
+def find_update(page: Page) -> None:
+    """Have the page's app look for a new version now, and wait for its banner."""
+    page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
+    page.wait_for_function(UPDATE_BANNER_SHOWN)
+
+
 def published_groups(server: LiveServer) -> dict[str, list[str]]:
     """GROUPS (group name to its URLs) as the server's worker carries them."""
     source = urllib.request.urlopen(server.url + "/sw.js", timeout=10).read().decode("utf-8")
@@ -286,10 +300,7 @@ def test_an_update_waits_for_consent_then_replaces_the_old_cache(browser: Browse
         other.evaluate("window.stillTheSamePage = true")
 
         # Given a new version on the server (same files, a new salt),
-        server.stop()
-        server.extra_env["CARNET_SHELL_SALT"] = "second release"
-        server.start()
-        new_version, _new_precache = published_shell(server)
+        new_version, _new_precache = publish_release(server)
         assert new_version != old_version
         # when the app checks for it,
         first.evaluate("""async () => {
@@ -330,11 +341,8 @@ def test_with_an_update_waiting_discard_and_the_wipe_stay_within_reach(browser: 
             page.wait_for_function("() => navigator.serviceWorker.getRegistration().then((r) => !!r?.active)")
             page.click("#new-intake")
             page.fill("#f-alias", "Pendant la mise à jour")
-            server.stop()
-            server.extra_env["CARNET_SHELL_SALT"] = "second release"
-            server.start()
-            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
-            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            publish_release(server)
+            find_update(page)
             # A trial click fails when another element (the banner) would take the tap.
             for control in ("#intake-discard", "#intake-save", "#app-wipe"):
                 page.click(control, trial=True, timeout=3000)
@@ -416,12 +424,8 @@ def test_an_update_installs_the_groups_the_device_keeps_before_it_takes_over(bro
             kept = sorted(set(groups["core"]) | set(groups["role:volunteer"]) | set(groups["language:fr"]))
             wait_until_kept(page, server, "core", "role:volunteer", "language:fr")
             # when a new version is published and found,
-            server.stop()
-            server.extra_env["CARNET_SHELL_SALT"] = "second release"
-            server.start()
-            new_version, _new_precache = published_shell(server)
-            page.evaluate("import('/static/js/app/sw-client.js').then((client) => client.checkForUpdate())")
-            page.wait_for_function(UPDATE_BANNER_SHOWN)
+            new_version, _new_precache = publish_release(server)
+            find_update(page)
             # then, while it still waits for consent, it holds the same groups, not the core alone.
             assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
             assert shell_caches(page)["carnet-shell-" + new_version] == kept

@@ -138,3 +138,39 @@ def profile_hits(profile: Path, text: str) -> list[str]:
     needles = (text.encode(), text.encode("utf-16-le"))
     return [str(p.relative_to(profile)) for p in profile.rglob("*")
             if p.is_file() and any(n in p.read_bytes() for n in needles)]
+
+
+# A store from before the sealed part and the key file: the key blobs, the device id, the pinned
+# association and the wrapped store key in the device record itself.
+LEGACY = """async ({ passphrase, kdf }) => {
+    const { openDB } = await import('/static/vendor/idb.js');
+    const p = await import('/static/js/protocol/index.js');
+    const { kek } = await p.deriveAccountSecrets(passphrase, kdf);
+    const wrapping = await p.deviceStoreWrappingKey(kek);
+    const local = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
+    const localKeyNonce = crypto.getRandomValues(new Uint8Array(12));
+    const wrappedLocalKey = new Uint8Array(await crypto.subtle.wrapKey('raw', local, wrapping,
+        { name: 'AES-GCM', iv: localKeyNonce, additionalData: p.deviceStoreKeyAad(1, 'user-1') }));
+    const db = await openDB('carnet', 1, { upgrade(db) {
+        db.createObjectStore('device');
+        db.createObjectStore('records', { keyPath: 'id' }).createIndex('kind', 'kind');
+    } });
+    await db.put('device', { deviceId: new Uint8Array(16).fill(7), format: 1, userId: 'user-1', kdf, wrappedLocalKey,
+        localKeyNonce, accountKeyBlob: new Uint8Array([1, 2, 3]), association: { public_key: 'pinned' },
+        associationKeyBlob: null, failedUnlocks: 0, maxFailedUnlocks: 10, settings: {} }, 'device');
+    db.close();
+    const vault = await import('/static/js/store/vault.js');
+    const opened = await vault.unlockDevice(kek);
+    const stored = await vault.readDevice();
+    const again = await vault.unlockDevice(kek);
+    return { inRecord: Object.keys(stored).filter((name) => ['deviceId', 'accountKeyBlob', 'association',
+                'associationKeyBlob', 'wrappedLocalKey', 'localKeyNonce'].includes(name)),
+             keyFile: stored.keyFile, blob: Array.from(opened.device.accountKeyBlob),
+             deviceId: Array.from(again.device.deviceId), association: again.device.association };
+}"""
+
+
+def test_a_store_from_before_moves_its_keys_out_of_the_clear_record_at_unlock(app_page: Page) -> None:
+    moved = app_page.evaluate(LEGACY, {"passphrase": PASSPHRASE, "kdf": KDF})
+    assert moved == {"inRecord": [], "keyFile": True, "blob": [1, 2, 3], "deviceId": [7] * 16,
+                     "association": {"public_key": "pinned"}}

@@ -2,6 +2,7 @@
 
 import { _, formatDate, hasCatalog, ngettext } from "../i18n.js";
 import { b64urlDecode, bytesKey, CarnetCryptoError, InvalidKdfParameters } from "../protocol/index.js";
+import { CeremonyCancelled } from "../store/authenticator.js";
 import { NoDevice, readDevice, updateDeviceSettings, VaultWiped, wipeDevice, WrongPassphrase } from "../store/vault.js";
 import { ApiProblem, callApi } from "../sync/api.js";
 import { accountDisabled, isAccountDisabled, leaveDevice } from "../sync/disabled.js";
@@ -51,6 +52,7 @@ const intakeScreen = later(intakeModule, "intakeScreen");
 const saveOpenDraft = later(intakeModule, "saveOpenDraft");
 const measuresScreen = later(() => import("./measures.js"), "measuresScreen");
 const passphraseScreen = later(() => import("./passphrase.js"), "passphraseScreen");
+const deviceKeySection = later(() => import("./device-key.js"), "deviceKeySection");
 const teamScreen = later(() => import("./members.js"), "teamScreen");
 const fingerprintScreen = later(() => import("./people.js"), "fingerprintScreen");
 const peopleScreen = later(() => import("./people.js"), "peopleScreen");
@@ -159,22 +161,30 @@ function unlockScreen(reason) {
   const passphrase = h("input", { type: "password", autocomplete: "off", required: true });
   const submit = h("button", { type: "submit", className: "primary" }, _("Unlock"));
   const notice = lockNotice(reason);
-  const form = h("form", { id: "unlock-form", novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
+  // A cancelled prompt of the authenticator (a store bound to this phone) counts for nothing:
+  // "Try again" asks it again with the passphrase already derived.
+  let pending = null;
+  const retry = h("button", { type: "button", id: "unlock-retry", hidden: true, onclick: () => attempt(() => pending.retry()) },
+    _("Try again"));
+  const attempt = async (opening) => {
     error.textContent = "";
     submit.disabled = true;
+    retry.hidden = true;
     announce(_("Unlocking…"));
     try {
-      const secret = passphrase.value;
-      passphrase.value = "";
-      const state = await unlock(secret);
+      const state = await opening();
+      pending = null;
       announce("");
       await begin(state);
     } catch (problem) {
       announce("");
       submit.disabled = false;
       passphrase.value = "";
-      if (problem instanceof WrongPassphrase) {
+      if (problem instanceof CeremonyCancelled) {
+        pending = problem;
+        retry.hidden = false;
+        error.textContent = _("This phone's confirmation was cancelled. Nothing was counted: try again, or type the passphrase again.");
+      } else if (problem instanceof WrongPassphrase) {
         error.textContent = ngettext("Wrong passphrase. %(count)s attempt left before the data on this device is wiped.",
           "Wrong passphrase. %(count)s attempts left before the data on this device is wiped.", problem.remaining);
       } else if (problem instanceof VaultWiped) {
@@ -186,7 +196,15 @@ function unlockScreen(reason) {
         error.textContent = problemText(problem);
       }
     }
-  } }, field("unlock-passphrase", _("Passphrase"), passphrase), submit, error);
+  };
+  const form = h("form", { id: "unlock-form", novalidate: true, onsubmit: (event) => {
+    event.preventDefault();
+    const secret = passphrase.value;
+    passphrase.value = "";
+    pending?.forget?.();
+    pending = null;
+    return attempt(() => unlock(secret));
+  } }, field("unlock-passphrase", _("Passphrase"), passphrase), submit, retry, error);
   show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Unlock Carnet")), notice, form));
   // While the passphrase is typed, the engine loads (from the worker's cache when offline): the
   // unlock then waits for no module. Only once the screen is drawn and the page is idle.
@@ -515,6 +533,7 @@ function settingsScreen() {
   const state = unlocked();
   if (!state) return unlockScreen();
   const current = state.vault.device.settings?.lockMinutes || DEFAULT_LOCK_MINUTES;
+  const keySlot = h("div", { id: "device-key-slot" });
   const select = h("select", {}, LOCK_CHOICES.map((minutes) =>
     h("option", { value: String(minutes), selected: minutes === current }, ngettext("%(count)s minute", "%(count)s minutes", minutes))));
   const form = h("form", { id: "settings-form", onsubmit: async (event) => {
@@ -531,7 +550,9 @@ function settingsScreen() {
   show(header(), h("section", { className: "card narrow" }, h("h1", {}, _("Settings")), form,
     h("h2", {}, _("Passphrase")),
     h("button", { type: "button", id: "change-passphrase", onclick: () => router.show("passphrase",
-      () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase"))));
+      () => passphraseScreen(state, { back: settingsScreen })) }, _("Change the passphrase")), keySlot));
+  // The store bound to this phone or not (app/device-key.js), drawn once its module is loaded.
+  deviceKeySection(state, settingsScreen).then((section) => keySlot.append(section)).catch(() => {});
 }
 
 // The wipe, from the header's control (app/header.js) once its confirmation is held.

@@ -4,11 +4,13 @@
 
 import { _ } from "../i18n.js";
 import { checkPassphrase } from "../passphrase.js";
+import { CeremonyCancelled } from "../store/authenticator.js";
 import { ApiProblem } from "../sync/api.js";
 import { changePassphrase, PassphraseUnchanged } from "../sync/session.js";
 import { announce, errorLine, field, h, show } from "./ui.js";
 
 function failureText(problem) {
+  if (problem instanceof CeremonyCancelled) return _("This phone's confirmation was cancelled. Nothing was changed.");
   if (problem instanceof PassphraseUnchanged && problem.message === "wrong-old") {
     return _("The current passphrase is wrong. Nothing was changed.");
   }

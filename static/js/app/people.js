@@ -27,7 +27,7 @@ async function associationKey(state) {
   if (!blob) {
     const escrow = await callApi("GET", "/api/v1/association/escrow");
     blob = b64urlDecode(escrow.wrapped_key);
-    state.vault.device = await updateDevice({ associationKeyBlob: blob });
+    state.vault.device = await updateDevice(state.vault, { associationKeyBlob: blob });
   }
   return unwrapAssociationKeyWithKek(blob, state.kek, { adminId: b64urlDecode(state.vault.userId) });
 }
@@ -160,7 +160,7 @@ async function createAssociation(state, back) {
   const { key, blob } = await generateAssociationKey(adminId, state.kek);
   const published = await callApi("POST", "/api/v1/association",
     { public_key: b64urlEncode(key.public), wrapped_key: b64urlEncode(blob) });
-  state.vault.device = await updateDevice({ associationKeyBlob: blob, association: published });
+  state.vault.device = await updateDevice(state.vault, { associationKeyBlob: blob, association: published });
   back();
 }
 

@@ -5,10 +5,10 @@
 // the login page, the enrolment page, the app and its device store all derive here, and the kek
 // leaves this module only as a non-extractable CryptoKey.
 
-import { b64urlDecode, b64urlEncode } from "./encoding.js";
-import { InvalidKdfParameters } from "./errors.js";
+import { b64urlDecode, b64urlEncode, concatBytes, isBytes } from "./encoding.js";
+import { InvalidEncoding, InvalidKdfParameters } from "./errors.js";
 import * as labels from "./labels.js";
-import { hkdfSha256, importHkdfKey } from "./primitives.js";
+import { hkdfAesGcmKey, hkdfSha256, importHkdfKey } from "./primitives.js";
 
 export { hkdfSha256 } from "./primitives.js";
 export const KDF_VERSION = 1;
@@ -87,4 +87,28 @@ export async function deriveAccountSecrets(passphrase, serverParams) {
 /** What the server is sent at enrolment and login: the auth secret as base64url. */
 export function authForServer(auth) {
   return b64urlEncode(auth);
+}
+
+// The device store's wrapping key (docs/PROTOCOL.md, "The device store"; crypto/devicestore.py).
+// Mode 1, passphrase alone: HKDF(kek, info LOCAL_STORE, empty salt). Mode 2, passphrase and a
+// PRF factor: HKDF(kek, info DEVICE_STORE_PRF, salt = the authenticator's 32-byte PRF output), so
+// that neither the passphrase nor the authenticator alone gives it. The mode is also the byte
+// after the label in the wrapped store key's associated data: one mode's wrapped key never opens
+// as the other's.
+export const STORE_MODE_PASSPHRASE = 1;
+export const STORE_MODE_PRF = 2;
+export const PRF_BYTES = 32;
+
+/** The non-extractable AES-256-GCM key that wraps the device store's key; `prfOutput` null: mode 1. */
+export async function deviceStoreWrappingKey(kek, prfOutput = null) {
+  const usages = ["wrapKey", "unwrapKey"];
+  if (prfOutput === null) return hkdfAesGcmKey(kek, labels.LOCAL_STORE, usages);
+  if (!isBytes(prfOutput, PRF_BYTES)) throw new InvalidEncoding(`a PRF output is ${PRF_BYTES} bytes`);
+  return hkdfAesGcmKey(kek, labels.DEVICE_STORE_PRF, usages, prfOutput);
+}
+
+/** The associated data of the wrapped store key: label, mode byte, the person's id. */
+export function deviceStoreKeyAad(mode, userId) {
+  if (mode !== STORE_MODE_PASSPHRASE && mode !== STORE_MODE_PRF) throw new InvalidEncoding("unknown device store mode");
+  return concatBytes(labels.LOCAL_STORE_KEY_AAD, Uint8Array.of(mode), new TextEncoder().encode(userId));
 }

@@ -12,7 +12,7 @@
 // never writes to it.
 const ascii = (value) => new TextEncoder().encode(value);
 
-// HKDF-SHA256 info strings (the salt is always empty).
+// HKDF-SHA256 info strings (the salt is empty but for DEVICE_STORE_PRF below).
 export const ACCOUNT_AUTH = ascii("carnet/v1/account/auth");
 export const ACCOUNT_KEK = ascii("carnet/v1/account/kek");
 export const KEY_BLOB_WRAP = ascii("carnet/v1/kek/key-blob");
@@ -39,6 +39,9 @@ export const FINGERPRINT_USER = ascii("carnet/v1/fingerprint/user\0");
 // so that no label is spelled twice. HKDF info of the store's wrapping key, and the associated
 // data prefixes of the wrapped store key and of each record.
 export const LOCAL_STORE = ascii("carnet/v1/kek/local-store");
+// With a PRF factor (an authenticator's PRF output as HKDF salt): its own info, so that a key
+// derived for one mode is never the other's (not "local-store-prf": no label is another's prefix).
+export const DEVICE_STORE_PRF = ascii("carnet/v1/kek/device-store-prf");
 export const LOCAL_STORE_KEY_AAD = ascii("carnet/v1/local/store-key\0");
 export const LOCAL_RECORD_AAD = ascii("carnet/v1/local/record\0");
 

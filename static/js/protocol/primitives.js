@@ -32,9 +32,10 @@ async function hkdfInput(ikm, usage) {
   return importHkdfKey(ikm, [usage]);
 }
 
-function hkdfParams(info) {
+function hkdfParams(info, salt = EMPTY) {
   if (!isBytes(info)) throw new InvalidEncoding("an HKDF info is bytes");
-  return { name: "HKDF", hash: "SHA-256", salt: EMPTY, info };
+  if (!isBytes(salt)) throw new InvalidEncoding("an HKDF salt is bytes");
+  return { name: "HKDF", hash: "SHA-256", salt, info };
 }
 
 /** HKDF-SHA256(ikm, info, length) with an empty salt, as bytes: for public outputs and vectors. */
@@ -43,10 +44,13 @@ export async function hkdfSha256(ikm, info, length = KEY_BYTES) {
   return new Uint8Array(await crypto.subtle.deriveBits(hkdfParams(info), key, 8 * length));
 }
 
-/** HKDF-SHA256 straight into a non-extractable AES-256-GCM key: the derived bytes never exist in JS. */
-export async function hkdfAesGcmKey(ikm, info, usages = ["encrypt", "decrypt"]) {
+/**
+ * HKDF-SHA256 straight into a non-extractable AES-256-GCM key: the derived bytes never exist in JS.
+ * The salt is empty but for the device store's wrapping key with a PRF factor (kdf.js).
+ */
+export async function hkdfAesGcmKey(ikm, info, usages = ["encrypt", "decrypt"], salt = EMPTY) {
   const key = await hkdfInput(ikm, "deriveKey");
-  return crypto.subtle.deriveKey(hkdfParams(info), key, { name: "AES-GCM", length: 256 }, false, usages);
+  return crypto.subtle.deriveKey(hkdfParams(info, salt), key, { name: "AES-GCM", length: 256 }, false, usages);
 }
 
 function gcmParams(nonce, aad) {

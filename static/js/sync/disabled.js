@@ -39,11 +39,11 @@ export async function leaveDevice(state) {
   await caseRecords.deleteMany(state.vault, (await caseRecords.ids(state.vault)).filter((id) => !kept.has(id)));
   // Pulled again from the start once the account is enabled: the cases removed here come back.
   await syncProgress.put(state.vault, { ...(await syncState(state.vault)), cursor: 0 });
-  state.vault.device = await updateDevice({ accountDisabled: { at: Date.now() } });
+  state.vault.device = await updateDevice(state.vault, { accountDisabled: { at: Date.now() } });
 }
 
 // The server took a session again: the account is enabled, everything works as before.
 export async function accountEnabled(state) {
   if (!accountDisabled(state)) return;
-  state.vault.device = await updateDevice({ accountDisabled: null });
+  state.vault.device = await updateDevice(state.vault, { accountDisabled: null });
 }

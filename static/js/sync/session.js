@@ -7,6 +7,7 @@ import {
   authForServer, b64urlDecode, b64urlEncode, deriveAccountSecrets, rewrapKeyBlob,
 } from "../protocol/index.js";
 import { profile, upgradeStore } from "../store/records.js";
+import { CeremonyCancelled, evaluatePrf } from "../store/authenticator.js";
 import { createDevice, NoDevice, readDevice, rewrapDevice, unlockDevice } from "../store/vault.js";
 import { fetchAccountKeys, openAccountKeys } from "./account.js";
 import { ApiProblem, callApi, forgetCsrfToken } from "./api.js";
@@ -95,21 +96,37 @@ export async function setUpDevice(email, passphrase, settings) {
   return { vault, account, kek: secrets.kek, auth: secrets.auth, profile: person };
 }
 
+// The store bound to this device's authenticator: its PRF output, asked with no network. A
+// cancelled prompt is not a failed unlock: the error carries `retry()`, which asks again with
+// the kek already derived (the passphrase is not kept).
+async function openStore(device, auth, kek) {
+  try {
+    return await unlockDevice(kek, device.prf ? await evaluatePrf(device.prf) : null);
+  } catch (error) {
+    if (error instanceof CeremonyCancelled) {
+      error.retry = () => finishUnlock(device, auth, kek);
+      error.forget = () => auth.fill(0);
+    } else {
+      auth.fill(0);
+    }
+    throw error;
+  }
+}
+
 /**
- * Unlock offline with the passphrase, under the KDF parameters the device was set up with.
- * Returns the unlocked state; the store counts failures and wipes itself after too many.
+ * Unlock offline with the passphrase, under the KDF parameters the device was set up with (and
+ * the authenticator's PRF output when the store is bound to it). Returns the unlocked state; the
+ * store counts failures and wipes itself after too many.
  */
 export async function unlock(passphrase) {
   const device = await readDevice();
   if (!device) throw new NoDevice("this device holds no account");
   const { auth, kek } = await deriveAccountSecrets(passphrase, device.kdf);
-  let vault;
-  try {
-    vault = await unlockDevice(kek);
-  } catch (error) {
-    auth.fill(0);
-    throw error;
-  }
+  return finishUnlock(device, auth, kek);
+}
+
+async function finishUnlock(device, auth, kek) {
+  const vault = await openStore(device, auth, kek);
   const account = await openAccountKeys(vault.device.accountKeyBlob, kek, vault.userId);
   await upgradeStore(vault);
   return { vault, account, kek, auth, profile: await profile.get(vault) };
@@ -166,10 +183,13 @@ async function sessionForChange(state, device, passphrases, serverKdf) {
  * the escrow already under the new one and finishes on the device.
  */
 export async function changePassphrase(state, oldPassphrase, newPassphrase) {
-  const device = await readDevice();
+  const device = { ...await readDevice(), ...state.vault.device };
   const userId = device.userId;
   const here = await deriveAccountSecrets(oldPassphrase, device.kdf);
   if (!await opens(device.accountKeyBlob, here.kek, userId)) throw new PassphraseUnchanged("wrong-old");
+  // A store bound to this device's authenticator stays bound: its PRF output, asked before
+  // anything changes, wraps the store key with the new kek.
+  const prfOutput = device.prf ? await evaluatePrf(device.prf) : null;
   const { kdf: serverKdf } = await callApi("POST", "/api/v1/auth/params", { email: state.profile.email });
   if (!await sessionForChange(state, device, [oldPassphrase, newPassphrase], serverKdf)) {
     throw new PassphraseUnchanged("server-differs");
@@ -200,7 +220,7 @@ export async function changePassphrase(state, oldPassphrase, newPassphrase) {
   if (device.associationKeyBlob) {
     fields.associationKeyBlob = await rewrapKeyBlob(device.associationKeyBlob, here.kek, fresh.kek, { ownerId: owner });
   }
-  state.vault.device = await rewrapDevice(here.kek, fresh.kek, fields);
+  state.vault.device = await rewrapDevice(state.vault, { kek: fresh.kek, prf: device.prf ?? null, prfOutput }, fields);
   state.kek = fresh.kek;
   state.auth?.fill(0);
   state.auth = fresh.auth;
