@@ -46,10 +46,11 @@ def login_or_second_factor(user: dict[str, Any]) -> Response:
     return logged_in_response(user)
 
 
-def logged_in_response(user: dict[str, Any]) -> Response:
+def logged_in_response(user: dict[str, Any], extra: dict[str, Any] | None = None) -> Response:
+    """Log the person in; the answer names them (with ``extra``, such as new recovery codes)."""
     login.log_in(user)
     g.user = user
-    body: dict[str, Any] = {"person": person_json(user)}
+    body: dict[str, Any] = {"person": person_json(user), **(extra or {})}
     if accounts.kdf_is_outdated(user, current_config()):
         # The policy was strengthened since this account enrolled: the client, which holds the
         # passphrase right now, derives again with these parameters and sends the new auth.

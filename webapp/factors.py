@@ -90,11 +90,11 @@ def refuse(user_id: str) -> ApiError:
     return ApiError("second-factor-failed")
 
 
-def finish_login(user: dict[str, Any], keys: list[str]) -> Response:
+def finish_login(user: dict[str, Any], keys: list[str], extra: dict[str, Any] | None = None) -> Response:
     from webapp.auth import logged_in_response  # the login's own answer; auth imports this module
 
     accounts.complete_login(get_db(), current_config(), user["id"], keys, now())
-    return logged_in_response(user)
+    return logged_in_response(user, extra)
 
 
 @bp.post("/api/v1/auth/second-factor")
@@ -158,9 +158,7 @@ def api_register_first() -> Response:
         raise refuse(user["id"]) from None
     store(user["id"], body["name"], new)
     codes = factors.renew_recovery_codes(conn, user["id"], now=now())
-    response = finish_login(user, keys)
-    response.set_data(json.dumps(dict(response.get_json(), recovery_codes=codes)))
-    return response
+    return finish_login(user, keys, {"recovery_codes": codes})
 
 
 def store(user_id: str, name: str, new: factors.NewCredential) -> dict[str, Any]:
