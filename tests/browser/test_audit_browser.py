@@ -110,7 +110,11 @@ def test_the_auditors_browser_session_receives_no_case_key_and_no_plaintext_cana
     # then the auditor did see every case and entry, as ciphertext,
     assert {f"/api/v1/sync/cases/{case_id}/entries" for case_id in cases.case_ids} <= {
         r.url.split("?")[0].removeprefix(server.url) for r in responses}
-    bodies = [r.body() for r in responses if not 300 <= r.status < 400]
+    # (A worker's script, the store's key file worker, keeps no body in Chromium: the app's own
+    # static code, which holds no case data, is left out.)
+    responses = [r for r in responses if not 300 <= r.status < 400
+                 and not r.url.removeprefix(server.url).startswith("/static/")]
+    bodies = [r.body() for r in responses]
     assert sum(len(body) for body in bodies) > 0
     # but no body holds the canary, nor any case key in any encoding.
     assert not [r.url for r, body in zip(responses, bodies) if CANARY.encode() in body]
