@@ -92,10 +92,12 @@ def give_second_factor(http: HttpSession, base_url: str, email: str, pending: di
         assert done.status == 200, done.body
         _AUTHENTICATORS[(base_url, email)] = authenticator
         return done
-    # Servers sharing one database (tests/test_two_servers.py) share the credential; each is its
-    # own origin, under the same rp id.
-    authenticator = soft_authenticator_for(base_url, email) or next(
-        (a for (_url, known), a in _AUTHENTICATORS.items() if known == email), None)
+    # The credential the server asks for, whichever server it was registered through: servers
+    # sharing one database (tests/test_two_servers.py) share it, each its own origin under the
+    # same rp id, and a port may serve several servers of one test session in turn.
+    allowed = {c["id"] for c in pending["options"]["allowCredentials"]}
+    authenticator = next((a for a in reversed(_AUTHENTICATORS.values())
+                          if b64url_encode(a.credential_id) in allowed), None)
     assert authenticator is not None, f"{email} has a security key on {base_url} that these tests did not register"
     authenticator.origin = base_url
     _AUTHENTICATORS[(base_url, email)] = authenticator
