@@ -92,14 +92,13 @@ def _give_demo_key(route: Route) -> None:
 
 def demo_key(base_url: str, email: str) -> SoftAuthenticator:
     """The demo person's soft credential on that server, kept by the Python client
-    (tests/sync_client.py): registered through the API on first use; or, for a server started on
-    another one's instance (another port, the same database and rp id), the credential registered
-    through the first, which that server's allowCredentials names."""
+    (tests/sync_client.py): registered through the API on first use; otherwise the one the
+    server's allowCredentials names, whichever server it was registered through (a server started
+    on another one's instance shares its database and rp id)."""
     from tests import sync_client
 
-    found = sync_client.soft_authenticator_for(base_url, email)
-    if found is not None:
-        return found
+    # Asked each time: a port may serve several servers of one test session in turn, so a
+    # credential kept for this URL may be another server's.
     role = next(r for e, _n, r, _t, _p in DEMO_PEOPLE if e == email)
     pending = _pending_login(base_url, email)
     if not pending["registered"]:
@@ -107,8 +106,8 @@ def demo_key(base_url: str, email: str) -> SoftAuthenticator:
         found = sync_client.soft_authenticator_for(base_url, email)
     else:
         allowed = {credential["id"] for credential in pending["options"]["allowCredentials"]}
-        found = next((soft for (_url, known), soft in sync_client._AUTHENTICATORS.items()
-                      if known == email and b64url_encode(soft.credential_id) in allowed), None)
+        found = next((soft for soft in reversed(sync_client._AUTHENTICATORS.values())
+                      if b64url_encode(soft.credential_id) in allowed), None)
         if found is not None:
             # Known to the Python client under this URL too, for its own logins here.
             sync_client._AUTHENTICATORS[base_url, email] = found
