@@ -82,6 +82,12 @@ def soft_authenticator_for(base_url: str, email: str) -> SoftAuthenticator | Non
     return _AUTHENTICATORS.get((base_url, email))
 
 
+def forget_soft_authenticators(base_url: str) -> None:
+    """Forget the credentials registered through ``base_url``: a new server now answers there."""
+    for key in [key for key in _AUTHENTICATORS if key[0] == base_url]:
+        del _AUTHENTICATORS[key]
+
+
 def give_second_factor(http: HttpSession, base_url: str, email: str, pending: dict) -> Any:
     if not pending["registered"]:
         options = http.post("/api/v1/auth/second-factor/register-options", {})

@@ -98,8 +98,8 @@ def demo_key(base_url: str, email: str) -> SoftAuthenticator:
     from tests import sync_client
 
     # Known for this URL: given without asking (each question is two more anonymous requests,
-    # which the server limits per address). A port serving a later server of the session would
-    # hand over a stale key: the page then asks to register one, and the test says so.
+    # which the server limits per address). A new database behind the URL forgets its keys
+    # (LiveServer.flask("init")).
     found = sync_client.soft_authenticator_for(base_url, email)
     if found is not None:
         return found
