@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "static" / "js"
 
 # What each floor may import. `audit` is the auditor's verification: pure, beside the store,
-# on the protocol alone. `leaf` modules (i18n.js, the passphrase rules) import only leaves and serve
-# every floor above the protocol and the store; `vendor` are the pinned libraries.
+# on the protocol alone. `leaf` modules (i18n.js, the passphrase rules, the second factor's step)
+# import only leaves and serve every floor above the protocol and the store; `vendor` are the
+# pinned libraries.
 ALLOWED = {
     "protocol": {"protocol", "vendor"},
     "store": {"protocol", "store", "vendor"},
@@ -28,7 +29,7 @@ ALLOWED = {
     "leaf": {"leaf"},
     "vendor": {"vendor"},
 }
-LEAVES = {"i18n.js", "passphrase.js"}
+LEAVES = {"i18n.js", "passphrase.js", "factor-step.js"}
 PROTOCOL_ENTRY = "protocol/index.js"
 # The names of the device store's record kinds, as the store's accessors spell them.
 RECORD_KINDS = ("profile", "case", "entries", "shelf", "summary", "outbox", "sync", "roster", "verified", "upkeep",

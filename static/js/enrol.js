@@ -1,3 +1,4 @@
+import { registrationStep } from "./factor-step.js";
 import { _, loadCatalog } from "./i18n.js";
 import { checkPassphrase } from "./passphrase.js";
 import {
@@ -7,7 +8,7 @@ import { profile } from "./store/records.js";
 import { createDevice, DeviceInUse } from "./store/vault.js";
 import { pinOffered, publishNewAccountKeys } from "./sync/account.js";
 import { ApiProblem, callApi } from "./sync/api.js";
-import { addFactor, ceremonyCancelled, platformKeyAvailable, registerFirstKey } from "./sync/factors.js";
+import { addFactor, platformKeyAvailable, registerFirstKey } from "./sync/factors.js";
 
 const FINGERPRINT_BYTES = 32;
 const form = document.getElementById("enrol-form");
@@ -111,78 +112,12 @@ async function finish(secrets) {
 // person's policy requires one, the server leaves the login pending until the first key is
 // registered, which finishes it; otherwise a key is offered, with "Later". Resolves to the
 // server's answer (with the recovery codes, shown once before), or null for "Later".
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
-
-function keyProblem(problem) {
-  if (ceremonyCancelled(problem)) return _("The security key did not answer: it was cancelled or the time ran out.");
-  if (problem?.name === "InvalidStateError") return _("This security key is already registered for your account.");
-  if (problem instanceof ApiProblem) return problem.message;
-  return _("Something went wrong with the security key. Try again.");
-}
-
-function showCodes(codes) {
-  return new Promise((resolve) => {
-    const copied = el("p", { id: "codes-copied", class: "status", role: "status" });
-    const copy = el("button", { type: "button", id: "codes-copy" }, _("Copy the codes"));
-    copy.addEventListener("click", () => navigator.clipboard.writeText(codes.join("\n"))
-      .then(() => { copied.textContent = _("Copied."); })
-      .catch(() => { copied.textContent = _("Copying is not allowed here: write them down by hand."); }));
-    const done = el("button", { type: "button", id: "codes-done", class: "primary" }, _("I have written them down"));
-    done.addEventListener("click", () => resolve());
-    const title = el("h2", { id: "codes-title", tabindex: "-1" }, _("Your recovery codes"));
-    factorSection.replaceChildren(title,
-      el("p", {}, _("Write these codes down and keep them away from your key. Each one lets you log in once without your key, if you lose it. They are not shown again.")),
-      el("ol", { id: "recovery-codes", class: "recovery-codes", dir: "ltr" }, ...codes.map((code) => el("li", {}, el("code", {}, code)))),
-      el("div", { class: "actions" }, copy, done), copied);
-    title.focus();
-  });
-}
-
 function keyStep(required) {
   form.hidden = true;
   status.textContent = "";
   factorSection.hidden = false;
-  return new Promise((resolve) => {
-    const failure = el("p", { id: "factor-error", class: "error", role: "alert" });
-    const busy = el("p", { id: "factor-status", class: "status", role: "status" });
-    const name = el("input", { id: "factor-name", type: "text", autocomplete: "off", maxlength: "60", dir: "auto" });
-    name.value = _("My security key");
-    const go = el("button", { type: "button", id: "factor-register", class: "primary" }, _("Register a security key"));
-    go.addEventListener("click", async () => {
-      failure.textContent = "";
-      go.disabled = true;
-      busy.textContent = _("Touch your security key or confirm on this device…");
-      try {
-        const keyName = name.value.trim() || _("My security key");
-        const answer = await (required ? registerFirstKey(keyName) : addFactor(keyName));
-        if (answer.recovery_codes?.length) await showCodes(answer.recovery_codes);
-        resolve(answer);
-      } catch (problem) {
-        busy.textContent = "";
-        failure.textContent = keyProblem(problem);
-        go.textContent = _("Try again");
-        go.disabled = false;
-      }
-    });
-    const actions = el("div", { class: "actions" }, go);
-    if (!required) {
-      const later = el("button", { type: "button", id: "factor-later" }, _("Later"));
-      later.addEventListener("click", () => resolve(null));
-      actions.append(later);
-    }
-    const title = el("h2", { id: "factor-title", tabindex: "-1" },
-      required ? _("Register a security key") : _("Add a security key (recommended)"));
-    factorSection.replaceChildren(title, el("p", {}, required
-      ? _("This account requires a security key or passkey, asked for at each login after your passphrase. Register one now.")
-      : _("A security key or passkey, asked for after your passphrase, keeps your account closed to someone who learnt the passphrase.")),
-    el("div", { class: "field" }, el("label", { for: "factor-name" }, _("Name of the key")), name), actions, busy, failure);
-    title.focus();
-  });
+  return registrationStep(factorSection, required ? registerFirstKey : addFactor,
+    { leave: required ? null : "later", optional: !required });
 }
 
 form.addEventListener("submit", async (event) => {

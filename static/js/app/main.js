@@ -11,7 +11,8 @@ import { lock as forgetKeys, logInAgain, SecondFactorNeeded, setUpDevice, SyncFa
 import { registerServiceWorker, switchingVersion } from "./sw-client.js";
 import { forgetOffline, keepOffline, roleFromEnrolment, writeDownGroups } from "./sw-groups.js";
 // The second factor's step is part of the set-up screen, and of a login again from any screen.
-import { factorProblemText, factorsSection, secondFactorPanel } from "./factors.js";
+import { factorProblemText } from "../factor-step.js";
+import { factorsSection, secondFactorPanel } from "./factors.js";
 import { drawHeader, refreshSyncStatus, showSyncError } from "./header.js";
 import { lastWhere, noteWhere, Router } from "./router.js";
 import { DEFAULT_LOCK_MINUTES, LOCK_CHOICES, lock, restartIdleTimer, startSession, unlocked } from "./session.js";

@@ -7,7 +7,9 @@
 import { callApi } from "./api.js";
 
 /** This browser cannot use a security key or passkey (no WebAuthn, or not a secure context). */
-export class FactorUnsupported extends Error {}
+export class FactorUnsupported extends Error {
+  name = "FactorUnsupported";
+}
 
 export function factorsSupported() {
   return Boolean(globalThis.PublicKeyCredential?.parseRequestOptionsFromJSON && navigator.credentials);
