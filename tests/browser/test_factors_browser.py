@@ -344,3 +344,34 @@ def test_the_key_step_reads_right_to_left_in_arabic_and_fits_a_phone(server: Liv
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
+
+
+def test_a_phone_set_up_under_a_key_policy_registers_its_first_key_then_unlocks_offline(
+        server: LiveServer, browser: Browser) -> None:
+    """The volunteer's first phone, the team's policy already on: the set-up asks for the key in
+    words, registers it, shows the codes once, and the phone then works offline as any other."""
+    server.flask("team", "policy", "Prisons", "--second-factor", "on")
+    context = bare_context(browser)
+    try:
+        page, key = keyed_page(context)
+        email, passphrase = DEMO["volunteer"]
+        page.goto(server.url + "/app")
+        page.fill("#setup-email", email)
+        page.fill("#setup-passphrase", passphrase)
+        page.click("#setup-form button[type=submit]")
+        expect(page.locator("#factor-title")).to_have_text("Enregistrer une clé de sécurité")
+        page.fill("#factor-name", "Téléphone de Nour")
+        page.click("#factor-register")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        page.click("#codes-done")
+        expect(page.locator("#lock-now")).to_be_visible()
+        assert len(key.credentials()) == 1
+        assert audit_count(server, Action.FACTOR_REGISTERED) == 1
+        # The key guards the server's door, not the phone's: offline, the passphrase unlocks.
+        context.set_offline(True)
+        page.click("#lock-now")
+        page.fill("#unlock-passphrase", passphrase)
+        page.click("#unlock-form button[type=submit]")
+        expect(page.locator("#new-intake")).to_be_visible()
+    finally:
+        context.close()
